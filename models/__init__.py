@@ -1,0 +1,1 @@
+"""Distillation Lab's engine: pure PyTorch, no Streamlit. Run headless with `python -m models`."""

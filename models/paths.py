@@ -1,0 +1,16 @@
+"""Where the lab writes: $DISTILL_STATE (default ./data, which git ignores).
+
+Kept apart from $DISTILL_DATA, which may point at a read-only copy of MNIST.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PRETRAINED = Path(__file__).parent / "assets" / "teacher.pt"
+
+
+def state_dir() -> Path:
+    path = Path(os.environ.get("DISTILL_STATE", "data"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path

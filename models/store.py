@@ -1,0 +1,169 @@
+"""Finished and running work, kept in one SQLite file under the state folder.
+
+Every run (teacher training, distillation, ...) is one row: its kind, config, status, the latest
+progress record, the result and the student's weights. Workers write, pages read; a reload, a
+second tab or a server restart loses nothing finished. A row left 'queued' or 'running' by a
+process that no longer exists reads as 'interrupted', never silently gone.
+"""
+from __future__ import annotations
+
+import io
+import json
+import os
+import sqlite3
+import time
+from contextlib import closing
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from models.paths import state_dir
+
+ACTIVE = ("queued", "running")
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL,
+    name TEXT NOT NULL DEFAULT '',
+    status TEXT NOT NULL,
+    config TEXT NOT NULL,
+    progress TEXT NOT NULL DEFAULT '{}',
+    result TEXT,
+    weights BLOB,
+    error TEXT NOT NULL DEFAULT '',
+    cancel_requested INTEGER NOT NULL DEFAULT 0,
+    owner_pid INTEGER NOT NULL,
+    created REAL NOT NULL,
+    updated REAL NOT NULL
+);
+"""
+
+
+@dataclass(frozen=True)
+class Run:
+    id: int
+    kind: str
+    name: str
+    status: str
+    config: dict
+    progress: dict
+    result: dict | None
+    error: str
+    created: float
+
+    @property
+    def finished(self) -> bool:
+        return self.status not in ACTIVE
+
+
+def default_path() -> Path:
+    return state_dir() / "lab.sqlite"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class RunStore:
+    def __init__(self, path: Path | str | None = None):
+        self.path = Path(path) if path else default_path()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with closing(self._connect()) as db, db:
+            db.execute("PRAGMA journal_mode=WAL")  # readers never block the writing worker
+            db.executescript(SCHEMA)
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=30)
+        db.row_factory = sqlite3.Row
+        return db
+
+    def _write(self, sql: str, params: tuple = ()) -> int:
+        with closing(self._connect()) as db, db:
+            return db.execute(sql, params).lastrowid
+
+    def create(self, kind: str, config: dict, name: str = "", owner_pid: int | None = None) -> int:
+        now = time.time()
+        return self._write(
+            "INSERT INTO runs (kind, name, status, config, owner_pid, created, updated) VALUES (?,?,?,?,?,?,?)",
+            (kind, name.strip()[:80], "queued", json.dumps(config), owner_pid or os.getpid(), now, now))
+
+    def set_status(self, run_id: int, status: str, error: str = "") -> None:
+        self._write("UPDATE runs SET status=?, error=?, updated=? WHERE id=?",
+                    (status, error, time.time(), run_id))
+
+    def claim(self, run_id: int) -> None:
+        """A worker starts the run: it now belongs to the worker's process."""
+        self._write("UPDATE runs SET status='running', owner_pid=?, updated=? WHERE id=?",
+                    (os.getpid(), time.time(), run_id))
+
+    def set_progress(self, run_id: int, progress: dict) -> None:
+        self._write("UPDATE runs SET progress=?, updated=? WHERE id=?",
+                    (json.dumps(progress), time.time(), run_id))
+
+    def finish(self, run_id: int, result: dict, weights: dict | None = None) -> None:
+        blob = None
+        if weights is not None:
+            buffer = io.BytesIO()
+            torch.save(weights, buffer)
+            blob = buffer.getvalue()
+        self._write("UPDATE runs SET status='done', result=?, weights=?, updated=? WHERE id=?",
+                    (json.dumps(result), blob, time.time(), run_id))
+
+    def request_cancel(self, run_id: int) -> None:
+        self._write("UPDATE runs SET cancel_requested=1 WHERE id=?", (run_id,))
+
+    def cancel_requested(self, run_id: int) -> bool:
+        with closing(self._connect()) as db:
+            row = db.execute("SELECT cancel_requested FROM runs WHERE id=?", (run_id,)).fetchone()
+        return bool(row and row[0])
+
+    def rename(self, run_id: int, name: str) -> None:
+        self._write("UPDATE runs SET name=? WHERE id=?", (name.strip()[:80], run_id))
+
+    def weights(self, run_id: int) -> dict | None:
+        with closing(self._connect()) as db:
+            row = db.execute("SELECT weights FROM runs WHERE id=?", (run_id,)).fetchone()
+        if not row or row[0] is None:
+            return None
+        return torch.load(io.BytesIO(row[0]), map_location="cpu", weights_only=True)
+
+    def mark_orphans(self) -> None:
+        """Queued or running rows whose owning process is gone were interrupted."""
+        with closing(self._connect()) as db:
+            rows = db.execute("SELECT id, owner_pid FROM runs WHERE status IN ('queued','running')").fetchall()
+        for row in rows:
+            if not _pid_alive(row["owner_pid"]):
+                self.set_status(row["id"], "interrupted", "the server stopped before this run finished")
+
+    def get(self, run_id: int) -> Run | None:
+        self.mark_orphans()
+        runs = self._select("WHERE id=?", (run_id,))
+        return runs[0] if runs else None
+
+    def list(self, kind: str | None = None, status: str | None = None, limit: int = 500) -> list[Run]:
+        """Newest first."""
+        self.mark_orphans()
+        clauses, params = [], []
+        if kind:
+            clauses.append("kind=?"), params.append(kind)
+        if status:
+            clauses.append("status=?"), params.append(status)
+        where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
+        return self._select(f"{where} ORDER BY id DESC LIMIT ?", (*params, limit))
+
+    def _select(self, tail: str, params: tuple) -> list[Run]:
+        with closing(self._connect()) as db:
+            rows = db.execute(
+                "SELECT id, kind, name, status, config, progress, result, error, created FROM runs " + tail,
+                params).fetchall()
+        return [Run(id=r["id"], kind=r["kind"], name=r["name"], status=r["status"],
+                    config=json.loads(r["config"]), progress=json.loads(r["progress"]),
+                    result=json.loads(r["result"]) if r["result"] else None,
+                    error=r["error"], created=r["created"]) for r in rows]

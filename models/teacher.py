@@ -1,0 +1,119 @@
+"""The teacher checkpoint: load it safely, and compute its logits once per dataset.
+
+A checkpoint is a plain state dict saved with torch.save, beside a JSON sidecar that says how it
+was made. Loading uses weights_only=True and checks every tensor before use.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from models.data import Dataset
+from models.nets import TeacherCNN
+from models.paths import PRETRAINED, state_dir
+from models.training import predict_logits
+
+
+class TeacherError(RuntimeError):
+    """The checkpoint is missing or unusable; the message says which and what to do."""
+
+
+@dataclass(frozen=True, eq=False)
+class TeacherLogits:
+    """The teacher's logits on every training image (N, 10) and every test image (M, 10)."""
+
+    train: torch.Tensor
+    test: torch.Tensor
+
+
+def checkpoint_path(spec: str) -> Path:
+    """'pretrained' or a path to a .pt file."""
+    return PRETRAINED if spec == "pretrained" else Path(spec)
+
+
+def sidecar_path(path: Path) -> Path:
+    return path.with_suffix(".json")
+
+
+def read_sidecar(spec: str) -> dict:
+    path = sidecar_path(checkpoint_path(spec))
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _file_digest(path: Path) -> str:
+    return hashlib.sha1(path.read_bytes()).hexdigest()[:12]
+
+
+@functools.lru_cache(maxsize=4)
+def _load_cached(path: str, digest: str) -> TeacherCNN:
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:
+        raise TeacherError(f"teacher checkpoint {path} is unreadable ({type(error).__name__}); "
+                           "train a new teacher instead") from None
+    model = TeacherCNN()
+    expected = model.state_dict()
+    if not isinstance(state, dict) or set(state) != set(expected):
+        raise TeacherError(f"teacher checkpoint {path} does not hold a TeacherCNN; train a new teacher instead")
+    for name, tensor in state.items():
+        if not isinstance(tensor, torch.Tensor) or tensor.shape != expected[name].shape:
+            raise TeacherError(f"teacher checkpoint {path}: {name} has the wrong shape; train a new teacher instead")
+        if not torch.isfinite(tensor).all():
+            raise TeacherError(f"teacher checkpoint {path}: {name} holds NaN or inf; train a new teacher instead")
+    model.load_state_dict(state)
+    return model.eval().requires_grad_(False)
+
+
+def load_teacher(spec: str = "pretrained") -> TeacherCNN:
+    """A read-only teacher in eval mode. Raises TeacherError with a one-line reason."""
+    path = checkpoint_path(spec)
+    if not path.is_file():
+        raise TeacherError(f"teacher checkpoint {path} is missing; train a teacher first "
+                           "(python -m models teacher --save PATH, or the Teacher page)")
+    return _load_cached(str(path), _file_digest(path))
+
+
+def save_teacher(model: TeacherCNN, path: Path, sidecar: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(model.state_dict(), path)
+    sidecar_path(path).write_text(json.dumps(sidecar, indent=2) + "\n")
+
+
+_memory: dict[str, TeacherLogits] = {}
+
+
+def teacher_logits(spec: str, dataset: Dataset) -> TeacherLogits:
+    """Logits computed once per (checkpoint, dataset), then kept in memory and on disk.
+
+    Students read these instead of running the teacher on every batch.
+    """
+    path = checkpoint_path(spec)
+    model = load_teacher(spec)
+    key = f"{_file_digest(path)}-{dataset.fingerprint}"
+    if key in _memory:
+        return _memory[key]
+    cache_file = state_dir() / "cache" / f"logits-{key}.pt"
+    logits = None
+    if cache_file.is_file():
+        try:
+            stored = torch.load(cache_file, map_location="cpu", weights_only=True)
+            if stored["train"].shape == (dataset.train_size, 10) and stored["test"].shape == (dataset.test_size, 10):
+                logits = TeacherLogits(stored["train"], stored["test"])
+        except Exception:  # a torn write: recompute below
+            logits = None
+    if logits is None:
+        logits = TeacherLogits(predict_logits(model, dataset.train_x), predict_logits(model, dataset.test_x))
+        cache_file.parent.mkdir(parents=True, exist_ok=True)
+        partial = cache_file.with_suffix(".tmp")
+        torch.save({"train": logits.train, "test": logits.test}, partial)
+        partial.replace(cache_file)  # atomic, so a reader never sees half a file
+    _memory[key] = logits
+    return logits
