@@ -1,0 +1,58 @@
+"""Compare every distillation run on this server: a workshop leaderboard with the teacher for scale."""
+import streamlit as st
+
+from lessons import shared
+from lessons.figures import gain_figure, size_figure, temperature_figure
+from models.report import rows_to_csv, run_rows, seed_groups
+
+st.title("4. Compare runs")
+st.markdown(
+    """
+Every distillation run started on this server, by anyone, newest first. Each dot is a student; the
+cross under it is its scratch twin; the star is the teacher. Look for two things: how close a
+student many times smaller than the teacher gets to it, and whether the teacher's soft targets
+(the *gain*, distilled minus scratch) help more for some sizes and temperatures than others.
+"""
+)
+
+rows = run_rows(shared.store().list(kind="distill"))
+if not rows:
+    st.info("No runs yet.")
+    st.page_link("lessons/distill.py", label="Distil your first student", icon="⚗️")
+    st.stop()
+
+done = [r for r in rows if r["status"] == "done"]
+columns = ["id", "name", "status", "student", "student_params", "temperature", "alpha", "train_size",
+           "epochs", "seed", "distilled_accuracy", "scratch_accuracy", "gain", "dataset", "created"]
+st.dataframe(
+    [{k: r[k] for k in columns} for r in rows], hide_index=True, key="runs-table",
+    column_config={k: st.column_config.NumberColumn(format="percent")
+                   for k in ("distilled_accuracy", "scratch_accuracy", "gain")},
+)
+st.download_button("Download as CSV", rows_to_csv(rows), file_name="distillation-runs.csv", mime="text/csv")
+
+unfinished = [r for r in rows if r["status"] in ("queued", "running")]
+if unfinished:
+    st.caption(f"{len(unfinished)} run(s) still training; reload to see them land.")
+
+if done:
+    teacher_params, teacher_accuracy = done[0]["teacher_params"], done[0]["teacher_accuracy"]
+    st.plotly_chart(size_figure(done, teacher_params, teacher_accuracy), key="by-size")
+    left, right = st.columns(2)
+    left.plotly_chart(temperature_figure(done), key="by-temperature")
+    right.plotly_chart(gain_figure(done[:30], teacher_accuracy), key="gains")
+    st.caption("Teacher shown: the newest finished run's teacher.")
+
+    st.subheader("Is the gain real?")
+    st.markdown(
+        "Runs with the same settings and different seeds are grouped below. A gain is **clear** when "
+        "its mean is more than twice its seed-to-seed spread (standard deviation), **within noise** "
+        "when it is not, and **worse** when the student lost out to its twin by that margin."
+    )
+    groups = seed_groups(done)
+    st.dataframe(groups, hide_index=True, key="groups-table",
+                 column_config={k: st.column_config.NumberColumn(format="percent")
+                                for k in ("gain_mean", "gain_std")})
+    if all(g["seeds"] < 2 for g in groups):
+        st.info("Every setting has one seed so far, so no gain can be called real yet: run the same "
+                "settings with another seed or two.")

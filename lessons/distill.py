@@ -1,0 +1,83 @@
+"""Distil a student: pick its size, T and α, and watch it learn beside a scratch twin."""
+import streamlit as st
+
+from lessons import shared
+from lessons.figures import learning_curves_figure
+from models.config import ConfigError, DistillConfig
+from models.nets import STUDENT_PRESETS, student_params
+
+st.title("3. Distil a student")
+st.markdown(
+    """
+Pick a *student* (a smaller network) and train it to match the teacher's soft targets. Every run
+also trains a **scratch twin**: the same network, starting from the same weights and seeing the
+same images in the same order, but learning from the plain labels only. Both curves are drawn as
+they train; the gap between them is what the teacher's knowledge added.
+"""
+)
+shared.dataset_caption()
+data = shared.dataset()
+teacher = shared.chosen_teacher()
+st.caption(f"Teacher: **{teacher}** (change it on the Teacher page)")
+
+defaults = DistillConfig()
+with st.form("distill"):
+    left, right = st.columns(2)
+    with left:
+        student = st.selectbox(
+            "Student", list(STUDENT_PRESETS), index=list(STUDENT_PRESETS).index(defaults.student),
+            format_func=lambda name: f"{name}  ({student_params(name):,} parameters)",
+            help="mlp-W: two hidden layers of W units, as in Hinton et al. cnn-tiny: a very small CNN.")
+        temperature = st.number_input("Temperature T (> 0)", value=defaults.temperature, min_value=0.1,
+                                      max_value=100.0, step=0.5,
+                                      help="How much the teacher's probabilities are flattened.")
+        alpha = st.slider("α: weight on the teacher's soft targets", 0.0, 1.0, defaults.alpha, 0.05,
+                          help="1 = learn only from the teacher, 0 = only from the labels (same as the twin).")
+    with right:
+        train_size = st.number_input(
+            f"Transfer-set size (training images the student sees, at most {data.train_size:,})",
+            min_value=1, value=min(defaults.train_size, data.train_size), step=500)
+        epochs = st.number_input("Epochs (passes over the transfer set)", min_value=1, max_value=500,
+                                 value=defaults.epochs)
+        seed = st.number_input("Seed", min_value=0, value=0, step=1,
+                               help="Changes the starting weights, the images picked and their order.")
+        name = st.text_input("Name for the leaderboard (optional)", max_chars=80)
+    submitted = st.form_submit_button("Distil", type="primary")
+
+if submitted:
+    try:
+        config = DistillConfig(student=student, temperature=float(temperature), alpha=float(alpha),
+                               train_size=int(train_size), epochs=int(epochs), seed=int(seed), teacher=teacher)
+        config.check_train_size(data.train_size)
+        shared.logits_or_stop(teacher)  # warm the cache and catch a broken checkpoint here
+        st.session_state.distill_run = shared.pool().submit(config, name=name)
+    except ConfigError as error:
+        st.error(f"Not started: {error}")
+
+
+def _live(run):
+    curves = run.progress.get("curves", [])
+    epochs = run.config["epochs"]
+    st.progress(len(curves) / epochs, text=f"epoch {len(curves)} of {epochs}")
+    if curves:
+        st.plotly_chart(learning_curves_figure(curves, epochs), key=f"lc-{run.id}")
+
+
+def _done(run):
+    r = run.result
+    st.plotly_chart(learning_curves_figure(r["curves"], run.config["epochs"]), key=f"lc-done-{run.id}")
+    cols = st.columns(4)
+    cols[0].metric("Distilled student", f"{r['distilled_accuracy']:.2%}")
+    cols[1].metric("Scratch twin", f"{r['scratch_accuracy']:.2%}")
+    cols[2].metric("Gain", f"{r['gain']:+.2%}")
+    cols[3].metric("Teacher", f"{r['teacher_accuracy']:.2%}",
+                   help=f"{r['teacher_params']:,} parameters vs the student's {r['student_params']:,}")
+    st.caption(
+        "One run is one roll of the dice: on MNIST the difference between seeds can be as large as the "
+        "effect itself. Repeat with two more seeds and the Compare page tells you whether the gain is "
+        "clear or within noise.")
+    st.page_link("lessons/compare.py", label="Compare all runs", icon="📊")
+
+
+if "distill_run" in st.session_state:
+    shared.watch_run(st.session_state.distill_run, _live, _done)

@@ -1,0 +1,91 @@
+"""Plotly figures as plain functions: data in, Figure out, no Streamlit (testable on their own)."""
+from __future__ import annotations
+
+import plotly.graph_objects as go
+
+DISTILLED, SCRATCH, TEACHER = "#1f77b4", "#ff7f0e", "#2ca02c"
+
+
+def _layout(fig: go.Figure, title: str, x: str, y: str, **extra) -> go.Figure:
+    fig.update_layout(title=title, xaxis_title=x, yaxis_title=y, height=360,
+                      margin=dict(l=10, r=10, t=50, b=10), legend=dict(orientation="h", y=-0.25), **extra)
+    return fig
+
+
+def learning_curves_figure(curves: list[dict], epochs: int) -> go.Figure:
+    """Test accuracy per epoch for the distilled student and its scratch twin."""
+    fig = go.Figure()
+    x = [p["epoch"] for p in curves]
+    fig.add_scatter(x=x, y=[p["distilled"] for p in curves], name="distilled student", line_color=DISTILLED)
+    fig.add_scatter(x=x, y=[p["scratch"] for p in curves], name="scratch twin (labels only)", line_color=SCRATCH)
+    fig.update_xaxes(range=[0.5, max(epochs, 1) + 0.5])
+    return _layout(fig, "Test accuracy while training", "epoch", "test accuracy", yaxis_tickformat=".0%")
+
+
+def teacher_curve_figure(curve: list[dict], epochs: int) -> go.Figure:
+    fig = go.Figure()
+    fig.add_scatter(x=[p["epoch"] for p in curve], y=[p["test_accuracy"] for p in curve],
+                    mode="lines+markers", name="teacher", line_color=TEACHER)
+    fig.update_xaxes(range=[0, epochs + 0.2])
+    return _layout(fig, "Teacher test accuracy", "epoch", "test accuracy", yaxis_tickformat=".1%")
+
+
+def soft_targets_figure(probs_at_t: list[float], probs_at_1: list[float], temperature: float) -> go.Figure:
+    digits = [str(d) for d in range(10)]
+    fig = go.Figure()
+    fig.add_bar(x=digits, y=probs_at_1, name="T = 1 (ordinary softmax)", marker_color="#bbbbbb")
+    fig.add_bar(x=digits, y=probs_at_t, name=f"T = {temperature:g}", marker_color=DISTILLED)
+    return _layout(fig, "What the teacher says about this image", "digit", "probability",
+                   barmode="group", yaxis_range=[0, 1])
+
+
+def digit_figure(image_uint8) -> go.Figure:
+    fig = go.Figure(go.Heatmap(z=image_uint8[::-1], colorscale="gray_r", showscale=False, hoverinfo="skip"))
+    fig.update_layout(height=250, width=250, margin=dict(l=0, r=0, t=0, b=0))
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False, scaleanchor="x")
+    return fig
+
+
+def size_figure(rows: list[dict], teacher_params: int, teacher_accuracy: float) -> go.Figure:
+    """Accuracy against parameter count (log x): students, twins and the teacher."""
+    fig = go.Figure()
+    fig.add_scatter(x=[r["student_params"] for r in rows], y=[r["distilled_accuracy"] for r in rows],
+                    mode="markers", name="distilled", marker=dict(color=DISTILLED, size=10),
+                    text=[r["label"] for r in rows])
+    fig.add_scatter(x=[r["student_params"] for r in rows], y=[r["scratch_accuracy"] for r in rows],
+                    mode="markers", name="scratch twin", marker=dict(color=SCRATCH, size=8, symbol="x"),
+                    text=[r["label"] for r in rows])
+    fig.add_scatter(x=[teacher_params], y=[teacher_accuracy], mode="markers", name="teacher",
+                    marker=dict(color=TEACHER, size=14, symbol="star"))
+    fig.update_xaxes(type="log")
+    return _layout(fig, "Accuracy against size", "parameters (log scale)", "test accuracy",
+                   yaxis_tickformat=".0%")
+
+
+def temperature_figure(rows: list[dict]) -> go.Figure:
+    fig = go.Figure()
+    for student in sorted({r["student"] for r in rows}):
+        mine = sorted((r for r in rows if r["student"] == student), key=lambda r: r["temperature"])
+        fig.add_scatter(x=[r["temperature"] for r in mine], y=[r["distilled_accuracy"] for r in mine],
+                        mode="markers+lines", name=student, text=[r["label"] for r in mine])
+    return _layout(fig, "Distilled accuracy against temperature", "temperature T", "test accuracy",
+                   yaxis_tickformat=".0%")
+
+
+def gain_figure(rows: list[dict], teacher_accuracy: float) -> go.Figure:
+    """Each run's distilled and scratch accuracy joined by its gain, teacher as a reference line."""
+    fig = go.Figure()
+    labels = [r["label"] for r in rows]
+    fig.add_bar(x=labels, y=[r["gain"] for r in rows], name="gain (distilled − scratch)",
+                marker_color=[DISTILLED if r["gain"] >= 0 else SCRATCH for r in rows], yaxis="y2",
+                opacity=0.35)
+    fig.add_scatter(x=labels, y=[r["distilled_accuracy"] for r in rows], mode="markers", name="distilled",
+                    marker=dict(color=DISTILLED, size=10))
+    fig.add_scatter(x=labels, y=[r["scratch_accuracy"] for r in rows], mode="markers", name="scratch twin",
+                    marker=dict(color=SCRATCH, size=9, symbol="x"))
+    fig.add_hline(y=teacher_accuracy, line_dash="dash", line_color=TEACHER,
+                  annotation_text=f"teacher {teacher_accuracy:.2%}")
+    return _layout(fig, "What the teacher added to each run", "run", "test accuracy",
+                   yaxis_tickformat=".0%",
+                   yaxis2=dict(title="gain", overlaying="y", side="right", tickformat="+.1%", showgrid=False))

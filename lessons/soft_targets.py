@@ -1,0 +1,52 @@
+"""Soft targets: the teacher's full answer for a real test digit, and what temperature does to it."""
+import numpy as np
+import streamlit as st
+
+from lessons import shared
+from lessons.figures import digit_figure, soft_targets_figure
+from models.data import MEAN, STD
+from models.loss import soft_targets
+
+st.title("2. Soft targets")
+st.markdown(
+    """
+A trained network does not just name a digit: it gives a probability to all ten. The top one is
+the *hard* answer; the whole list is the *soft target*. Dividing the network's raw scores by a
+*temperature* T before turning them into probabilities flattens the list, so the small
+probabilities become visible: which other digits the teacher thinks this one looks like. That is
+the "dark knowledge" a student can learn from.
+"""
+)
+shared.dataset_caption()
+
+data = shared.dataset()
+logits = shared.logits_or_stop(shared.chosen_teacher())
+
+controls, picture = st.columns([2, 1])
+with controls:
+    digit = st.selectbox("Show me a test image of the digit", list(range(10)), index=2)
+    of_digit = (data.test_y == digit).nonzero().flatten()
+    # Sort by how unsure the teacher is, so the first examples are the interesting ones.
+    confidence = logits.test[of_digit].softmax(1).max(1).values
+    ranked = of_digit[confidence.argsort()]
+    which = st.slider("Example (0 = the one the teacher is least sure about)", 0, len(ranked) - 1, 0)
+    temperature = st.slider("Temperature T", 0.5, 20.0, 4.0, 0.5,
+                            help="T = 1 is the ordinary softmax; higher T flattens it.")
+index = int(ranked[which])
+with picture:
+    image = ((data.test_x[index, 0].numpy() * STD + MEAN) * 255).clip(0, 255).astype(np.uint8)
+    st.plotly_chart(digit_figure(image), key="digit")
+    st.caption(f"Test image #{index}, labelled {int(data.test_y[index])}")
+
+row = logits.test[index]
+probs_t = soft_targets(row, temperature).tolist()
+probs_1 = soft_targets(row, 1.0).tolist()
+st.plotly_chart(soft_targets_figure(probs_t, probs_1, temperature), key="soft")
+
+runner_up = sorted(range(10), key=lambda d: probs_t[d], reverse=True)[1]
+st.markdown(
+    f"At T = 1 the teacher gives **{probs_1[int(np.argmax(probs_1))]:.1%}** to its top answer "
+    f"({int(np.argmax(probs_1))}). At T = {temperature:g} its second choice, **{runner_up}**, gets "
+    f"**{probs_t[runner_up]:.1%}**: that is what the teacher thinks this image resembles. "
+    "A student trained on these soft targets learns those resemblances too, not just the label."
+)

@@ -1,0 +1,82 @@
+"""Get a teacher: take the pretrained CNN at once, or train one and watch it learn."""
+import streamlit as st
+
+from lessons import shared
+from lessons.figures import teacher_curve_figure
+from models.config import ConfigError, TeacherConfig
+from models.nets import count_params
+from models.teacher import TeacherError, load_teacher, read_sidecar
+from models.training import accuracy
+
+st.title("1. Get a teacher")
+st.markdown(
+    """
+The *teacher* is the big, accurate model whose knowledge we want to pass on. Ours is a
+convolutional neural network (*CNN*: a network that scans the image with small learned filters)
+with about 1.4 million *parameters* (the numbers it learns). You can use the one we trained, or
+train your own and watch its accuracy on 10,000 unseen test digits climb.
+"""
+)
+shared.dataset_caption()
+
+left, right = st.columns(2)
+with left:
+    st.subheader("Use the pretrained teacher")
+    try:
+        teacher = load_teacher("pretrained")
+        logits = shared.logits_or_stop("pretrained")
+        sidecar = read_sidecar("pretrained")
+        st.metric("Test accuracy, measured now on this dataset",
+                  f"{accuracy(logits.test, shared.dataset().test_y):.2%}")
+        st.caption(f"{count_params(teacher):,} parameters · trained by `{sidecar.get('command', '?')}` "
+                   f"in {sidecar.get('seconds', '?')} s on {sidecar.get('dataset', {}).get('name', '?')}")
+        if st.button("Use the pretrained teacher", type="primary", key="use-pretrained"):
+            st.session_state.teacher = "pretrained"
+    except TeacherError as error:
+        st.error(str(error))
+
+with right:
+    st.subheader("Or train your own")
+    with st.form("train-teacher"):
+        epochs = st.slider("Epochs (passes over the training set)", 1, 5, TeacherConfig.epochs)
+        seed = st.number_input("Seed (changes the starting weights and the order of examples)",
+                               min_value=0, value=0, step=1)
+        submitted = st.form_submit_button("Train a teacher")
+    if submitted:
+        try:
+            st.session_state.teacher_run = shared.pool().submit(TeacherConfig(epochs=epochs, seed=int(seed)))
+        except ConfigError as error:
+            st.error(str(error))
+
+
+def _live(run):
+    progress = run.progress
+    done = progress.get("epoch", 0) / run.config["epochs"]
+    st.progress(min(done, 1.0), text=f"epoch {progress.get('epoch', 0):.1f} of {run.config['epochs']}"
+                + (f" · loss {progress['loss']:.3f}" if "loss" in progress else ""))
+    if progress.get("curve"):
+        st.plotly_chart(teacher_curve_figure(progress["curve"], run.config["epochs"]), key=f"tc-{run.id}")
+
+
+def _done(run):
+    result = run.result
+    st.success(f"Your teacher reached {result['test_accuracy']:.2%} test accuracy in {result['seconds']:.0f} s.")
+    st.plotly_chart(teacher_curve_figure(result["curve"], run.config["epochs"]), key=f"tc-done-{run.id}")
+    if st.button("Use this teacher", key=f"use-{run.id}", type="primary"):
+        st.session_state.teacher = result["checkpoint"]
+
+
+if "teacher_run" in st.session_state:
+    shared.watch_run(st.session_state.teacher_run, _live, _done)
+
+trained = [r for r in shared.store().list(kind="teacher", status="done")]
+if trained:
+    st.subheader("Teachers trained on this server")
+    for run in trained[:10]:
+        cols = st.columns([3, 1])
+        cols[0].write(f"Run {run.id}: {run.result['test_accuracy']:.2%} after {run.result['epochs']} epochs")
+        if cols[1].button("Use", key=f"use-list-{run.id}"):
+            st.session_state.teacher = run.result["checkpoint"]
+
+current = shared.chosen_teacher()
+st.info(f"Teacher in use for your runs: **{'pretrained' if current == 'pretrained' else current}**")
