@@ -24,6 +24,7 @@ HOW_TO_GET_FULL = ("for the full 60,000-image set, put torchvision's MNIST/raw f
                    "$DISTILL_DATA (see README, 'Data')")
 MEAN, STD = 0.1307, 0.3081  # MNIST pixel statistics, the usual normalisation
 DOWNLOAD_TIMEOUT_S = 5.0
+RAW_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
 
 
 @dataclass(frozen=True, eq=False)
@@ -95,6 +96,11 @@ def _try_download(root: Path) -> None:
         socket.setdefaulttimeout(previous)
 
 
+def _raw_files_present(root: Path) -> bool:
+    raw = root / "MNIST" / "raw"
+    return all((raw / name).is_file() for name in RAW_FILES)
+
+
 def load_sample(notice: str = "") -> Dataset:
     with np.load(SAMPLE_PATH) as sample:
         return _from_uint8(SAMPLE_NAME, sample["train_images"], sample["train_labels"],
@@ -109,21 +115,21 @@ def load_mnist(root: Path | None = None, allow_download: bool | None = None) -> 
     root = Path(root) if root is not None else data_root()
     if allow_download is None:
         allow_download = os.environ.get("DISTILL_OFFLINE") != "1"
-    reason = ""
     try:
         train, test = _torchvision_mnist(root, download=False)
         return _from_uint8(FULL_NAME, train.data, train.targets, test.data, test.targets)
-    except RuntimeError:  # torchvision: "Dataset not found."
-        reason = f"MNIST not found under {root}"
-        if allow_download:
-            try:
-                _try_download(root)
-                train, test = _torchvision_mnist(root, download=False)
-                return _from_uint8(FULL_NAME, train.data, train.targets, test.data, test.targets)
-            except Exception as download_error:  # offline, a proxy, a bad mirror: all mean "no"
-                reason += f" and the download failed ({type(download_error).__name__})"
-    except Exception as error:  # a truncated or corrupted file under the root
-        reason = f"the MNIST files under {root} are unreadable ({type(error).__name__}: {error})"
+    except Exception as error:
+        if _raw_files_present(root):  # there but truncated or corrupted: say so, do not download
+            reason = f"the MNIST files under {root} are unreadable ({type(error).__name__})"
+            return load_sample(notice=f"Using the bundled sample because {reason}; {HOW_TO_GET_FULL}.")
+    reason = f"MNIST was not found under {root}"
+    if allow_download:
+        try:
+            _try_download(root)
+            train, test = _torchvision_mnist(root, download=False)
+            return _from_uint8(FULL_NAME, train.data, train.targets, test.data, test.targets)
+        except Exception as download_error:  # offline, a proxy, a bad mirror: all mean "no"
+            reason += f" and the download failed ({type(download_error).__name__})"
     return load_sample(notice=f"Using the bundled sample because {reason}; {HOW_TO_GET_FULL}.")
 
 

@@ -56,6 +56,13 @@ def transfer_indices(config: DistillConfig, labels: torch.Tensor) -> torch.Tenso
     return order[: config.train_size] if config.train_size else order
 
 
+def student_and_twin(name: str, seed: int) -> tuple[torch.nn.Module, torch.nn.Module]:
+    """Two copies of one freshly initialised student: identical weights, separate parameters."""
+    torch.manual_seed(seed)
+    student = build_student(name)
+    return student, copy.deepcopy(student)
+
+
 def distill(config: DistillConfig, dataset: Dataset, logits: TeacherLogits | None = None,
             on_progress: Progress = _ignore) -> DistillResult:
     """Train the distilled student and its scratch twin in one loop over the same batches."""
@@ -68,9 +75,8 @@ def distill(config: DistillConfig, dataset: Dataset, logits: TeacherLogits | Non
     labels = dataset.train_y[index].to(device)
     soft = logits.train[index].to(device)
 
-    torch.manual_seed(config.seed)
-    student = build_student(config.student).to(device)
-    twin = copy.deepcopy(student)  # identical initial weights
+    student, twin = student_and_twin(config.student, config.seed)
+    student, twin = student.to(device), twin.to(device)
     optimizers = [torch.optim.Adam(m.parameters(), lr=config.learning_rate) for m in (student, twin)]
     generator = torch.Generator().manual_seed(config.seed + 1)
     curves = []
