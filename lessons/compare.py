@@ -18,7 +18,7 @@ student many times smaller than the teacher gets to it, and whether the teacher'
 rows = run_rows(shared.store().list(kind="distill"))
 if not rows:
     st.info("No runs yet.")
-    st.page_link("lessons/distill.py", label="Distil your first student", icon="⚗️")
+    st.page_link("lessons/distill.py", label="Distil your first student", icon=":material/science:")
     st.stop()
 
 done = [r for r in rows if r["status"] == "done"]

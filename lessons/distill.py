@@ -27,22 +27,24 @@ with st.form("distill"):
         student = st.selectbox(
             "Student", list(STUDENT_PRESETS), index=list(STUDENT_PRESETS).index(defaults.student),
             format_func=lambda name: f"{name}  ({student_params(name):,} parameters)",
-            help="mlp-W: two hidden layers of W units, as in Hinton et al. cnn-tiny: a very small CNN.")
+            help="mlp-W: two hidden layers of W units, as in Hinton et al. cnn-tiny: a very small CNN.",
+            key="student")
         temperature = st.number_input("Temperature T (> 0)", value=defaults.temperature, min_value=0.1,
                                       max_value=100.0, step=0.5,
-                                      help="How much the teacher's probabilities are flattened.")
+                                      help="How much the teacher's probabilities are flattened.", key="temperature")
         alpha = st.slider("α: weight on the teacher's soft targets", 0.0, 1.0, defaults.alpha, 0.05,
-                          help="1 = learn only from the teacher, 0 = only from the labels (same as the twin).")
+                          help="1 = learn only from the teacher, 0 = only from the labels (same as the twin).",
+                          key="alpha")
     with right:
         train_size = st.number_input(
             f"Transfer-set size (training images the student sees, at most {data.train_size:,})",
-            min_value=1, value=min(defaults.train_size, data.train_size), step=500)
+            min_value=1, value=min(defaults.train_size, data.train_size), step=500, key="train_size")
         epochs = st.number_input("Epochs (passes over the transfer set)", min_value=1, max_value=500,
-                                 value=defaults.epochs)
+                                 value=defaults.epochs, key="epochs")
         seed = st.number_input("Seed", min_value=0, value=0, step=1,
-                               help="Changes the starting weights, the images picked and their order.")
-        name = st.text_input("Name for the leaderboard (optional)", max_chars=80)
-    submitted = st.form_submit_button("Distil", type="primary")
+                               help="Changes the starting weights, the images picked and their order.", key="seed")
+        name = st.text_input("Name for the leaderboard (optional)", max_chars=80, key="run_name")
+    submitted = st.form_submit_button("Distil", type="primary", key="distill_submit")
 
 if submitted:
     try:
@@ -76,7 +78,7 @@ def _done(run):
         "One run is one roll of the dice: on MNIST the difference between seeds can be as large as the "
         "effect itself. Repeat with two more seeds and the Compare page tells you whether the gain is "
         "clear or within noise.")
-    st.page_link("lessons/compare.py", label="Compare all runs", icon="📊")
+    st.page_link("lessons/compare.py", label="Compare all runs", icon=":material/leaderboard:")
 
 
 if "distill_run" in st.session_state:

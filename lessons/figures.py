@@ -74,18 +74,20 @@ def temperature_figure(rows: list[dict]) -> go.Figure:
 
 
 def gain_figure(rows: list[dict], teacher_accuracy: float) -> go.Figure:
-    """Each run's distilled and scratch accuracy joined by its gain, teacher as a reference line."""
+    """Each run as a segment from its scratch twin (x) to its distilled student (dot); the segment's
+    length is the gain. The teacher's accuracy is the dashed reference line both aim at."""
     fig = go.Figure()
     labels = [r["label"] for r in rows]
-    fig.add_bar(x=labels, y=[r["gain"] for r in rows], name="gain (distilled − scratch)",
-                marker_color=[DISTILLED if r["gain"] >= 0 else SCRATCH for r in rows], yaxis="y2",
-                opacity=0.35)
-    fig.add_scatter(x=labels, y=[r["distilled_accuracy"] for r in rows], mode="markers", name="distilled",
-                    marker=dict(color=DISTILLED, size=10))
+    for row in rows:
+        fig.add_scatter(x=[row["label"]] * 2, y=[row["scratch_accuracy"], row["distilled_accuracy"]],
+                        mode="lines", line=dict(color=DISTILLED if row["gain"] >= 0 else SCRATCH, width=3),
+                        showlegend=False, hoverinfo="skip")
     fig.add_scatter(x=labels, y=[r["scratch_accuracy"] for r in rows], mode="markers", name="scratch twin",
-                    marker=dict(color=SCRATCH, size=9, symbol="x"))
+                    marker=dict(color=SCRATCH, size=10, symbol="x"))
+    fig.add_scatter(x=labels, y=[r["distilled_accuracy"] for r in rows], mode="markers+text",
+                    name="distilled", marker=dict(color=DISTILLED, size=11),
+                    text=[f"{100 * r['gain']:+.1f} pts" for r in rows], textposition="top center")
     fig.add_hline(y=teacher_accuracy, line_dash="dash", line_color=TEACHER,
-                  annotation_text=f"teacher {teacher_accuracy:.2%}")
-    return _layout(fig, "What the teacher added to each run", "run", "test accuracy",
-                   yaxis_tickformat=".0%",
-                   yaxis2=dict(title="gain", overlaying="y", side="right", tickformat="+.1%", showgrid=False))
+                  annotation_text=f"teacher {teacher_accuracy:.2%}", annotation_position="bottom right")
+    return _layout(fig, "Gain of each run: scratch twin → distilled student", "run", "test accuracy",
+                   yaxis_tickformat=".0%")

@@ -39,6 +39,6 @@ st.markdown(
 4. **Compare runs**: every finished run on this server, newest first, as a table and charts.
 """
 )
-st.page_link("lessons/teacher.py", label="Start with the teacher", icon="🎓")
+st.page_link("lessons/teacher.py", label="Start with the teacher", icon=":material/school:")
 st.caption("Data: MNIST handwritten digits by Yann LeCun, Corinna Cortes and Christopher J.C. Burges "
            "(CC BY-SA 3.0).")

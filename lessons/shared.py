@@ -56,7 +56,7 @@ def logits_or_stop(spec: str) -> TeacherLogits:
         return _cached_logits(spec, str(checkpoint_path(spec)) + dataset().fingerprint)
     except TeacherError as error:
         st.error(f"{error}")
-        st.page_link("lessons/teacher.py", label="Go to the Teacher page to train one", icon="🎓")
+        st.page_link("lessons/teacher.py", label="Go to the Teacher page to train one", icon=":material/school:")
         st.stop()
 
 

@@ -24,18 +24,18 @@ logits = shared.logits_or_stop(shared.chosen_teacher())
 
 controls, picture = st.columns([2, 1])
 with controls:
-    digit = st.selectbox("Show me a test image of the digit", list(range(10)), index=2)
+    digit = st.selectbox("Show me a test image of the digit", list(range(10)), index=2, key="digit")
     of_digit = (data.test_y == digit).nonzero().flatten()
     # Sort by how unsure the teacher is, so the first examples are the interesting ones.
     confidence = logits.test[of_digit].softmax(1).max(1).values
     ranked = of_digit[confidence.argsort()]
-    which = st.slider("Example (0 = the one the teacher is least sure about)", 0, len(ranked) - 1, 0)
+    which = st.slider("Example (0 = the one the teacher is least sure about)", 0, len(ranked) - 1, 0, key="example")
     temperature = st.slider("Temperature T", 0.5, 20.0, 4.0, 0.5,
-                            help="T = 1 is the ordinary softmax; higher T flattens it.")
+                            help="T = 1 is the ordinary softmax; higher T flattens it.", key="soft_temperature")
 index = int(ranked[which])
 with picture:
     image = ((data.test_x[index, 0].numpy() * STD + MEAN) * 255).clip(0, 255).astype(np.uint8)
-    st.plotly_chart(digit_figure(image), key="digit")
+    st.plotly_chart(digit_figure(image), key="digit-image")
     st.caption(f"Test image #{index}, labelled {int(data.test_y[index])}")
 
 row = logits.test[index]

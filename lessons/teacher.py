@@ -38,10 +38,10 @@ with left:
 with right:
     st.subheader("Or train your own")
     with st.form("train-teacher"):
-        epochs = st.slider("Epochs (passes over the training set)", 1, 5, TeacherConfig.epochs)
+        epochs = st.slider("Epochs (passes over the training set)", 1, 5, TeacherConfig.epochs, key="teacher_epochs")
         seed = st.number_input("Seed (changes the starting weights and the order of examples)",
-                               min_value=0, value=0, step=1)
-        submitted = st.form_submit_button("Train a teacher")
+                               min_value=0, value=0, step=1, key="teacher_seed")
+        submitted = st.form_submit_button("Train a teacher", key="teacher_submit")
     if submitted:
         try:
             st.session_state.teacher_run = shared.pool().submit(TeacherConfig(epochs=epochs, seed=int(seed)))

@@ -1,0 +1,81 @@
+"""End to end in a real headless browser: pretrained teacher -> tiny student -> comparison table."""
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, cli_env
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = ROOT / "tests" / "artifacts"
+playwright = pytest.importorskip("playwright.sync_api")
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def server(isolated_lab):
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+         "--server.address", "127.0.0.1"],
+        cwd=ROOT, env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        process.kill()
+        raise AssertionError(process.stdout.read().decode())
+    yield url
+    process.terminate()
+    process.wait(timeout=20)
+
+
+def _settled(page):
+    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=60_000)
+
+
+def test_pretrained_teacher_tiny_student_shows_in_comparison(server):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync"])
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(server)
+        page.get_by_text("Why it is in the news").wait_for(timeout=60_000)
+
+        page.get_by_role("link", name="1. Get a teacher").click()
+        page.get_by_role("button", name="Use the pretrained teacher").click()
+        _settled(page)
+        page.get_by_text("Teacher in use for your runs: pretrained").wait_for()
+
+        page.get_by_role("link", name="3. Distil a student").click()
+        page.get_by_label("Transfer-set size").fill("300")
+        page.get_by_label("Epochs (passes over the transfer set)").fill("2")
+        page.get_by_label("Name for the leaderboard").fill("browser-tiny")
+        page.get_by_role("button", name="Distil").click()
+        page.get_by_text("Scratch twin", exact=True).wait_for(timeout=180_000)
+        page.screenshot(path=str(ARTIFACTS / "distill.png"), full_page=True)
+
+        page.get_by_role("link", name="4. Compare runs").click()
+        _settled(page)
+        page.get_by_text("browser-tiny").first.wait_for(timeout=30_000)
+        page.screenshot(path=str(ARTIFACTS / "compare.png"), full_page=True)
+        browser.close()

@@ -1,0 +1,108 @@
+"""Every page under streamlit's AppTest: renders without exceptions, shows its key widgets, and the
+training pages take one tiny run from submit to finished through the real worker pool."""
+import time
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import ROOT
+
+
+@pytest.fixture
+def app():
+    st.cache_resource.clear()  # a fresh store and pool for this test's state folder
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.run()
+    yield at
+    from lessons import shared
+    shared.pool().shutdown()
+    st.cache_resource.clear()
+
+
+def open_page(at: AppTest, page: str) -> AppTest:
+    at.switch_page(f"lessons/{page}.py")
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def run_until(at: AppTest, done, timeout_s: float = 180) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        at.run()
+        assert not at.exception, at.exception
+        if done(at):
+            return
+        time.sleep(0.5)
+    raise AssertionError("the run did not finish in time: " + " | ".join(i.value for i in at.info))
+
+
+def texts(at: AppTest) -> str:
+    return " ".join(e.value for kind in (at.markdown, at.caption, at.info, at.success, at.warning, at.error)
+                    for e in kind)
+
+
+def test_intro_page(app):
+    assert not app.exception
+    assert app.title[0].value == "Distillation Lab"
+    assert "24,000" in texts(app) and "16 million" in texts(app) and "670" in texts(app)
+
+
+def test_teacher_page_offers_pretrained_and_trains_one(app):
+    at = open_page(app, "teacher")
+    assert at.button(key="use-pretrained")
+    assert float(at.metric[0].value.rstrip("%")) > 99  # measured now on the sample's test set
+    assert "bundled sample" in texts(at)
+    at.slider(key="teacher_epochs").set_value(1)
+    at.button(key="teacher_submit").click()
+    at.run()
+    run_until(at, lambda at: any("Your teacher reached" in s.value for s in at.success))
+    use_buttons = [b for b in at.button if b.key and b.key.startswith("use-") and b.key != "use-pretrained"]
+    use_buttons[0].click()
+    at.run()
+    assert at.session_state.teacher.endswith(".pt") and at.session_state.teacher != "pretrained"
+
+
+def test_soft_targets_page_reacts_to_temperature(app):
+    at = open_page(app, "soft_targets")
+    assert at.selectbox(key="digit") and at.slider(key="example")
+    at.slider(key="soft_temperature").set_value(1.0).run()
+    cold = texts(at)
+    at.slider(key="soft_temperature").set_value(20.0).run()
+    assert not at.exception and "T = 20" in texts(at) and texts(at) != cold
+
+
+def test_distill_page_runs_a_tiny_student_and_compare_page_shows_it(app):
+    at = open_page(app, "distill")
+    for key in ("student", "temperature", "alpha", "train_size", "epochs", "seed"):
+        assert at.get_by_key(key) is not None
+    at.selectbox(key="student").set_value("mlp-10")
+    at.number_input(key="train_size").set_value(300)
+    at.number_input(key="epochs").set_value(2)
+    at.text_input(key="run_name").input("tiny from the UI")
+    at.button(key="distill_submit").click()
+    at.run()
+    assert not at.error, [e.value for e in at.error]
+    run_until(at, lambda at: len(at.metric) == 4)
+    assert at.metric[0].label == "Distilled student" and at.metric[0].value.endswith("%")
+
+    at = open_page(at, "compare")
+    table = at.dataframe[0].value
+    assert list(table["name"]) == ["tiny from the UI"] and list(table["status"]) == ["done"]
+    assert at.download_button  # CSV export
+    assert "one seed" in texts(at)
+
+
+def test_distill_page_rejects_a_train_size_larger_than_the_data(app):
+    at = open_page(app, "distill")
+    at.number_input(key="train_size").set_value(50_000)
+    at.button(key="distill_submit").click()
+    at.run()
+    assert [e.value for e in at.error] == [
+        "Not started: train size must be between 1 and 8000 (the training images available), got 50000"]
+
+
+def test_compare_page_with_no_runs(app):
+    at = open_page(app, "compare")
+    assert "No runs yet." in texts(at)
