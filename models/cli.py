@@ -6,20 +6,19 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import platform
-import statistics
 import sys
 import time
 from pathlib import Path
 
 import torch
+import torchvision
 
 from models.config import ConfigError, DistillConfig, TeacherConfig
-from models.data import default_dataset
+from models.data import data_root, default_dataset
 from models.distill import distill, summarise_seeds
 from models.nets import STUDENT_PRESETS, count_params, student_params
-from models.teacher import TeacherError, load_teacher, save_teacher, teacher_logits
+from models.teacher import TeacherError, load_teacher, read_sidecar, save_teacher, teacher_logits
 from models.training import evaluate, train_teacher
 
 BAD_INPUT = 2
@@ -36,7 +35,7 @@ def _emit(payload: dict, as_json: bool, lines: list[str]) -> None:
     print(json.dumps(payload) if as_json else "\n".join(lines))
 
 
-def _note_dataset(dataset, as_json: bool) -> None:
+def _note_dataset(dataset) -> None:
     # Which data this is matters to the numbers; say so on stderr so --json stays one object.
     print(f"dataset: {dataset.describe()}", file=sys.stderr)
 
@@ -51,8 +50,7 @@ def cmd_students(args) -> int:
 def cmd_evaluate(args) -> int:
     model = load_teacher(args.teacher)
     dataset = default_dataset()
-    _note_dataset(dataset, args.json)
-    from models.teacher import read_sidecar
+    _note_dataset(dataset)
     result = {"test_accuracy": evaluate(model, dataset), "params": count_params(model),
               "epochs": read_sidecar(args.teacher).get("epochs"), "dataset": dataset.summary()}
     _emit(result, args.json, [f"teacher {args.teacher}: {result['test_accuracy']:.2%} test accuracy, "
@@ -63,13 +61,14 @@ def cmd_evaluate(args) -> int:
 def cmd_teacher(args) -> int:
     config = TeacherConfig(epochs=args.epochs, seed=args.seed)
     dataset = default_dataset()
-    _note_dataset(dataset, args.json)
+    _note_dataset(dataset)
     model, metrics = train_teacher(config, dataset)
     result = {k: metrics[k] for k in ("test_accuracy", "params", "epochs", "seconds", "dataset", "device")}
     if args.save:
         sidecar = {**result, "seed": args.seed,
-                   "command": "python -m models " + " ".join(sys.argv[1:]),
-                   "versions": {"python": platform.python_version(), "torch": torch.__version__}}
+                   "command": f"DISTILL_DATA={data_root()} python -m models " + " ".join(sys.argv[1:]),
+                   "versions": {"python": platform.python_version(), "torch": torch.__version__,
+                                "torchvision": torchvision.__version__}}
         save_teacher(model, Path(args.save), sidecar)
         result["saved"] = args.save
     _emit(result, args.json, [f"teacher: {result['test_accuracy']:.2%} test accuracy after "
@@ -85,7 +84,7 @@ def cmd_distill(args) -> int:
                          teacher=args.teacher)
     dataset = default_dataset()
     base.check_train_size(dataset.train_size)
-    _note_dataset(dataset, args.json)
+    _note_dataset(dataset)
     started = time.perf_counter()
     logits = teacher_logits(base.teacher, dataset)
     results = [distill(base.with_seed(args.seed + k), dataset, logits) for k in range(args.seeds)]
@@ -108,11 +107,6 @@ def cmd_distill(args) -> int:
              f"gain {out['gain']:+.2%}" + (f"  ({summary.verdict})" if args.seeds > 1 else "")]
     _emit(out, args.json, lines)
     return 0
-
-
-def _positive_float(text: str) -> float:
-    value = float(text)  # argparse turns ValueError into a one-line error
-    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
