@@ -5,8 +5,11 @@ Bad values print one line naming the problem and the valid range, and exit with 
 from __future__ import annotations
 
 import argparse
+import csv
+import dataclasses
 import json
 import platform
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -16,7 +19,11 @@ import torchvision
 
 from models.config import ConfigError, DistillConfig, TeacherConfig
 from models.data import data_root, default_dataset
-from models.distill import distill, summarise_seeds
+from models.device import best_device
+from models.hinton import FULL_BUDGET_EPOCHS, HintonConfig, run_hinton
+from models.store import RunStore
+from models.distill import distill, summarise_seeds, transfer_indices
+from models.sweep import PAPER_FINDING, SweepConfig, run_cells, sweep_rows
 from models.nets import STUDENT_PRESETS, count_params, student_params
 from models.teacher import TeacherError, load_teacher, read_sidecar, save_teacher, teacher_logits
 from models.training import evaluate, train_teacher
@@ -81,7 +88,7 @@ def cmd_distill(args) -> int:
         raise ConfigError(f"seeds must be at least 1, got {args.seeds}")
     base = DistillConfig(student=args.student, temperature=args.temperature, alpha=args.alpha,
                          train_size=args.train_size, epochs=args.epochs, seed=args.seed,
-                         teacher=args.teacher)
+                         teacher=args.teacher, omit_class=args.omit_class)
     dataset = default_dataset()
     base.check_train_size(dataset.train_size)
     _note_dataset(dataset)
@@ -98,14 +105,87 @@ def cmd_distill(args) -> int:
         "dataset": dataset.summary(), "temperature": base.temperature, "alpha": base.alpha,
         "train_size": base.train_size, "epochs": base.epochs, "seeds": summary.seeds,
     }
+    if base.omit_class is not None:
+        reports = [r.missing_digit for r in results]
+        out["omitted_class"] = base.omit_class
+        for key in ("omitted_class_accuracy", "omitted_class_accuracy_adjusted", "bias_shift",
+                    "scratch_omitted_class_accuracy", "overall_accuracy_adjusted"):
+            out[key] = statistics.fmean(report[key] for report in reports)
+        lines_extra = [f"digit {base.omit_class} never seen: scratch twin {out['scratch_omitted_class_accuracy']:.1%}, "
+                       f"distilled {out['omitted_class_accuracy']:.1%}, after raising its bias by "
+                       f"{out['bias_shift']:.2f}: {out['omitted_class_accuracy_adjusted']:.1%}"]
+    else:
+        lines_extra = []
     if args.seeds > 1:
         out |= {"distilled_accuracy_std": summary.distilled_std, "scratch_accuracy_std": summary.scratch_std,
                 "gain_std": summary.gain_std, "verdict": summary.verdict}
     lines = [f"{base.student} ({out['student_params']:,} params) vs teacher ({out['teacher_params']:,} params, "
              f"{out['teacher_accuracy']:.2%})",
              f"distilled {out['distilled_accuracy']:.2%}  scratch twin {out['scratch_accuracy']:.2%}  "
-             f"gain {out['gain']:+.2%}" + (f"  ({summary.verdict})" if args.seeds > 1 else "")]
+             f"gain {out['gain']:+.2%}" + (f"  ({summary.verdict})" if args.seeds > 1 else ""), *lines_extra]
     _emit(out, args.json, lines)
+    return 0
+
+
+def _float_list(text: str) -> tuple:
+    try:
+        return tuple(float(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
+
+
+def _name_list(text: str) -> tuple:
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def cmd_sweep(args) -> int:
+    config = SweepConfig(students=args.students, temperatures=args.temperatures, seeds=args.seeds,
+                         seed=args.seed, train_size=args.train_size, epochs=args.epochs, alpha=args.alpha,
+                         teacher=args.teacher)
+    dataset = default_dataset()
+    _note_dataset(dataset)
+    teacher_logits(config.teacher, dataset)  # fail fast on a bad teacher; warms the disk cache for workers
+    for cell in config.cells():
+        transfer_indices(cell.distill_config(), dataset.train_y)  # train size fits the data?
+    started = time.perf_counter()
+    rows = sweep_rows(run_cells(config.cells()))
+    seconds = round(time.perf_counter() - started, 2)
+    if args.csv:
+        with open(args.csv, "w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+    lines = [f"{'student':9s} {'T':>5s} {'distilled':>16s} {'scratch':>16s} {'gain':>16s}  verdict"]
+    lines += [f"{r['student']:9s} {r['temperature']:5g} {r['distilled_mean']:9.2%} ±{r['distilled_std']:5.2%} "
+              f"{r['scratch_mean']:9.2%} ±{r['scratch_std']:5.2%} {r['gain_mean']:+9.2%} ±{r['gain_std']:5.2%}  "
+              f"{r['verdict']}" for r in rows]
+    lines.append(PAPER_FINDING)
+    _emit({"rows": rows, "seconds": seconds, "dataset": dataset.summary()}, args.json, lines)
+    return 0
+
+
+def cmd_hinton(args) -> int:
+    device = best_device()
+    epochs = args.epochs or (FULL_BUDGET_EPOCHS if device.type != "cpu" else HintonConfig.epochs)
+    config = HintonConfig(epochs=epochs, seed=args.seed)
+    dataset = default_dataset()
+    _note_dataset(dataset)
+    store = RunStore()
+    run_id = store.create("hinton", dataclasses.asdict(config), name="python -m models hinton")
+    store.claim(run_id)
+    try:
+        result = run_hinton(config, dataset)
+    except BaseException:
+        store.set_status(run_id, "failed", "the command stopped before it finished")
+        raise
+    store.finish(run_id, result)  # the Paper's table page shows the latest stored run
+    paper = result["paper_errors"]
+    lines = [f"test errors out of {result['test_size']:,} ({result['note']}; {result['seconds']:.0f} s on {result['device']})",
+             f"{'':22s} {'here':>6s} {'paper':>6s}",
+             f"{'teacher 2x1200':22s} {result['teacher_errors']:6d} {paper['teacher']:6d}",
+             f"{'student 2x800 scratch':22s} {result['scratch_errors']:6d} {paper['scratch']:6d}",
+             f"{'student distilled T=20':22s} {result['distilled_errors']:6d} {paper['distilled']:6d}"]
+    _emit(result, args.json, lines)
     return 0
 
 
@@ -142,8 +222,34 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="first seed")
     p.add_argument("--seeds", type=int, default=1, help="repeat over seeds S..S+K-1 and report means")
     p.add_argument("--teacher", default="pretrained", help="'pretrained' or a path to a .pt checkpoint")
+    p.add_argument("--omit-class", type=int, default=None, metavar="D",
+                   help="leave digit D out of the transfer set entirely; report how well it is still recognised")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(run=cmd_distill)
+
+    sweep = SweepConfig()
+    p = sub.add_parser("sweep", help="gain over temperatures × student sizes, repeated over seeds")
+    p.add_argument("--students", type=_name_list, default=sweep.students, help="comma-separated presets")
+    p.add_argument("--temperatures", type=_float_list, default=sweep.temperatures,
+                   help="comma-separated temperatures, each > 0")
+    p.add_argument("--seeds", type=int, default=sweep.seeds, help="seeds per cell (1-10)")
+    p.add_argument("--seed", type=int, default=0, help="first seed")
+    p.add_argument("--train-size", type=int, default=sweep.train_size, help="transfer-set size (0 = all)")
+    p.add_argument("--epochs", type=int, default=sweep.epochs, help="passes over the transfer set")
+    p.add_argument("--alpha", type=float, default=sweep.alpha, help="weight on the soft targets, in [0, 1]")
+    p.add_argument("--teacher", default="pretrained", help="'pretrained' or a path to a .pt checkpoint")
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true", help='print {"rows": [...]} as one JSON object')
+    out.add_argument("--csv", metavar="PATH", help="also write the rows to a CSV file")
+    p.set_defaults(run=cmd_sweep)
+
+    p = sub.add_parser("hinton", help="the paper's MNIST table: 2x1200 teacher, 2x800 students, T = 20")
+    p.add_argument("--epochs", type=int, default=None,
+                   help=f"epochs for each model (default: {FULL_BUDGET_EPOCHS} on a GPU, "
+                        f"{HintonConfig.epochs} on a CPU, which is a short budget)")
+    p.add_argument("--seed", type=int, default=0, help="seed for weights, jitter and batch order")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(run=cmd_hinton)
     return parser
 
 

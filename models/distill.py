@@ -87,8 +87,10 @@ def student_and_twin(name: str, seed: int, copies: int = 2) -> list[nn.Module]:
 
 def fit_together(models: dict[str, nn.Module], losses: dict[str, LossFn], config: DistillConfig,
                  dataset: Dataset, logits: TeacherLogits, index: torch.Tensor,
-                 on_epoch: Callable[[dict], None]) -> list[dict]:
+                 on_epoch: Callable[[dict], None], cosine: bool = False) -> list[dict]:
     """Train several models on exactly the same batches, each with its own loss.
+
+    cosine=True anneals each learning rate to zero over the run (used by the paper's setup).
 
     Returns one curve point per epoch: {"epoch": e, name: test accuracy, ...}.
     """
@@ -98,6 +100,8 @@ def fit_together(models: dict[str, nn.Module], losses: dict[str, LossFn], config
     for model in models.values():
         model.to(device)
     optimizers = {name: torch.optim.Adam(m.parameters(), lr=config.learning_rate) for name, m in models.items()}
+    steps = config.epochs * -(-len(index) // config.batch_size)
+    schedules = [torch.optim.lr_scheduler.CosineAnnealingLR(o, steps) for o in optimizers.values()] if cosine else []
     generator = torch.Generator().manual_seed(config.seed + 1)
     curves = []
     for epoch in range(1, config.epochs + 1):
@@ -111,6 +115,8 @@ def fit_together(models: dict[str, nn.Module], losses: dict[str, LossFn], config
                 optimizers[name].zero_grad(set_to_none=True)
                 loss.backward()
                 optimizers[name].step()
+            for schedule in schedules:
+                schedule.step()
         point = {"epoch": epoch, **{name: accuracy(predict_logits(m, dataset.test_x), dataset.test_y)
                                     for name, m in models.items()}}
         curves.append(point)

@@ -20,8 +20,10 @@ import torch
 from models.config import ConfigError, DistillConfig, TeacherConfig
 from models.data import default_dataset
 from models.distill import distill
+from models.hinton import HintonConfig, run_hinton
 from models.paths import state_dir
 from models.store import RunStore
+from models.sweep import SweepCell, run_cell
 from models.teacher import TeacherError, save_teacher
 from models.training import train_teacher
 
@@ -43,10 +45,20 @@ def _run_distill(run_id: int, config: DistillConfig, dataset, on_progress) -> tu
     return result.summary(), result.student_state
 
 
+def _run_sweep_cell(run_id: int, cell: SweepCell, dataset, on_progress) -> tuple[dict, None]:
+    return run_cell(cell, dataset, on_progress=on_progress), None
+
+
+def _run_hinton(run_id: int, config: HintonConfig, dataset, on_progress) -> tuple[dict, None]:
+    return run_hinton(config, dataset, on_progress), None
+
+
 # kind -> (config class, runner). New lessons register their kinds here.
 JOB_KINDS: dict[str, tuple[type, Callable]] = {
     "teacher": (TeacherConfig, _run_teacher),
     "distill": (DistillConfig, _run_distill),
+    "sweep_cell": (SweepCell, _run_sweep_cell),
+    "hinton": (HintonConfig, _run_hinton),
 }
 
 
@@ -70,7 +82,7 @@ def run_job(store_path: str, run_id: int, kind: str, values: dict) -> str:
     def on_progress(record: dict) -> None:
         nonlocal last_write
         # Epoch records (they carry a curve) always land; step records at most ~4 times a second.
-        if "curve" in record or "curves" in record or time.monotonic() - last_write > 0.25:
+        if time.monotonic() - last_write > 0.25 or "curve" in record or "curves" in record:
             store.set_progress(run_id, record)
             last_write = time.monotonic()
             if store.cancel_requested(run_id):

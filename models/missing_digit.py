@@ -11,10 +11,15 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from models.config import DistillConfig
 from models.data import Dataset
 from models.training import accuracy, predict_logits
 
 VALIDATION_SEED = 2015
+# The paper's setup as closely as ~90 s on two CPU cores allow: 2 x 800 student, T = 20, all
+# training images but the 3s. Measured: 92.7 % of test 3s right, 97.3 % after the bias shift.
+MISSING_DIGIT_DEFAULTS = DistillConfig(student="mlp-800", temperature=20.0, alpha=0.9, train_size=0,
+                                       epochs=15, omit_class=3)
 BIAS_GRID = torch.arange(0.0, 20.01, 0.25)  # logit units
 
 

@@ -3,6 +3,7 @@ import torch
 
 from models.config import ConfigError, DistillConfig, TeacherConfig
 from models.distill import distill, summarise_seeds, transfer_indices, verdict
+from models.missing_digit import validation_indices
 from models.nets import STUDENT_PRESETS, TeacherCNN, count_params, student_params
 from models.teacher import TeacherError, load_teacher, read_sidecar, save_teacher, teacher_logits
 from models.training import accuracy, train_teacher
@@ -87,7 +88,12 @@ def test_transfer_set_is_a_seeded_subset_and_can_omit_a_class(sample):
     b = transfer_indices(DistillConfig(train_size=300, seed=1), sample.train_y)
     assert len(a) == 300 and len(set(a.tolist())) == 300 and not torch.equal(a, b)
     no_threes = transfer_indices(DistillConfig(train_size=0, omit_class=3), sample.train_y)
-    assert len(no_threes) == 7200 and (sample.train_y[no_threes] != 3).all()
+    validation = validation_indices(sample.train_size)
+    assert len(validation) == 800
+    assert (sample.train_y[no_threes] != 3).all()
+    assert not torch.isin(no_threes, validation).any()  # the bias-shift split never trains the student
+    expected = ((sample.train_y != 3) & ~torch.isin(torch.arange(8000), validation)).sum()
+    assert len(no_threes) == expected
 
 
 @pytest.mark.parametrize("values, message", [
