@@ -13,6 +13,12 @@ PAGES = {
         st.Page("lessons/distill.py", title="3. Distil a student", icon=":material/science:"),
         st.Page("lessons/compare.py", title="4. Compare runs", icon=":material/leaderboard:"),
     ],
+    "Check the paper": [
+        st.Page("lessons/teacher_knows.py", title="What the teacher knows", icon=":material/grid_on:"),
+        st.Page("lessons/missing_digit.py", title="The missing digit", icon=":material/visibility_off:"),
+        st.Page("lessons/sweep.py", title="Sweeps: T, size, data", icon=":material/tune:"),
+        st.Page("lessons/paper_table.py", title="The paper's table", icon=":material/table:"),
+    ],
 }
 
 st.navigation(PAGES).run()

@@ -4,6 +4,7 @@ import streamlit as st
 from lessons import shared
 from lessons.figures import learning_curves_figure
 from models.config import ConfigError, DistillConfig
+from models.distill import summarise
 from models.nets import STUDENT_PRESETS, student_params
 
 st.title("3. Distil a student")
@@ -43,6 +44,8 @@ with st.form("distill"):
                                  value=defaults.epochs, key="epochs")
         seed = st.number_input("Seed", min_value=0, value=0, step=1,
                                help="Changes the starting weights, the images picked and their order.", key="seed")
+        seeds = st.number_input("Repeat over seeds (1-10)", min_value=1, max_value=10, value=1, key="seeds",
+                                help="Runs seeds S, S+1, … and says whether the gain beats the seed-to-seed noise.")
         name = st.text_input("Name for the leaderboard (optional)", max_chars=80, key="run_name")
     submitted = st.form_submit_button("Distil", type="primary", key="distill_submit")
 
@@ -52,7 +55,8 @@ if submitted:
                                train_size=int(train_size), epochs=int(epochs), seed=int(seed), teacher=teacher)
         config.check_train_size(data.train_size)
         shared.logits_or_stop(teacher)  # warm the cache and catch a broken checkpoint here
-        st.session_state.distill_run = shared.pool().submit(config, name=name)
+        st.session_state.distill_runs = [shared.pool().submit(config.with_seed(config.seed + k), name=name)
+                                         for k in range(int(seeds))]
     except ConfigError as error:
         st.error(f"Not started: {error}")
 
@@ -81,5 +85,24 @@ def _done(run):
     st.page_link("lessons/compare.py", label="Compare all runs", icon=":material/leaderboard:")
 
 
-if "distill_run" in st.session_state:
-    shared.watch_run(st.session_state.distill_run, _live, _done)
+def _seeds_done(runs):
+    if not runs:
+        return
+    summary = summarise([r.config["seed"] for r in runs], [r.result["distilled_accuracy"] for r in runs],
+                        [r.result["scratch_accuracy"] for r in runs])
+    cols = st.columns(4)
+    cols[0].metric("Distilled (mean)", f"{summary.distilled_mean:.2%}", help=f"± {summary.distilled_std:.2%}")
+    cols[1].metric("Scratch twin (mean)", f"{summary.scratch_mean:.2%}", help=f"± {summary.scratch_std:.2%}")
+    cols[2].metric("Gain", f"{summary.gain_mean:+.2%} ± {summary.gain_std:.2%}")
+    cols[3].metric("Verdict", summary.verdict)
+    st.caption(f"Over seeds {', '.join(map(str, summary.seeds))}. ± is the seed-to-seed standard deviation; "
+               "a gain is clear only when it is more than twice that.")
+    st.plotly_chart(learning_curves_figure(runs[0].result["curves"], runs[0].config["epochs"]),
+                    key=f"lc-seeds-{runs[0].id}")
+
+
+runs = st.session_state.get("distill_runs", [])
+if len(runs) == 1:
+    shared.watch_run(runs[0], _live, _done)
+elif runs:
+    shared.watch_group(runs, _seeds_done)

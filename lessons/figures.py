@@ -6,8 +6,8 @@ import plotly.graph_objects as go
 DISTILLED, SCRATCH, TEACHER = "#1f77b4", "#ff7f0e", "#2ca02c"
 
 
-def _layout(fig: go.Figure, title: str, x: str, y: str, **extra) -> go.Figure:
-    fig.update_layout(title=title, xaxis_title=x, yaxis_title=y, height=360,
+def _layout(fig: go.Figure, title: str, x: str, y: str, height: int = 360, **extra) -> go.Figure:
+    fig.update_layout(title=title, xaxis_title=x, yaxis_title=y, height=height,
                       margin=dict(l=10, r=10, t=50, b=10), legend=dict(orientation="h", y=-0.25), **extra)
     return fig
 
@@ -91,3 +91,41 @@ def gain_figure(rows: list[dict], teacher_accuracy: float) -> go.Figure:
                   annotation_text=f"teacher {teacher_accuracy:.2%}", annotation_position="bottom right")
     return _layout(fig, "Gain of each run: scratch twin → distilled student", "run", "test accuracy",
                    yaxis_tickformat=".0%")
+
+
+def gain_by_temperature_figure(rows: list[dict]) -> go.Figure:
+    """Mean gain against T, one line per student, error bars = seed-to-seed standard deviation."""
+    fig = go.Figure()
+    for student in dict.fromkeys(r["student"] for r in rows):
+        mine = sorted((r for r in rows if r["student"] == student), key=lambda r: r["temperature"])
+        fig.add_scatter(x=[r["temperature"] for r in mine], y=[r["gain_mean"] for r in mine],
+                        error_y=dict(type="data", array=[r["gain_std"] for r in mine], visible=True),
+                        mode="lines+markers", name=student)
+    fig.add_hline(y=0, line_color="#999999")
+    fig.update_xaxes(type="log")
+    return _layout(fig, "Gain from the teacher against temperature", "temperature T (log scale)",
+                   "gain (distilled − scratch)", yaxis_tickformat="+.1%")
+
+
+def gain_by_size_figure(rows: list[dict]) -> go.Figure:
+    rows = sorted(rows, key=lambda r: r["train_size"])
+    fig = go.Figure()
+    fig.add_scatter(x=[r["train_size"] for r in rows], y=[r["gain_mean"] for r in rows],
+                    error_y=dict(type="data", array=[r["gain_std"] for r in rows], visible=True),
+                    mode="lines+markers", name="gain", line_color=DISTILLED)
+    fig.add_hline(y=0, line_color="#999999")
+    fig.update_xaxes(type="log")
+    return _layout(fig, "Gain from the teacher against transfer-set size", "transfer examples (log scale)",
+                   "gain (distilled − scratch)", yaxis_tickformat="+.1%")
+
+
+def similarity_figure(matrix: list[list[float]], temperature: float) -> go.Figure:
+    """Row = true digit, column = digit the teacher gives probability to; diagonal hidden so the
+    resemblances show."""
+    digits = [str(d) for d in range(10)]
+    z = [[None if i == j else v for j, v in enumerate(row)] for i, row in enumerate(matrix)]
+    fig = go.Figure(go.Heatmap(z=z, x=digits, y=digits, colorscale="Blues", hoverongaps=False,
+                               hovertemplate="a %{y} looks like a %{x}: %{z:.2%}<extra></extra>"))
+    fig.update_yaxes(autorange="reversed")
+    return _layout(fig, f"Average soft target per true digit at T = {temperature:g} (diagonal hidden)",
+                   "digit the teacher also sees", "true digit", height=450)

@@ -93,3 +93,31 @@ def watch_run(run_id: int, draw_live, draw_done, every_s: float = 1.0) -> None:
             st.toast(f"Asked run {run_id} to stop.")
 
     _poll()
+
+
+def watch_group(run_ids: list[int], draw, every_s: float = 1.5) -> None:
+    """Poll a batch of jobs: progress, a Cancel-all button, and `draw(finished_runs)` as they land."""
+    if not run_ids:
+        return
+    all_done_at_start = all(r.finished for r in map(store().get, run_ids))
+
+    @st.fragment(run_every=None if all_done_at_start else every_s)
+    def _poll():
+        runs = [store().get(i) for i in run_ids]
+        finished = [r for r in runs if r.finished]
+        if len(finished) < len(runs):
+            st.progress(len(finished) / len(runs), text=f"{len(finished)} of {len(runs)} jobs finished; "
+                        "results appear as they land. They keep going if you leave this page.")
+            if st.button("Cancel the rest", key=f"cancel-group-{run_ids[0]}"):
+                for run in runs:
+                    if not run.finished:
+                        pool().cancel(run.id)
+        elif not all_done_at_start:
+            st.rerun(scope="app")
+        troubles = [r for r in finished if r.status != "done"]
+        if troubles:
+            st.warning(f"{len(troubles)} job(s) did not finish: "
+                       + "; ".join(f"#{r.id} {r.status} {r.error}".strip() for r in troubles[:3]))
+        draw([r for r in finished if r.status == "done"])
+
+    _poll()

@@ -166,7 +166,8 @@ def cmd_sweep(args) -> int:
 
 def cmd_hinton(args) -> int:
     device = best_device()
-    epochs = args.epochs or (FULL_BUDGET_EPOCHS if device.type != "cpu" else HintonConfig.epochs)
+    epochs = args.epochs if args.epochs is not None else (
+        FULL_BUDGET_EPOCHS if device.type != "cpu" else HintonConfig.epochs)
     config = HintonConfig(epochs=epochs, seed=args.seed)
     dataset = default_dataset()
     _note_dataset(dataset)

@@ -91,3 +91,10 @@ def count_params(model: nn.Module) -> int:
 
 def student_params(name: str) -> int:
     return count_params(build_student(name))
+
+
+def load_student(name: str, state: dict) -> nn.Module:
+    """A stored student back in eval mode (state from the run store)."""
+    model = build_student(name)
+    model.load_state_dict(state)
+    return model.eval().requires_grad_(False)

@@ -106,3 +106,78 @@ def test_distill_page_rejects_a_train_size_larger_than_the_data(app):
 def test_compare_page_with_no_runs(app):
     at = open_page(app, "compare")
     assert "No runs yet." in texts(at)
+
+
+def test_distill_page_repeats_over_seeds_and_gives_a_verdict(app):
+    at = open_page(app, "distill")
+    at.selectbox(key="student").set_value("mlp-10")
+    at.number_input(key="train_size").set_value(300)
+    at.number_input(key="epochs").set_value(2)
+    at.number_input(key="seeds").set_value(2)
+    at.button(key="distill_submit").click()
+    at.run()
+    run_until(at, lambda at: "Over seeds 0, 1" in texts(at))  # partial results show first
+    verdict = next(m.value for m in at.metric if m.label == "Verdict")
+    assert verdict in {"clear gain", "within noise", "worse"}
+
+
+def test_teacher_knows_page(app):
+    at = open_page(app, "teacher_knows")
+    assert "Strongest resemblances" in texts(at)
+    before = texts(at)
+    at.slider(key="knows_temperature").set_value(10.0).run()
+    assert not at.exception and texts(at) != before
+    at.selectbox(key="knows_true").set_value(4).run()
+    assert not at.exception and len(at.image) == 8
+
+
+def test_missing_digit_page_runs_and_bias_slider_moves_the_result(app):
+    at = open_page(app, "missing_digit")
+    assert "877 of the 1,010" in texts(at)
+    at.selectbox(key="md_student").set_value("mlp-30")
+    at.number_input(key="md_epochs").set_value(2)
+    at.button(key="md_submit").click()
+    at.run()
+    run_until(at, lambda at: any(m.label == "Scratch twin" for m in at.metric))
+    assert [m.label for m in at.metric][:2] == ["Scratch twin", "Distilled student"]
+    slider = next(s for s in at.slider if s.key and s.key.startswith("bias-"))
+    slider.set_value(0.0).run()
+    at_zero = next(m.value for m in at.metric if m.label == "Test 3s recognised")
+    slider.set_value(15.0).run()
+    at_fifteen = next(m.value for m in at.metric if m.label == "Test 3s recognised")
+    assert float(at_fifteen.rstrip("%")) > float(at_zero.rstrip("%"))
+
+
+def test_sweep_page_runs_both_sweeps_as_jobs(app):
+    at = open_page(app, "sweep")
+    assert "30 units per layer" in texts(at)
+    at.multiselect(key="sweep_students").set_value(["mlp-10"])
+    at.multiselect(key="sweep_temperatures").set_value([1.0, 4.0])
+    at.number_input(key="sweep_seeds").set_value(1)
+    at.number_input(key="sweep_train_size").set_value(200)
+    at.number_input(key="sweep_epochs").set_value(1)
+    at.button(key="sweep_submit").click()
+    at.run()
+    run_until(at, lambda at: len(at.tabs[0].dataframe) == 1)
+    table = at.tabs[0].dataframe[0].value
+    assert list(table["temperature"]) == [1.0, 4.0] and list(table["student"]) == ["mlp-10", "mlp-10"]
+
+    at.selectbox(key="size_student").set_value("mlp-30")
+    at.multiselect(key="size_sizes").set_value([250, 500])
+    at.number_input(key="size_seeds").set_value(1)
+    at.button(key="size_submit").click()
+    at.run()
+    run_until(at, lambda at: len(at.tabs[1].dataframe) == 1 and len(at.tabs[1].dataframe[0].value) == 2)
+    table = at.tabs[1].dataframe[0].value
+    assert list(table["train_size"]) == [250, 500]
+
+
+def test_paper_table_page_runs_a_short_budget(app):
+    at = open_page(app, "paper_table")
+    table = at.dataframe[0].value
+    assert list(table["paper (errors)"]) == [67, 146, 74]
+    at.slider(key="hinton_epochs").set_value(1)
+    at.button(key="hinton_submit").click()
+    at.run()
+    run_until(at, lambda at: at.dataframe[0].value["this machine (errors)"].notna().all())
+    assert "short budget" in texts(at)

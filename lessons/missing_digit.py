@@ -1,0 +1,101 @@
+"""The missing digit: a student that never saw a digit still recognises it from soft targets."""
+import dataclasses
+
+import streamlit as st
+
+from lessons import shared
+from lessons.figures import learning_curves_figure
+from models.config import ConfigError
+from models.missing_digit import MISSING_DIGIT_DEFAULTS, shifted
+from models.nets import STUDENT_PRESETS, load_student, student_params
+from models.training import accuracy, predict_logits
+
+st.title("The missing digit")
+st.markdown(
+    """
+Take every image of one digit out of the student's training set: no pictures of it, labelled or
+not. A student trained on labels alone (the scratch twin) cannot possibly name that digit. But the
+teacher's soft targets on the *other* digits still mention it: a 5 that looks a bit like a 3, an 8
+with a 3 inside it. Hinton, Vinyals and Dean (2015) found that a distilled student learns the
+missing digit from those hints alone. Try it.
+"""
+)
+st.info("**The paper's result** (Hinton et al. 2015, section 3, digit 3 removed): the distilled "
+        "2 × 800 student still got **877 of the 1,010** test 3s right (86.8 %); after raising the "
+        "output *bias* (the constant added to a class's score) of class 3 by 3.5, **98.6 %**.")
+shared.dataset_caption()
+data = shared.dataset()
+defaults = MISSING_DIGIT_DEFAULTS
+
+with st.form("missing-digit"):
+    left, right = st.columns(2)
+    digit = left.selectbox("Digit to leave out", list(range(10)), index=defaults.omit_class, key="omit_digit")
+    student = left.selectbox("Student", list(STUDENT_PRESETS), index=list(STUDENT_PRESETS).index(defaults.student),
+                             format_func=lambda n: f"{n}  ({student_params(n):,} parameters)", key="md_student")
+    temperature = right.number_input("Temperature T", 0.1, 100.0, defaults.temperature, 1.0, key="md_temperature")
+    alpha = right.slider("α: weight on the teacher's soft targets", 0.0, 1.0, defaults.alpha, 0.05, key="md_alpha")
+    epochs = right.number_input("Epochs", 1, 500, defaults.epochs, key="md_epochs")
+    st.caption("Defaults follow the paper (2 × 800 student, T = 20, all other training images) and take "
+               "about a minute and a half on two CPU cores; pick mlp-100 and 3 epochs for a quick look.")
+    go = st.form_submit_button("Train without that digit", type="primary", key="md_submit")
+
+if go:
+    try:
+        config = dataclasses.replace(defaults, omit_class=int(digit), student=student,
+                                     temperature=float(temperature), alpha=float(alpha), epochs=int(epochs),
+                                     teacher=shared.chosen_teacher())
+        shared.logits_or_stop(config.teacher)
+        st.session_state.missing_run = shared.pool().submit(config, name=f"missing {digit}")
+    except ConfigError as error:
+        st.error(f"Not started: {error}")
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _student_test_logits(run_id: int, student: str):
+    return predict_logits(load_student(student, shared.store().weights(run_id)), shared.dataset().test_x)
+
+
+def _live(run):
+    curves = run.progress.get("curves", [])
+    st.progress(len(curves) / run.config["epochs"], text=f"epoch {len(curves)} of {run.config['epochs']}")
+    if curves:
+        st.plotly_chart(learning_curves_figure(curves, run.config["epochs"]), key=f"md-lc-{run.id}")
+
+
+def _done(run):
+    report, digit = run.result["missing_digit"], run.result["missing_digit"]["omitted_class"]
+    st.subheader(f"Test images of the digit {digit} ({report['test_images_of_class']:,} of them)")
+    cols = st.columns(3)
+    cols[0].metric("Scratch twin", f"{report['scratch_omitted_class_accuracy']:.1%}",
+                   help="Trained on labels only: it has never been told this digit exists.")
+    cols[1].metric("Distilled student", f"{report['omitted_class_accuracy']:.1%}")
+    cols[2].metric(f"Distilled, bias of {digit} raised by {report['bias_shift']:g}",
+                   f"{report['omitted_class_accuracy_adjusted']:.1%}",
+                   help=f"The shift was chosen to maximise accuracy on {report['validation_size']:,} "
+                        "training images held out of the transfer set, never on the test set.")
+    st.caption(f"Run #{run.id}: {run.config['student']}, T = {run.config['temperature']:g}, "
+               f"α = {run.config['alpha']:g}, {run.config['epochs']} epochs; overall test accuracy "
+               f"{run.result['distilled_accuracy']:.2%} before the shift, "
+               f"{report['overall_accuracy_adjusted']:.2%} after.")
+
+    st.markdown("**Try the bias yourself.** The student has learnt what the digit looks like but, never "
+                "having seen one, it is shy of naming it. Raising that one output's bias lets it speak up; "
+                "too much and it starts naming everything that digit.")
+    logits = _student_test_logits(run.id, run.config["student"])
+    bias = st.slider("Bias added to the missing digit's score", 0.0, 15.0, float(report["bias_shift"]), 0.25,
+                     key=f"bias-{run.id}")
+    adjusted = shifted(logits, digit, bias)
+    of_digit = data.test_y == digit
+    a, b = st.columns(2)
+    a.metric(f"Test {digit}s recognised", f"{accuracy(adjusted[of_digit], data.test_y[of_digit]):.1%}")
+    b.metric("All test digits", f"{accuracy(adjusted, data.test_y):.2%}")
+
+
+own = st.session_state.get("missing_run")
+latest = next((r for r in shared.store().list(kind="distill", status="done")
+               if r.config.get("omit_class") is not None), None)
+if own is not None:
+    shared.watch_run(own, _live, _done)
+elif latest is not None:
+    st.caption("The latest missing-digit run on this server:")
+    _done(latest)

@@ -1,0 +1,111 @@
+"""Sweeps: which temperature suits which student size, and where distillation helps most."""
+import uuid
+
+import streamlit as st
+
+from lessons import shared
+from lessons.figures import gain_by_size_figure, gain_by_temperature_figure
+from models.config import ConfigError
+from models.sweep import PAPER_FINDING, SweepConfig, size_sweep_cells, sweep_rows
+
+st.title("Sweeps: temperature, size and data")
+st.markdown(
+    """
+One run can be luck. Here each setting is trained several times with different *seeds* (random
+starting points), and each point shows the average **gain** (distilled minus its scratch twin) with
+a bar for the seed-to-seed spread (standard deviation). A gain is **clear** only when it is more
+than twice that spread; on MNIST the noise is often about as large as the effect.
+"""
+)
+shared.dataset_caption()
+data = shared.dataset()
+ROW_FORMAT = {k: st.column_config.NumberColumn(format="percent")
+              for k in ("distilled_mean", "distilled_std", "scratch_mean", "scratch_std", "gain_mean", "gain_std")}
+
+
+def _cells_of(sweep_id: str):
+    return [r.id for r in reversed(shared.store().list(kind="sweep_cell")) if r.config.get("sweep_id") == sweep_id]
+
+
+def _latest_sweep(prefix: str) -> str | None:
+    return next((r.config["sweep_id"] for r in shared.store().list(kind="sweep_cell")
+                 if r.config.get("sweep_id", "").startswith(prefix)), None)
+
+
+def _submit(cells) -> None:
+    shared.logits_or_stop(cells[0].teacher)
+    for cell in cells:
+        shared.pool().submit(cell)
+
+
+by_temperature, by_size = st.tabs(["Temperature × student size", "Transfer-set size"])
+
+with by_temperature:
+    st.info(PAPER_FINDING + " Check it below.")
+    defaults = SweepConfig()
+    with st.form("sweep-t"):
+        students = st.multiselect("Students", ["mlp-10", "mlp-30", "mlp-100", "mlp-300", "mlp-800", "cnn-tiny"],
+                                  default=list(defaults.students), key="sweep_students")
+        temperatures = st.multiselect("Temperatures", [1.0, 2.0, 2.5, 3.0, 4.0, 6.0, 8.0, 12.0, 20.0, 30.0],
+                                      default=list(defaults.temperatures), key="sweep_temperatures")
+        c1, c2, c3 = st.columns(3)
+        seeds = c1.number_input("Seeds per setting", 1, 10, defaults.seeds, key="sweep_seeds")
+        train_size = c2.number_input("Transfer-set size", 1, data.train_size,
+                                     min(defaults.train_size, data.train_size), 500, key="sweep_train_size")
+        epochs = c3.number_input("Epochs", 1, 200, defaults.epochs, key="sweep_epochs")
+        go = st.form_submit_button("Run the sweep", type="primary", key="sweep_submit")
+    if go:
+        try:
+            config = SweepConfig(students=tuple(students), temperatures=tuple(sorted(temperatures)),
+                                 seeds=int(seeds), train_size=int(train_size), epochs=int(epochs),
+                                 teacher=shared.chosen_teacher())
+            sweep_id = f"t-{uuid.uuid4().hex[:8]}"
+            _submit(config.cells(sweep_id))
+            st.session_state.sweep_t = sweep_id
+        except ConfigError as error:
+            st.error(f"Not started: {error}")
+
+    def _draw_t(runs):
+        rows = sweep_rows(r.result for r in runs)
+        if rows:
+            st.plotly_chart(gain_by_temperature_figure(rows), key="sweep-t-chart")
+            st.dataframe(rows, hide_index=True, column_config=ROW_FORMAT, key="sweep-t-table")
+
+    shown = st.session_state.get("sweep_t") or _latest_sweep("t-")
+    if shown:
+        shared.watch_group(_cells_of(shown), _draw_t)
+
+with by_size:
+    st.markdown("Distillation matters most when labelled data is scarce: the teacher's soft targets say "
+                "far more per image than a label does. Each size gets a similar training budget "
+                "(fewer images, more passes).")
+    with st.form("sweep-n"):
+        c1, c2, c3 = st.columns(3)
+        size_student = c1.selectbox("Student", ["mlp-30", "mlp-100", "mlp-300"], index=1, key="size_student")
+        size_temperature = c2.number_input("Temperature T", 0.1, 100.0, 8.0, key="size_temperature")
+        size_seeds = c3.number_input("Seeds per size", 1, 10, 2, key="size_seeds")
+        choices = [n for n in (250, 500, 1000, 2000, 5000, 10000, 20000, 60000) if n <= data.train_size]
+        sizes = st.multiselect("Transfer-set sizes", choices, default=[n for n in choices if n >= 500][:6] + (
+            [choices[-1]] if choices[-1] > 10000 else []), key="size_sizes")
+        go_size = st.form_submit_button("Run the size sweep", type="primary", key="size_submit")
+    if go_size:
+        try:
+            sweep_id = f"n-{uuid.uuid4().hex[:8]}"
+            cells = size_sweep_cells(size_student, float(size_temperature), sorted(set(sizes)), int(size_seeds),
+                                     teacher=shared.chosen_teacher(), sweep_id=sweep_id)
+            if not cells:
+                raise ConfigError("pick at least one transfer-set size")
+            _submit(cells)
+            st.session_state.sweep_n = sweep_id
+        except ConfigError as error:
+            st.error(f"Not started: {error}")
+
+    def _draw_n(runs):
+        rows = sweep_rows(r.result for r in runs)
+        if rows:
+            st.plotly_chart(gain_by_size_figure(rows), key="sweep-n-chart")
+            st.dataframe(rows, hide_index=True, column_config=ROW_FORMAT, key="sweep-n-table")
+
+    shown = st.session_state.get("sweep_n") or _latest_sweep("n-")
+    if shown:
+        shared.watch_group(_cells_of(shown), _draw_n)

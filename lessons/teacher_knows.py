@@ -1,0 +1,48 @@
+"""What the teacher knows: which digits it finds alike, and the test digits it is least sure of."""
+import numpy as np
+import streamlit as st
+
+from lessons import shared
+from lessons.figures import similarity_figure
+from models.data import MEAN, STD
+from models.knowledge import most_alike, most_confused_pairs, similarity_matrix
+
+st.title("What the teacher knows")
+st.markdown(
+    """
+Average the teacher's soft targets over every test image of each digit and you get a map of what it
+has learnt about handwriting: which digits it thinks resemble which. None of this was in the labels,
+which only ever say "this is a 4". It is the knowledge a distilled student inherits.
+"""
+)
+shared.dataset_caption()
+data = shared.dataset()
+logits = shared.logits_or_stop(shared.chosen_teacher())
+
+temperature = st.slider("Temperature T", 1.0, 20.0, 4.0, 0.5, key="knows_temperature",
+                        help="Higher T brings the small probabilities up so the resemblances show.")
+matrix = similarity_matrix(logits.test, data.test_y, temperature)
+st.plotly_chart(similarity_figure(matrix.tolist(), temperature), key="similarity")
+pairs = most_confused_pairs(matrix, 3)
+st.markdown("Strongest resemblances at this temperature, measured on the test set: " + "; ".join(
+    f"a **{a}** looks like a **{b}** ({p:.1%} on average)" for a, b, p in pairs) + ".")
+
+st.subheader("Which 4s look like 9s?")
+c1, c2 = st.columns(2)
+true_digit = c1.selectbox("Images labelled", list(range(10)), index=pairs[0][0], key="knows_true")
+others = [d for d in range(10) if d != true_digit]
+row = matrix[true_digit].clone()
+row[true_digit] = -1  # the digit itself does not count as a resemblance
+strongest = int(row.argmax())
+looks_like = c2.selectbox("that the teacher thinks look like", others, index=others.index(strongest), key="knows_like")
+examples = most_alike(logits.test, data.test_y, true_digit, looks_like, temperature=1.0, count=8)
+columns = st.columns(4)
+for slot, example in enumerate(examples):
+    with columns[slot % 4]:
+        image = ((data.test_x[example["index"], 0].numpy() * STD + MEAN) * 255).clip(0, 255).astype(np.uint8)
+        st.image(255 - image, width=96, clamp=True)
+        probs = example["probabilities"]
+        top = sorted(range(10), key=lambda d: probs[d], reverse=True)[:3]
+        verdict = "✗ teacher says " + str(example["prediction"]) if example["prediction"] != true_digit else "✓"
+        st.caption(f"#{example['index']} {verdict}  \n" + ", ".join(f"{d}: {probs[d]:.1%}" for d in top))
+st.caption("Probabilities at T = 1 (the teacher's ordinary answer), the most alike first.")
