@@ -13,6 +13,10 @@ PAGES = {
         st.Page("lessons/distill.py", title="3. Distil a student", icon=":material/science:"),
         st.Page("lessons/compare.py", title="4. Compare runs", icon=":material/leaderboard:"),
     ],
+    "Copying": [
+        st.Page("lessons/copying.py", title="Copy through answers", icon=":material/content_copy:"),
+        st.Page("lessons/catching.py", title="Accounts and detection", icon=":material/policy:"),
+    ],
     "Check the paper": [
         st.Page("lessons/teacher_knows.py", title="What the teacher knows", icon=":material/grid_on:"),
         st.Page("lessons/missing_digit.py", title="The missing digit", icon=":material/visibility_off:"),

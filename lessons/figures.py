@@ -129,3 +129,19 @@ def similarity_figure(matrix: list[list[float]], temperature: float) -> go.Figur
     fig.update_yaxes(autorange="reversed")
     return _layout(fig, f"Average soft target per true digit at T = {temperature:g} (diagonal hidden)",
                    "digit the teacher also sees", "true digit", height=450)
+
+
+def budget_figure(points: list[dict], metric: str, teacher_accuracy: float | None = None) -> go.Figure:
+    """`metric` ("fidelity" or "copy_accuracy") against the query budget, one line per answer mode."""
+    fig = go.Figure()
+    for label in dict.fromkeys(p["mode_label"] for p in points):
+        mine = sorted((p for p in points if p["mode_label"] == label), key=lambda p: p["queries"])
+        fig.add_scatter(x=[p["queries"] for p in mine], y=[p[metric] for p in mine], mode="lines+markers", name=label)
+    if teacher_accuracy is not None:
+        fig.add_hline(y=teacher_accuracy, line_dash="dash", line_color=TEACHER,
+                      annotation_text=f"teacher {teacher_accuracy:.2%}", annotation_position="bottom right")
+    fig.update_xaxes(type="log")
+    titles = {"fidelity": ("How often the copy agrees with the teacher", "fidelity"),
+              "copy_accuracy": ("How accurate the copy is", "test accuracy")}
+    title, axis = titles[metric]
+    return _layout(fig, title, "queries sent (log scale)", axis, yaxis_tickformat=".0%")

@@ -20,6 +20,8 @@ import torchvision
 from models.config import ConfigError, DistillConfig, TeacherConfig
 from models.data import data_root, default_dataset
 from models.device import best_device
+from models.extraction import ANSWER_LABELS, ANSWER_MODES, DEFENCES, ExtractConfig, run_extraction
+from models.queries import SOURCES
 from models.hinton import FULL_BUDGET_EPOCHS, HintonConfig, run_hinton
 from models.store import RunStore
 from models.distill import distill, summarise_seeds, transfer_indices
@@ -190,6 +192,22 @@ def cmd_hinton(args) -> int:
     return 0
 
 
+def cmd_extract(args) -> int:
+    config = ExtractConfig(queries=args.queries, answers=args.answers, source=args.source, defence=args.defence,
+                           student=args.student, seed=args.seed, teacher=args.teacher)
+    dataset = default_dataset()
+    _note_dataset(dataset)
+    result = run_extraction(config, dataset)
+    if result["source_notice"]:
+        print(f"queries: {result['source_notice']}", file=sys.stderr)
+    lines = [f"{result['queries']:,} queries from {result['source_name']}, answered with "
+             f"{ANSWER_LABELS[config.answers]}" + (" (noise defence)" if config.defence == "noise" else ""),
+             f"copy ({result['student']}, {result['student_params']:,} params): {result['copy_accuracy']:.2%} test "
+             f"accuracy, agrees with the teacher on {result['fidelity']:.2%} (teacher {result['teacher_accuracy']:.2%})"]
+    _emit(result, args.json, lines)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="python -m models", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
@@ -251,6 +269,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="seed for weights, jitter and batch order")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(run=cmd_hinton)
+
+    p = sub.add_parser("extract", help="copy the teacher through nothing but its answers")
+    p.add_argument("--queries", type=int, required=True, help="query budget: images sent to the teacher's API")
+    p.add_argument("--answers", choices=ANSWER_MODES, default="probs",
+                   help="what the API returns: probs, top3, label or rounded (to 0.1)")
+    p.add_argument("--source", choices=SOURCES, default="mnist",
+                   help="mnist (unlabelled digits), fashion (Fashion-MNIST or generated shapes) or noise")
+    p.add_argument("--defence", choices=DEFENCES, default="none",
+                   help="noise: perturb returned probabilities, keeping the top label")
+    p.add_argument("--student", default="mlp-100", help=f"the copy's architecture: {', '.join(STUDENT_PRESETS)}")
+    p.add_argument("--seed", type=int, default=0, help="seed for queries, copy weights and batch order")
+    p.add_argument("--teacher", default="pretrained", help="'pretrained' or a path to a .pt checkpoint")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(run=cmd_extract)
     return parser
 
 

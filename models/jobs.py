@@ -20,6 +20,7 @@ import torch
 from models.config import ConfigError, DistillConfig, TeacherConfig
 from models.data import default_dataset
 from models.distill import distill
+from models.extraction import ExtractConfig, run_extraction
 from models.hinton import HintonConfig, run_hinton
 from models.paths import state_dir
 from models.store import RunStore
@@ -53,12 +54,17 @@ def _run_hinton(run_id: int, config: HintonConfig, dataset, on_progress) -> tupl
     return run_hinton(config, dataset, on_progress), None
 
 
+def _run_extraction(run_id: int, config: ExtractConfig, dataset, on_progress) -> tuple[dict, None]:
+    return run_extraction(config, dataset, on_progress), None
+
+
 # kind -> (config class, runner). New lessons register their kinds here.
 JOB_KINDS: dict[str, tuple[type, Callable]] = {
     "teacher": (TeacherConfig, _run_teacher),
     "distill": (DistillConfig, _run_distill),
     "sweep_cell": (SweepCell, _run_sweep_cell),
     "hinton": (HintonConfig, _run_hinton),
+    "extract": (ExtractConfig, _run_extraction),
 }
 
 

@@ -20,7 +20,7 @@ from models.config import ConfigError, DistillConfig, _check_epochs, _check_seed
 from models.data import Dataset, default_dataset
 from models.distill import (fit_together, hard_label_loss, soft_target_loss, student_and_twin, summarise,
                             transfer_indices)
-from models.nets import STUDENT_PRESETS
+from models.nets import STUDENT_PRESETS, student_params
 from models.teacher import TeacherLogits, teacher_logits
 
 PAPER_FINDING = ("Hinton et al. (2015): with 30 units per layer, T between 2.5 and 4 worked clearly best; "
@@ -126,14 +126,16 @@ def run_cell(cell: SweepCell, dataset: Dataset, logits: TeacherLogits | None = N
 
 
 def sweep_rows(cell_results: Iterable[dict]) -> list[dict]:
-    """One row per (student, T, transfer-set size) with mean and spread over the seeds finished so far."""
+    """One row per (student, T, transfer-set size), smallest student first, with mean and spread over
+    the seeds finished so far."""
     groups: dict[tuple, list[tuple]] = {}
     for result in cell_results:
         for temperature, distilled in result["distilled"].items():
             key = (result["student"], float(temperature), result["train_size"])
             groups.setdefault(key, []).append((result["seed"], distilled, result["scratch"]))
     rows = []
-    for (student, temperature, train_size), members in sorted(groups.items()):
+    by_size = sorted(groups.items(), key=lambda item: (student_params(item[0][0]), item[0][1], item[0][2]))
+    for (student, temperature, train_size), members in by_size:
         seeds, distilled, scratch = zip(*sorted(members))
         s = summarise(seeds, list(distilled), list(scratch))
         rows.append({"student": student, "temperature": temperature, "train_size": train_size,

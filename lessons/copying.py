@@ -1,0 +1,131 @@
+"""Copying a model through its answers: query budget, answer modes, and what defences cost."""
+import uuid
+
+import streamlit as st
+
+from lessons import shared
+from lessons.figures import budget_figure
+from models.config import ConfigError
+from models.extraction import (ANSWER_LABELS, ANSWER_MODES, QUERY_BUDGETS, ExtractConfig, answer_costs)
+from models.nets import STUDENT_PRESETS, student_params
+from models.queries import SOURCES, fashion_path
+from models.teacher import load_teacher
+
+st.title("Copy a model through its answers")
+st.markdown(
+    """
+In 2026 Anthropic reported that about 24,000 fraudulent accounts had sent its model more than 16
+million questions and trained other models on the answers (*reported*; source: Anthropic, "Detecting
+and preventing distillation attacks", 23 Feb 2026). This is distillation without access to the
+teacher: only its **answers**. Here our teacher sits behind a pretend prediction API that counts
+every question. Your *copy* is a student that sees only the questions it asked and the answers it
+got: no weights, no labels. Then we grade the copy on 10,000 test digits.
+"""
+)
+shared.dataset_caption()
+data = shared.dataset()
+if fashion_path() is None:
+    st.caption("Fashion-MNIST is not on this machine, so the 'other images' source uses generated strokes "
+               "and shapes (install Debian's `dataset-fashion-mnist` for the real thing).")
+SOURCE_LABELS = {"mnist": "unlabelled digits (MNIST training images)",
+                 "fashion": "other images (Fashion-MNIST clothing, or generated shapes)", "noise": "pure noise"}
+
+st.subheader("How many questions does a copy take?")
+st.markdown("Each point is one copy trained on that many answers. Full probabilities tell the copier "
+            "how sure the teacher was and what else it considered; a label tells it only the winner.")
+with st.form("budget"):
+    c1, c2, c3 = st.columns(3)
+    source = c1.selectbox("Questions", SOURCES, format_func=SOURCE_LABELS.get, key="curve_source")
+    modes = c2.multiselect("Answer modes", ANSWER_MODES, default=["probs", "label"], format_func=ANSWER_LABELS.get,
+                           key="curve_modes")
+    student = c3.selectbox("Copy's architecture", list(STUDENT_PRESETS), index=2, key="curve_student",
+                           format_func=lambda n: f"{n} ({student_params(n):,} params)")
+    budgets = st.multiselect("Query budgets", QUERY_BUDGETS, default=[100, 1000, 10000], key="curve_budgets")
+    go = st.form_submit_button("Copy at every budget", type="primary", key="curve_submit")
+if go:
+    try:
+        if not modes or not budgets:
+            raise ConfigError("pick at least one answer mode and one budget")
+        curve_id = f"curve-{uuid.uuid4().hex[:8]}"
+        configs = [ExtractConfig(queries=int(n), answers=mode, source=source, student=student,
+                                 teacher=shared.chosen_teacher()) for mode in modes for n in sorted(budgets)]
+        if source == "mnist" and max(budgets) > data.train_size:
+            raise ConfigError(f"queries must be between 1 and {data.train_size} for source mnist on this dataset")
+        st.session_state.curve_runs = [shared.pool().submit(c, name=curve_id) for c in configs]
+    except ConfigError as error:
+        st.error(f"Not started: {error}")
+
+
+def _points(runs):
+    return [{**r.result, "mode_label": ANSWER_LABELS[r.result["answers"]]
+             + (" + noise defence" if r.result["defence"] == "noise" else "")} for r in runs]
+
+
+def _draw_curve(runs):
+    points = _points(runs)
+    if not points:
+        return
+    left, right = st.columns(2)
+    left.plotly_chart(budget_figure(points, "fidelity"), key="curve-fidelity")
+    right.plotly_chart(budget_figure(points, "copy_accuracy", points[0]["teacher_accuracy"]), key="curve-accuracy")
+    notices = {p["source_notice"] for p in points if p["source_notice"]}
+    for notice in notices:
+        st.caption(notice)
+    st.dataframe([{k: p[k] for k in ("mode_label", "queries", "source_name", "copy_accuracy", "fidelity",
+                                     "seconds")} for p in sorted(points, key=lambda p: (p["mode_label"], p["queries"]))],
+                 hide_index=True, column_config={k: st.column_config.NumberColumn(format="percent")
+                                                 for k in ("copy_accuracy", "fidelity")})
+
+
+runs = st.session_state.get("curve_runs")
+if runs is None:
+    latest = next((r.name for r in shared.store().list(kind="extract") if r.name.startswith("curve-")), None)
+    runs = [r.id for r in reversed(shared.store().list(kind="extract")) if latest and r.name == latest]
+shared.watch_group(runs, _draw_curve)
+
+st.subheader("Defences, and what they cost honest users")
+st.markdown(
+    """
+A provider can answer with less: the top three probabilities, a rounded number, only the label, or
+probabilities with noise added that never change the top answer. Every honest user still gets the
+same top answer, but they lose something: how well the stated confidence matches reality
+(*calibration error*, 0 is perfect) and detail (*distortion*: how far the returned probabilities
+are from the true ones). Measured now on the 10,000 test digits:
+"""
+)
+
+
+@st.cache_data(show_spinner="Measuring each answer mode…", max_entries=4)
+def _costs(teacher: str, fingerprint: str):
+    return answer_costs(load_teacher(teacher), shared.dataset())
+
+
+costs = _costs(shared.chosen_teacher(), data.fingerprint)
+st.dataframe([{"answers": c["label"], "same top answer": c["top_label_agreement"],
+               "calibration error": c["calibration_error"], "distortion": c["distortion"]} for c in costs],
+             hide_index=True, column_config={"same top answer": st.column_config.NumberColumn(format="percent"),
+                                             "calibration error": st.column_config.NumberColumn(format="%.3f"),
+                                             "distortion": st.column_config.NumberColumn(format="%.3f")})
+st.markdown("What it costs the copier shows in the curves above: run the budget sweep with *probabilities* "
+            "and *top label only* and compare how many questions each needs for the same fidelity. "
+            "Tramèr et al. (2016) found that dropping confidences slows extraction but does not stop it; "
+            "Orekondy et al. (2020) studied perturbing the probabilities (\"prediction poisoning\").")
+with st.form("defence"):
+    c1, c2 = st.columns(2)
+    queries = c1.select_slider("Questions", [100, 300, 1000, 3000], value=1000, key="defence_queries")
+    go_defence = c2.form_submit_button("Copy with and without the noise defence", key="defence_submit")
+if go_defence:
+    st.session_state.defence_runs = [shared.pool().submit(ExtractConfig(queries=int(queries), defence=d,
+                                                                        teacher=shared.chosen_teacher()))
+                                     for d in ("none", "noise")]
+
+
+def _draw_defence(runs):
+    for run in runs:
+        r = run.result
+        st.metric(f"Copy from {r['queries']:,} probability answers, defence: {r['defence']}",
+                  f"{r['fidelity']:.2%} fidelity", help=f"test accuracy {r['copy_accuracy']:.2%}")
+
+
+shared.watch_group(st.session_state.get("defence_runs", []), _draw_defence)
+st.page_link("lessons/catching.py", label="Next: how many accounts, and can we catch them?", icon=":material/policy:")
