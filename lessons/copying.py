@@ -8,15 +8,15 @@ from lessons.figures import budget_figure
 from models.config import ConfigError
 from models.extraction import (ANSWER_LABELS, ANSWER_MODES, QUERY_BUDGETS, ExtractConfig, answer_costs)
 from models.nets import STUDENT_PRESETS, student_params
-from models.queries import SOURCES, fashion_path
+from models.queries import SOURCES, check_budget, fashion_path
 from models.teacher import load_teacher
 
 st.title("Copy a model through its answers")
 st.markdown(
     """
-In 2026 Anthropic reported that about 24,000 fraudulent accounts had sent its model more than 16
-million questions and trained other models on the answers (*reported*; source: Anthropic, "Detecting
-and preventing distillation attacks", 23 Feb 2026). This is distillation without access to the
+In 2026 Anthropic reported that about 24,000 fraudulent accounts had produced more than
+16 million exchanges with its model, collecting the answers to train other labs' models (*reported*;
+source: Anthropic, "Detecting and preventing distillation attacks", 23 Feb 2026). This is distillation without access to the
 teacher: only its **answers**. Here our teacher sits behind a pretend prediction API that counts
 every question. Your *copy* is a student that sees only the questions it asked and the answers it
 got: no weights, no labels. Then we grade the copy on 10,000 test digits.
@@ -49,8 +49,7 @@ if go:
         curve_id = f"curve-{uuid.uuid4().hex[:8]}"
         configs = [ExtractConfig(queries=int(n), answers=mode, source=source, student=student,
                                  teacher=shared.chosen_teacher()) for mode in modes for n in sorted(budgets)]
-        if source == "mnist" and max(budgets) > data.train_size:
-            raise ConfigError(f"queries must be between 1 and {data.train_size} for source mnist on this dataset")
+        check_budget(source, max(budgets), data)
         st.session_state.curve_runs = [shared.pool().submit(c, name=curve_id) for c in configs]
     except ConfigError as error:
         st.error(f"Not started: {error}")

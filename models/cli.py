@@ -21,7 +21,7 @@ from models.config import ConfigError, DistillConfig, TeacherConfig
 from models.data import data_root, default_dataset
 from models.device import best_device
 from models.extraction import ANSWER_LABELS, ANSWER_MODES, DEFENCES, ExtractConfig, run_extraction
-from models.queries import SOURCES
+from models.queries import SOURCES, check_budget
 from models.hinton import FULL_BUDGET_EPOCHS, HintonConfig, run_hinton
 from models.store import RunStore
 from models.distill import distill, summarise_seeds, transfer_indices
@@ -145,10 +145,10 @@ def cmd_sweep(args) -> int:
                          seed=args.seed, train_size=args.train_size, epochs=args.epochs, alpha=args.alpha,
                          teacher=args.teacher)
     dataset = default_dataset()
-    _note_dataset(dataset)
     teacher_logits(config.teacher, dataset)  # fail fast on a bad teacher; warms the disk cache for workers
     for cell in config.cells():
         transfer_indices(cell.distill_config(), dataset.train_y)  # train size fits the data?
+    _note_dataset(dataset)
     started = time.perf_counter()
     rows = sweep_rows(run_cells(config.cells()))
     seconds = round(time.perf_counter() - started, 2)
@@ -196,6 +196,7 @@ def cmd_extract(args) -> int:
     config = ExtractConfig(queries=args.queries, answers=args.answers, source=args.source, defence=args.defence,
                            student=args.student, seed=args.seed, teacher=args.teacher)
     dataset = default_dataset()
+    check_budget(config.source, config.queries, dataset)
     _note_dataset(dataset)
     result = run_extraction(config, dataset)
     if result["source_notice"]:

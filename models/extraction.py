@@ -197,7 +197,7 @@ def answer_costs(teacher: nn.Module, dataset: Dataset) -> list[dict]:
 
     top_label_agreement: how often they still get the teacher's answer (1.0 = no loss).
     calibration_error: ECE of the probabilities they receive (labels count as 100 % confident).
-    information_bits: entropy-free measure of how much each answer says: bits per answer, upper bound.
+    distortion: total-variation distance between what they receive and the teacher's probabilities.
     """
     true_probs = predict_logits(teacher, dataset.test_x).softmax(1)
     rows = []
@@ -210,12 +210,6 @@ def answer_costs(teacher: nn.Module, dataset: Dataset) -> list[dict]:
             "top_label_agreement": accuracy(received, true_probs.argmax(1)),
             "calibration_error": expected_calibration_error(received, dataset.test_y),
             "distortion": 0.5 * (received - true_probs).abs().sum(1).mean().item(),  # total variation
-            "bits_per_answer": _bits(answers),
         })
     return rows
 
-
-def _bits(answers: str) -> float:
-    """Rough upper bound on what one answer can carry: a label is log2(10) bits; 10 floats far more."""
-    return {"label": math.log2(10), "rounded": 10 * math.log2(11), "top3": 3 * (math.log2(10) + 23),
-            "probs": 9 * 23.0}[answers]

@@ -78,15 +78,20 @@ def strokes_and_shapes(count: int, generator: torch.Generator) -> torch.Tensor:
     return torch.maximum(images, has_ring * (1.5 - ring).clamp(0, 1))
 
 
+def check_budget(source: str, count: int, dataset: Dataset) -> None:
+    """Raise when a finite source holds fewer images than the budget asks for."""
+    if source == "mnist" and count > dataset.train_size:
+        raise ConfigError(f"queries must be between 1 and {dataset.train_size} for source mnist "
+                          f"(the training images available), got {count}")
+
+
 def query_set(source: str, count: int, seed: int, dataset: Dataset) -> QuerySet:
     """`count` query images from a source. MNIST queries are training images without their labels."""
     if source not in SOURCES:
         raise ConfigError(f"unknown query source {source!r}; choose one of: {', '.join(SOURCES)}")
     generator = torch.Generator().manual_seed(seed)
+    check_budget(source, count, dataset)
     if source == "mnist":
-        if count > dataset.train_size:
-            raise ConfigError(f"queries must be between 1 and {dataset.train_size} for source mnist "
-                              f"(the training images available), got {count}")
         pick = torch.randperm(dataset.train_size, generator=generator)[:count]
         return QuerySet(dataset.train_x[pick], f"{dataset.name} training images (labels withheld)")
     if source == "noise":

@@ -181,3 +181,47 @@ def test_paper_table_page_runs_a_short_budget(app):
     at.run()
     run_until(at, lambda at: at.dataframe[0].value["this machine (errors)"].notna().all())
     assert "short budget" in texts(at)
+
+
+def test_copying_page_builds_the_budget_curve_from_jobs(app, monkeypatch):
+    at = open_page(app, "copying")
+    assert "16 million" in texts(at)
+    assert len(at.dataframe) == 1  # the honest-user cost table, measured at load
+    at.selectbox(key="curve_student").set_value("mlp-10")
+    at.multiselect(key="curve_modes").set_value(["probs", "label"])
+    at.multiselect(key="curve_budgets").set_value([100, 300])
+    at.button(key="curve_submit").click()
+    at.run()
+    run_until(at, lambda at: len(at.dataframe) == 2 and len(at.dataframe[0].value) == 4)
+    points = at.dataframe[0].value
+    assert sorted(points["queries"]) == [100, 100, 300, 300]
+    assert set(points["mode_label"]) == {"full probabilities", "top label only"}
+
+    at.select_slider(key="defence_queries").set_value(100)
+    at.button(key="defence_submit").click()
+    at.run()
+    run_until(at, lambda at: sum("defence:" in m.label for m in at.metric) == 2)
+
+
+def test_copying_page_rejects_a_budget_larger_than_the_data(app):
+    at = open_page(app, "copying")
+    at.multiselect(key="curve_budgets").set_value([10000])
+    at.button(key="curve_submit").click()
+    at.run()
+    assert [e.value for e in at.error] == [
+        "Not started: queries must be between 1 and 8000 for source mnist (the training images available), got 10000"]
+
+
+def test_catching_page_calculator_and_detector(app):
+    at = open_page(app, "catching")
+    at.number_input(key="calc_budget").set_value(16_000_000)
+    at.number_input(key="calc_limit").set_value(670)
+    at.number_input(key="calc_days").set_value(1).run()
+    assert at.metric[0].value == "23,881"
+    at.number_input(key="det_queries").set_value(200)
+    at.button(key="det_submit").click()
+    at.run()
+    assert not at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Copier asking noise — caught"] == "100%"
+    assert metrics["Copier asking real digits — caught"] in {"0%", "1%", "2%"}
