@@ -1,0 +1,40 @@
+"""Extraction speed: one copy from 10,000 queries (full probabilities, MNIST source, mlp-100).
+
+    DISTILL_DATA=../shared/data python -m bench.extraction
+
+Baseline, same run: the same copy but asking the API one image per call, as a copier hitting a
+web API one question at a time would. Prints one JSON object.
+"""
+from __future__ import annotations
+
+import json
+import time
+
+import torch
+
+from models.data import default_dataset
+from models.extraction import ExtractConfig, PredictionAPI, answers_to_targets, run_extraction, train_copy
+from models.queries import query_set
+from models.teacher import load_teacher
+
+
+def main() -> None:
+    dataset = default_dataset()
+    config = ExtractConfig(queries=10_000)
+    result = run_extraction(config, dataset)
+    out = {"dataset": dataset.summary(), "queries": config.queries, "epochs": config.epochs,
+           "extraction_seconds": result["seconds"], "target": "≤ 10 s",
+           "copy_accuracy": result["copy_accuracy"], "fidelity": result["fidelity"]}
+
+    started = time.perf_counter()
+    api = PredictionAPI(load_teacher(config.teacher), config.answers)
+    images = query_set(config.source, config.queries, config.seed, dataset).images
+    answers = torch.cat([api.query(images[i:i + 1]) for i in range(len(images))])
+    train_copy(images, answers_to_targets(answers, config.temperature), config)
+    out["baseline_one_query_per_call_seconds"] = round(time.perf_counter() - started, 2)
+    out["speedup"] = round(out["baseline_one_query_per_call_seconds"] / result["seconds"], 1)
+    print(json.dumps(out, indent=2))
+
+
+if __name__ == "__main__":
+    main()
