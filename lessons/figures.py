@@ -39,14 +39,6 @@ def soft_targets_figure(probs_at_t: list[float], probs_at_1: list[float], temper
                    barmode="group", yaxis_range=[0, 1])
 
 
-def digit_figure(image_uint8) -> go.Figure:
-    fig = go.Figure(go.Heatmap(z=image_uint8[::-1], colorscale="gray_r", showscale=False, hoverinfo="skip"))
-    fig.update_layout(height=250, width=250, margin=dict(l=0, r=0, t=0, b=0))
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False, scaleanchor="x")
-    return fig
-
-
 def size_figure(rows: list[dict], teacher_params: int, teacher_accuracy: float) -> go.Figure:
     """Accuracy against parameter count (log x): students, twins and the teacher."""
     fig = go.Figure()

@@ -3,7 +3,7 @@ import numpy as np
 import streamlit as st
 
 from lessons import shared
-from lessons.figures import digit_figure, soft_targets_figure
+from lessons.figures import soft_targets_figure
 from models.data import MEAN, STD
 from models.loss import soft_targets
 
@@ -30,23 +30,27 @@ with controls:
     confidence = logits.test[of_digit].softmax(1).max(1).values
     ranked = of_digit[confidence.argsort()]
     which = st.slider("Example (0 = the one the teacher is least sure about)", 0, len(ranked) - 1, 0, key="example")
-    temperature = st.slider("Temperature T", 0.5, 20.0, 4.0, 0.5,
-                            help="T = 1 is the ordinary softmax; higher T flattens it.", key="soft_temperature")
 index = int(ranked[which])
 with picture:
     image = ((data.test_x[index, 0].numpy() * STD + MEAN) * 255).clip(0, 255).astype(np.uint8)
-    st.plotly_chart(digit_figure(image), key="digit-image")
-    st.caption(f"Test image #{index}, labelled {int(data.test_y[index])}")
+    st.image(255 - image, width=160, caption=f"Test image #{index}, labelled {int(data.test_y[index])}")
 
-row = logits.test[index]
-probs_t = soft_targets(row, temperature).tolist()
-probs_1 = soft_targets(row, 1.0).tolist()
-st.plotly_chart(soft_targets_figure(probs_t, probs_1, temperature), key="soft")
 
-runner_up = sorted(range(10), key=lambda d: probs_t[d], reverse=True)[1]
-st.markdown(
-    f"At T = 1 the teacher gives **{probs_1[int(np.argmax(probs_1))]:.1%}** to its top answer "
-    f"({int(np.argmax(probs_1))}). At T = {temperature:g} its second choice, **{runner_up}**, gets "
-    f"**{probs_t[runner_up]:.1%}**: that is what the teacher thinks this image resembles. "
-    "A student trained on these soft targets learns those resemblances too, not just the label."
-)
+@st.fragment
+def temperature_view(row) -> None:
+    """Only this part reruns when T moves: the image and the choosers above stay as they are."""
+    temperature = st.slider("Temperature T", 0.5, 20.0, 4.0, 0.5, key="soft_temperature",
+                            help="T = 1 is the ordinary softmax; higher T flattens it.")
+    probs_t = soft_targets(row, temperature).tolist()
+    probs_1 = soft_targets(row, 1.0).tolist()
+    top = int(np.argmax(probs_1))
+    runner_up = sorted(range(10), key=lambda d: probs_t[d], reverse=True)[1]
+    st.markdown(
+        f"At T = 1 the teacher gives **{probs_1[top]:.1%}** to its top answer ({top}). "
+        f"At T = {temperature:g} its second choice, **{runner_up}**, gets **{probs_t[runner_up]:.1%}**: "
+        "that is what the teacher thinks this image resembles. A student trained on these soft targets "
+        "learns those resemblances too, not just the label.")
+    st.plotly_chart(soft_targets_figure(probs_t, probs_1, temperature), key="soft")
+
+
+temperature_view(logits.test[index])
