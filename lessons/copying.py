@@ -6,7 +6,8 @@ import streamlit as st
 from lessons import shared
 from lessons.figures import budget_figure
 from models.config import ConfigError
-from models.extraction import (ANSWER_LABELS, ANSWER_MODES, QUERY_BUDGETS, ExtractConfig, answer_costs)
+from models.extraction import (ANSWER_LABELS, ANSWER_MODES, ANSWER_VARIANTS, QUERY_BUDGETS, ExtractConfig,
+                               answer_costs, variant_label)
 from models.nets import STUDENT_PRESETS, student_params
 from models.queries import SOURCES, check_budget, fashion_path
 from models.teacher import load_teacher
@@ -56,8 +57,7 @@ if go:
 
 
 def _points(runs):
-    return [{**r.result, "mode_label": ANSWER_LABELS[r.result["answers"]]
-             + (" + noise defence" if r.result["defence"] == "noise" else "")} for r in runs]
+    return [{**r.result, "mode_label": variant_label(r.result["answers"], r.result["defence"])} for r in runs]
 
 
 def _draw_curve(runs):
@@ -89,7 +89,8 @@ A provider can answer with less: the top three probabilities, a rounded number, 
 probabilities with noise added that never change the top answer. Every honest user still gets the
 same top answer, but they lose something: how well the stated confidence matches reality
 (*calibration error*, 0 is perfect) and detail (*distortion*: how far the returned probabilities
-are from the true ones). Measured now on the 10,000 test digits:
+are from the true ones), measured now on the 10,000 test digits. The copier's side: how often a
+copy trained on that many answers agrees with the teacher (*fidelity*).
 """
 )
 
@@ -100,31 +101,43 @@ def _costs(teacher: str, fingerprint: str):
 
 
 costs = _costs(shared.chosen_teacher(), data.fingerprint)
-st.dataframe([{"answers": c["label"], "same top answer": c["top_label_agreement"],
-               "calibration error": c["calibration_error"], "distortion": c["distortion"]} for c in costs],
-             hide_index=True, column_config={"same top answer": st.column_config.NumberColumn(format="percent"),
-                                             "calibration error": st.column_config.NumberColumn(format="%.3f"),
-                                             "distortion": st.column_config.NumberColumn(format="%.3f")})
-st.markdown("What it costs the copier shows in the curves above: run the budget sweep with *probabilities* "
-            "and *top label only* and compare how many questions each needs for the same fidelity. "
-            "Tramèr et al. (2016) found that dropping confidences slows extraction but does not stop it; "
-            "Orekondy et al. (2020) studied perturbing the probabilities (\"prediction poisoning\").")
 with st.form("defence"):
     c1, c2 = st.columns(2)
-    queries = c1.select_slider("Questions", [100, 300, 1000, 3000], value=1000, key="defence_queries")
-    go_defence = c2.form_submit_button("Copy with and without the noise defence", key="defence_submit")
+    defence_budget = c1.select_slider("Copier's questions", [100, 300, 1000, 3000], value=1000, key="defence_queries")
+    go_defence = c2.form_submit_button("Measure the copier's side too", key="defence_submit")
 if go_defence:
-    st.session_state.defence_runs = [shared.pool().submit(ExtractConfig(queries=int(queries), defence=d,
-                                                                        teacher=shared.chosen_teacher()))
-                                     for d in ("none", "noise")]
+    st.session_state.defence_runs = [
+        shared.pool().submit(ExtractConfig(queries=int(defence_budget), answers=answers, defence=defence,
+                                           teacher=shared.chosen_teacher()))
+        for answers, defence in ANSWER_VARIANTS]
 
 
-def _draw_defence(runs):
-    for run in runs:
-        r = run.result
-        st.metric(f"Copy from {r['queries']:,} probability answers, defence: {r['defence']}",
-                  f"{r['fidelity']:.2%} fidelity", help=f"test accuracy {r['copy_accuracy']:.2%}")
+def _defence_table(runs):
+    copier = {(r.result["answers"], r.result["defence"]): r.result for r in runs}
+    budget = runs[0].result["queries"] if runs else None
+    rows = []
+    for cost in costs:
+        row = {"answers": cost["label"], "honest users: same top answer": cost["top_label_agreement"],
+               "honest users: calibration error": cost["calibration_error"],
+               "honest users: distortion": cost["distortion"]}
+        if budget:
+            found = copier.get((cost["answers"], cost["defence"]))
+            row[f"copier: fidelity after {budget:,} questions"] = found["fidelity"] if found else None
+        rows.append(row)
+    percent = st.column_config.NumberColumn(format="percent")
+    st.dataframe(rows, hide_index=True, key="defence-table", column_config={
+        "honest users: same top answer": percent,
+        "honest users: calibration error": st.column_config.NumberColumn(format="%.4f"),
+        "honest users: distortion": st.column_config.NumberColumn(format="%.4f"),
+        **({f"copier: fidelity after {budget:,} questions": percent} if budget else {})})
 
 
-shared.watch_group(st.session_state.get("defence_runs", []), _draw_defence)
+if st.session_state.get("defence_runs"):
+    shared.watch_group(st.session_state.defence_runs, _defence_table)
+else:
+    _defence_table([])
+st.markdown("Tramèr et al. (2016) found that dropping confidences slows extraction but does not stop it; "
+            "Orekondy et al. (2020) studied perturbing the probabilities (\"prediction poisoning\"). The "
+            "noise defence here leaves the top answer and its confidence almost untouched but scrambles the "
+            "small probabilities, which are exactly the dark knowledge a copier re-softens and learns from.")
 st.page_link("lessons/catching.py", label="Next: how many accounts, and can we catch them?", icon=":material/policy:")

@@ -22,12 +22,18 @@ def learning_curves_figure(curves: list[dict], epochs: int) -> go.Figure:
     return _layout(fig, "Test accuracy while training", "epoch", "test accuracy", yaxis_tickformat=".0%")
 
 
-def teacher_curve_figure(curve: list[dict], epochs: int) -> go.Figure:
+def teacher_curve_figure(loss_curve: list, curve: list[dict], epochs: int) -> go.Figure:
+    """Training loss as it falls (left axis) and test accuracy after each epoch (right axis)."""
     fig = go.Figure()
-    fig.add_scatter(x=[p["epoch"] for p in curve], y=[p["test_accuracy"] for p in curve],
-                    mode="lines+markers", name="teacher", line_color=TEACHER)
+    fig.add_scatter(x=[e for e, _ in loss_curve], y=[loss for _, loss in loss_curve], mode="lines",
+                    name="training loss", line_color=SCRATCH)
+    fig.add_scatter(x=[p["epoch"] for p in curve], y=[p["test_accuracy"] for p in curve], yaxis="y2",
+                    mode="lines+markers+text", text=[f"{p['test_accuracy']:.2%}" for p in curve],
+                    textposition="bottom center", name="test accuracy", line_color=TEACHER)
     fig.update_xaxes(range=[0, epochs + 0.2])
-    return _layout(fig, "Teacher test accuracy", "epoch", "test accuracy", yaxis_tickformat=".1%")
+    return _layout(fig, "The teacher learning", "epoch", "training loss",
+                   yaxis2=dict(title="test accuracy", overlaying="y", side="right", tickformat=".1%",
+                               showgrid=False))
 
 
 def soft_targets_figure(probs_at_t: list[float], probs_at_1: list[float], temperature: float) -> go.Figure:

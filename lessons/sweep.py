@@ -32,6 +32,21 @@ def _latest_sweep(prefix: str) -> str | None:
                  if r.config.get("sweep_id", "").startswith(prefix)), None)
 
 
+def _show_sweep(prefix: str, figure) -> None:
+    """This tab's sweep, or else the latest one on the server, drawn as its cells land."""
+    shown = st.session_state.get(f"sweep_{prefix}") or _latest_sweep(f"{prefix}-")
+    if not shown:
+        return
+
+    def draw(runs):
+        rows = sweep_rows(r.result for r in runs)
+        if rows:
+            st.plotly_chart(figure(rows), key=f"sweep-{prefix}-chart")
+            st.dataframe(rows, hide_index=True, column_config=ROW_FORMAT, key=f"sweep-{prefix}-table")
+
+    shared.watch_group(_cells_of(shown), draw)
+
+
 def _submit(cells) -> None:
     shared.logits_or_stop(cells[0].teacher)
     for cell in cells:
@@ -65,15 +80,7 @@ with by_temperature:
         except ConfigError as error:
             st.error(f"Not started: {error}")
 
-    def _draw_t(runs):
-        rows = sweep_rows(r.result for r in runs)
-        if rows:
-            st.plotly_chart(gain_by_temperature_figure(rows), key="sweep-t-chart")
-            st.dataframe(rows, hide_index=True, column_config=ROW_FORMAT, key="sweep-t-table")
-
-    shown = st.session_state.get("sweep_t") or _latest_sweep("t-")
-    if shown:
-        shared.watch_group(_cells_of(shown), _draw_t)
+    _show_sweep("t", gain_by_temperature_figure)
 
 with by_size:
     st.markdown("Distillation matters most when labelled data is scarce: the teacher's soft targets say "
@@ -100,12 +107,4 @@ with by_size:
         except ConfigError as error:
             st.error(f"Not started: {error}")
 
-    def _draw_n(runs):
-        rows = sweep_rows(r.result for r in runs)
-        if rows:
-            st.plotly_chart(gain_by_size_figure(rows), key="sweep-n-chart")
-            st.dataframe(rows, hide_index=True, column_config=ROW_FORMAT, key="sweep-n-table")
-
-    shown = st.session_state.get("sweep_n") or _latest_sweep("n-")
-    if shown:
-        shared.watch_group(_cells_of(shown), _draw_n)
+    _show_sweep("n", gain_by_size_figure)

@@ -52,16 +52,19 @@ with right:
 def _live(run):
     progress = run.progress
     done = progress.get("epoch", 0) / run.config["epochs"]
+    losses = progress.get("loss_curve", [])
     st.progress(min(done, 1.0), text=f"epoch {progress.get('epoch', 0):.1f} of {run.config['epochs']}"
-                + (f" · loss {progress['loss']:.3f}" if "loss" in progress else ""))
-    if progress.get("curve"):
-        st.plotly_chart(teacher_curve_figure(progress["curve"], run.config["epochs"]), key=f"tc-{run.id}")
+                + (f" · training loss {losses[-1][1]:.3f}" if losses else ""))
+    if losses:
+        st.plotly_chart(teacher_curve_figure(losses, progress.get("curve", []), run.config["epochs"]),
+                        key=f"tc-{run.id}")
 
 
 def _done(run):
     result = run.result
     st.success(f"Your teacher reached {result['test_accuracy']:.2%} test accuracy in {result['seconds']:.0f} s.")
-    st.plotly_chart(teacher_curve_figure(result["curve"], run.config["epochs"]), key=f"tc-done-{run.id}")
+    st.plotly_chart(teacher_curve_figure(result["loss_curve"], result["curve"], run.config["epochs"]),
+                    key=f"tc-done-{run.id}")
     if st.button("Use this teacher", key=f"use-{run.id}", type="primary"):
         st.session_state.teacher = result["checkpoint"]
 

@@ -135,7 +135,7 @@ def distill(config: DistillConfig, dataset: Dataset, logits: TeacherLogits | Non
 
     def on_epoch(point: dict) -> None:
         curves.append(point)
-        on_progress({**point, "curves": list(curves)})
+        on_progress({**point, "curves": list(curves), "epoch_end": True})
 
     fit_together({"distilled": student, "scratch": twin},
                  {"distilled": soft_target_loss(config.temperature, config.alpha), "scratch": hard_label_loss},

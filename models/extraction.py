@@ -29,6 +29,12 @@ ANSWER_LABELS = {"probs": "full probabilities", "top3": "top-3 probabilities", "
                  "rounded": "probabilities rounded to 0.1"}
 DEFENCES = ("none", "noise")
 QUERY_BUDGETS = (100, 300, 1000, 3000, 10000, 30000, 60000)
+# What a provider can choose to return: each answer mode as it is, plus probabilities with noise.
+ANSWER_VARIANTS = tuple((mode, "none") for mode in ANSWER_MODES) + (("probs", "noise"),)
+
+
+def variant_label(answers: str, defence: str) -> str:
+    return ANSWER_LABELS[answers] + (" + noise defence" if defence == "noise" else "")
 
 
 class PredictionAPI:
@@ -201,12 +207,12 @@ def answer_costs(teacher: nn.Module, dataset: Dataset) -> list[dict]:
     """
     true_probs = predict_logits(teacher, dataset.test_x).softmax(1)
     rows = []
-    for answers, defence in [(a, "none") for a in ANSWER_MODES] + [("probs", "noise")]:
+    for answers, defence in ANSWER_VARIANTS:
         api = PredictionAPI(teacher, answers, defence, seed=0)
         received = answers_to_targets(api.query(dataset.test_x))
         rows.append({
             "answers": answers, "defence": defence,
-            "label": ANSWER_LABELS[answers] + (" + noise defence" if defence == "noise" else ""),
+            "label": variant_label(answers, defence),
             "top_label_agreement": accuracy(received, true_probs.argmax(1)),
             "calibration_error": expected_calibration_error(received, dataset.test_y),
             "distortion": 0.5 * (received - true_probs).abs().sum(1).mean().item(),  # total variation

@@ -12,7 +12,6 @@ import multiprocessing
 import os
 import time
 from concurrent.futures import Future, ProcessPoolExecutor
-from pathlib import Path
 from typing import Callable
 
 import torch
@@ -87,8 +86,8 @@ def run_job(store_path: str, run_id: int, kind: str, values: dict) -> str:
 
     def on_progress(record: dict) -> None:
         nonlocal last_write
-        # Epoch records (they carry a curve) always land; step records at most ~4 times a second.
-        if time.monotonic() - last_write > 0.25 or "curve" in record or "curves" in record:
+        # Epoch-end records always land; step records at most ~4 times a second.
+        if record.get("epoch_end") or time.monotonic() - last_write > 0.25:
             store.set_progress(run_id, record)
             last_write = time.monotonic()
             if store.cancel_requested(run_id):

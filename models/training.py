@@ -67,7 +67,7 @@ def train_teacher(config: TeacherConfig, dataset: Dataset, on_progress: Progress
     optimizer = torch.optim.Adam(model.parameters(), lr=config.max_lr / 25)
     schedule = torch.optim.lr_scheduler.OneCycleLR(
         optimizer, max_lr=config.max_lr, total_steps=config.epochs * steps_per_epoch)
-    curve = []
+    curve, losses = [], []  # test accuracy per epoch; [epoch, training loss] every 20 steps
     for epoch in range(1, config.epochs + 1):
         model.train()
         for step, index in enumerate(batches(dataset.train_size, config.batch_size, generator), 1):
@@ -78,10 +78,10 @@ def train_teacher(config: TeacherConfig, dataset: Dataset, on_progress: Progress
             optimizer.step()
             schedule.step()
             if step % 20 == 0:  # often enough for a live curve, rare enough to cost nothing
-                on_progress({"epoch": epoch - 1 + step / steps_per_epoch, "loss": loss.item()})
-        point = {"epoch": epoch, "test_accuracy": evaluate(model, dataset)}
-        curve.append(point)
-        on_progress({**point, "curve": list(curve)})
+                losses.append([round(epoch - 1 + step / steps_per_epoch, 3), loss.item()])
+                on_progress({"epoch": losses[-1][0], "loss_curve": losses, "curve": curve})
+        curve.append({"epoch": epoch, "test_accuracy": evaluate(model, dataset)})
+        on_progress({"epoch": epoch, "loss_curve": losses, "curve": curve, "epoch_end": True})
     model = model.cpu().eval()
     metrics = {
         "test_accuracy": curve[-1]["test_accuracy"],
@@ -89,6 +89,7 @@ def train_teacher(config: TeacherConfig, dataset: Dataset, on_progress: Progress
         "epochs": config.epochs,
         "seconds": round(time.perf_counter() - started, 2),
         "curve": curve,
+        "loss_curve": losses,
         "dataset": dataset.summary(),
         "device": str(device),
     }

@@ -1,6 +1,4 @@
 """End to end in a real headless browser: pretrained teacher -> tiny student -> comparison table."""
-import os
-import shutil
 import socket
 import subprocess
 import sys

@@ -200,7 +200,15 @@ def test_copying_page_builds_the_budget_curve_from_jobs(app, monkeypatch):
     at.select_slider(key="defence_queries").set_value(100)
     at.button(key="defence_submit").click()
     at.run()
-    run_until(at, lambda at: sum("defence:" in m.label for m in at.metric) == 2)
+    column = "copier: fidelity after 100 questions"
+
+    def defence_table_filled(at):
+        tables = [d.value for d in at.dataframe if column in d.value.columns]
+        return tables and tables[0][column].notna().all()
+
+    run_until(at, defence_table_filled)
+    table = next(d.value for d in at.dataframe if column in d.value.columns)
+    assert len(table) == 5 and (table[column] > 0.1).all()
 
 
 def test_copying_page_rejects_a_budget_larger_than_the_data(app):
