@@ -22,12 +22,14 @@ if not rows:
     st.stop()
 
 done = [r for r in rows if r["status"] == "done"]
-columns = ["id", "name", "status", "student", "student_params", "temperature", "alpha", "train_size",
-           "epochs", "seed", "distilled_accuracy", "scratch_accuracy", "gain", "dataset", "created"]
+HEADERS = {"id": "run", "name": "name", "student": "student", "student_params": "parameters",
+           "distilled_accuracy": "distilled", "scratch_accuracy": "scratch twin", "gain": "gain",
+           "temperature": "T", "alpha": "α", "train_size": "transfer set", "epochs": "epochs", "seed": "seed",
+           "status": "status", "dataset": "dataset", "created": "started (UTC)"}
+percent = st.column_config.NumberColumn(format="percent")
 st.dataframe(
-    [{k: r[k] for k in columns} for r in rows], hide_index=True, key="runs-table",
-    column_config={k: st.column_config.NumberColumn(format="percent")
-                   for k in ("distilled_accuracy", "scratch_accuracy", "gain")},
+    [{HEADERS[k]: r[k] for k in HEADERS} for r in rows], hide_index=True, key="runs-table",
+    column_config={"distilled": percent, "scratch twin": percent, "gain": percent},
 )
 st.download_button("Download as CSV", rows_to_csv(rows), file_name="distillation-runs.csv", mime="text/csv")
 

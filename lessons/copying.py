@@ -35,11 +35,11 @@ st.subheader("How many questions does a copy take?")
 st.markdown("Each point is one copy trained on that many answers. Full probabilities tell the copier "
             "how sure the teacher was and what else it considered; a label tells it only the winner.")
 with st.form("budget"):
-    c1, c2, c3 = st.columns(3)
+    c1, c2 = st.columns(2)
     source = c1.selectbox("Questions", SOURCES, format_func=SOURCE_LABELS.get, key="curve_source")
-    modes = c2.multiselect("Answer modes", ANSWER_MODES, default=["probs", "label"], format_func=ANSWER_LABELS.get,
+    modes = st.multiselect("Answer modes", ANSWER_MODES, default=list(ANSWER_MODES), format_func=ANSWER_LABELS.get,
                            key="curve_modes")
-    student = c3.selectbox("Copy's architecture", list(STUDENT_PRESETS), index=2, key="curve_student",
+    student = c2.selectbox("Copy's architecture", list(STUDENT_PRESETS), index=2, key="curve_student",
                            format_func=lambda n: f"{n} ({student_params(n):,} params)")
     budgets = st.multiselect("Query budgets", QUERY_BUDGETS, default=[100, 1000, 10000], key="curve_budgets")
     go = st.form_submit_button("Copy at every budget", type="primary", key="curve_submit")

@@ -62,11 +62,17 @@ def size_figure(rows: list[dict], teacher_params: int, teacher_accuracy: float) 
 
 
 def temperature_figure(rows: list[dict]) -> go.Figure:
+    """Distilled accuracy against T, one line per student (runs at the same T averaged)."""
     fig = go.Figure()
     for student in sorted({r["student"] for r in rows}):
-        mine = sorted((r for r in rows if r["student"] == student), key=lambda r: r["temperature"])
-        fig.add_scatter(x=[r["temperature"] for r in mine], y=[r["distilled_accuracy"] for r in mine],
-                        mode="markers+lines", name=student, text=[r["label"] for r in mine])
+        by_t: dict[float, list[float]] = {}
+        for r in rows:
+            if r["student"] == student:
+                by_t.setdefault(r["temperature"], []).append(r["distilled_accuracy"])
+        temperatures = sorted(by_t)
+        fig.add_scatter(x=temperatures, y=[sum(by_t[t]) / len(by_t[t]) for t in temperatures],
+                        mode="markers+lines", name=student,
+                        text=[f"{len(by_t[t])} run(s)" for t in temperatures])
     return _layout(fig, "Distilled accuracy against temperature", "temperature T", "test accuracy",
                    yaxis_tickformat=".0%")
 
@@ -124,7 +130,8 @@ def similarity_figure(matrix: list[list[float]], temperature: float) -> go.Figur
     z = [[None if i == j else v for j, v in enumerate(row)] for i, row in enumerate(matrix)]
     fig = go.Figure(go.Heatmap(z=z, x=digits, y=digits, colorscale="Blues", hoverongaps=False,
                                hovertemplate="a %{y} looks like a %{x}: %{z:.2%}<extra></extra>"))
-    fig.update_yaxes(autorange="reversed")
+    fig.update_xaxes(type="category")
+    fig.update_yaxes(type="category", autorange="reversed")
     return _layout(fig, f"Average soft target per true digit at T = {temperature:g} (diagonal hidden)",
                    "digit the teacher also sees", "true digit", height=450)
 

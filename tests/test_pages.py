@@ -90,6 +90,7 @@ def test_distill_page_runs_a_tiny_student_and_compare_page_shows_it(app):
     at = open_page(at, "compare")
     table = at.dataframe[0].value
     assert list(table["name"]) == ["tiny from the UI"] and list(table["status"]) == ["done"]
+    assert 0 < table["distilled"][0] <= 1 and table["parameters"][0] == 8070
     assert at.download_button  # CSV export
     assert "one seed" in texts(at)
 
