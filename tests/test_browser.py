@@ -74,6 +74,10 @@ def test_pretrained_teacher_tiny_student_shows_in_comparison(server):
 
         page.get_by_role("link", name="4. Compare runs").click()
         _settled(page)
-        page.get_by_text("browser-tiny").first.wait_for(timeout=30_000)
+        # The table draws on a canvas; its cells also live in an accessible (hidden) grid in the DOM.
+        cell = page.locator('[data-testid="stDataFrame"] [role="gridcell"]', has_text="browser-tiny")
+        cell.first.wait_for(state="attached", timeout=30_000)
+        row = cell.first.locator("xpath=..")
+        assert "done" in row.inner_text() and "mlp-100" in row.inner_text()
         page.screenshot(path=str(ARTIFACTS / "compare.png"), full_page=True)
         browser.close()
