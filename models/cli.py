@@ -23,6 +23,7 @@ from models.device import best_device
 from models.extraction import ANSWER_LABELS, ANSWER_MODES, DEFENCES, ExtractConfig, run_extraction
 from models.queries import SOURCES, check_budget
 from models.hinton import FULL_BUDGET_EPOCHS, HintonConfig, run_hinton
+from models.missing_digit import MISSING_DIGIT_DEFAULTS
 from models.store import RunStore
 from models.distill import distill, summarise_seeds, transfer_indices
 from models.sweep import PAPER_FINDING, SweepConfig, run_cells, sweep_rows
@@ -88,9 +89,12 @@ def cmd_teacher(args) -> int:
 def cmd_distill(args) -> int:
     if args.seeds < 1:
         raise ConfigError(f"seeds must be at least 1, got {args.seeds}")
-    base = DistillConfig(student=args.student, temperature=args.temperature, alpha=args.alpha,
-                         train_size=args.train_size, epochs=args.epochs, seed=args.seed,
-                         teacher=args.teacher, omit_class=args.omit_class)
+    # An omit-class run starts from the paper-like missing-digit defaults; flags given override either.
+    base = MISSING_DIGIT_DEFAULTS if args.omit_class is not None else DistillConfig()
+    given = {key: value for key, value in dict(student=args.student, temperature=args.temperature, alpha=args.alpha,
+                                               train_size=args.train_size, epochs=args.epochs).items()
+             if value is not None}
+    base = dataclasses.replace(base, **given, seed=args.seed, teacher=args.teacher, omit_class=args.omit_class)
     dataset = default_dataset()
     base.check_train_size(dataset.train_size)
     _note_dataset(dataset)
@@ -229,16 +233,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(run=cmd_teacher)
 
-    defaults = DistillConfig()
+    plain, missing = DistillConfig(), MISSING_DIGIT_DEFAULTS
+
+    def default(name: str) -> str:
+        return f"default {getattr(plain, name)}, or {getattr(missing, name)} with --omit-class"
+
     p = sub.add_parser("distill", help="distil a student and train its scratch twin")
-    p.add_argument("--student", default=defaults.student, help=f"one of: {', '.join(STUDENT_PRESETS)}")
-    p.add_argument("--temperature", "-T", type=float, default=defaults.temperature,
-                   help="softmax temperature T > 0 for the soft targets")
-    p.add_argument("--alpha", type=float, default=defaults.alpha,
-                   help="weight on the teacher's soft targets, in [0, 1]")
-    p.add_argument("--epochs", type=int, default=defaults.epochs, help="passes over the transfer set")
-    p.add_argument("--train-size", type=int, default=defaults.train_size,
-                   help="transfer-set size: training images the student sees (0 = all)")
+    p.add_argument("--student", help=f"one of: {', '.join(STUDENT_PRESETS)} ({default('student')})")
+    p.add_argument("--temperature", "-T", type=float,
+                   help=f"softmax temperature T > 0 for the soft targets ({default('temperature')})")
+    p.add_argument("--alpha", type=float, help=f"weight on the teacher's soft targets, in [0, 1] ({default('alpha')})")
+    p.add_argument("--epochs", type=int, help=f"passes over the transfer set ({default('epochs')})")
+    p.add_argument("--train-size", type=int,
+                   help=f"transfer-set size: training images the student sees, 0 = all ({default('train_size')})")
     p.add_argument("--seed", type=int, default=0, help="first seed")
     p.add_argument("--seeds", type=int, default=1, help="repeat over seeds S..S+K-1 and report means")
     p.add_argument("--teacher", default="pretrained", help="'pretrained' or a path to a .pt checkpoint")
