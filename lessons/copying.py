@@ -6,8 +6,15 @@ import streamlit as st
 from lessons import shared
 from lessons.figures import budget_figure
 from models.config import ConfigError
-from models.extraction import (ANSWER_LABELS, ANSWER_MODES, ANSWER_VARIANTS, QUERY_BUDGETS, ExtractConfig,
-                               answer_costs, variant_label)
+from models.extraction import (
+    ANSWER_LABELS,
+    ANSWER_MODES,
+    ANSWER_VARIANTS,
+    QUERY_BUDGETS,
+    ExtractConfig,
+    answer_costs,
+    variant_label,
+)
 from models.nets import STUDENT_PRESETS, student_params
 from models.queries import SOURCES, check_budget, fashion_path
 from models.teacher import load_teacher

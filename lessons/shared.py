@@ -10,7 +10,7 @@ import streamlit as st
 from models.data import Dataset, default_dataset
 from models.jobs import JobPool
 from models.store import RunStore
-from models.teacher import TeacherError, TeacherLogits, checkpoint_path, load_teacher, teacher_logits
+from models.teacher import TeacherError, TeacherLogits, teacher_logits
 
 TERMINAL_NOTES = {
     "cancelled": "Cancelled.",
@@ -44,16 +44,12 @@ def chosen_teacher() -> str:
     return st.session_state.setdefault("teacher", "pretrained")
 
 
-@st.cache_resource(show_spinner="Computing the teacher's answers…", max_entries=4)
-def _cached_logits(spec: str, fingerprint: str) -> TeacherLogits:
-    return teacher_logits(spec, dataset())
-
-
 def logits_or_stop(spec: str) -> TeacherLogits:
-    """The teacher's logits, or a clear message and a stop when the checkpoint is unusable."""
+    """The teacher's logits (cached by the engine in memory and on disk), or a clear message and a
+    stop when the checkpoint is unusable."""
     try:
-        load_teacher(spec)
-        return _cached_logits(spec, str(checkpoint_path(spec)) + dataset().fingerprint)
+        with st.spinner("Computing the teacher's answers…"):
+            return teacher_logits(spec, dataset())
     except TeacherError as error:
         st.error(f"{error}")
         st.page_link("lessons/teacher.py", label="Go to the Teacher page to train one", icon=":material/school:")

@@ -20,14 +20,14 @@ import torchvision
 from models.config import ConfigError, DistillConfig, TeacherConfig
 from models.data import data_root, default_dataset
 from models.device import best_device
+from models.distill import distill, summarise_seeds, transfer_indices
 from models.extraction import ANSWER_LABELS, ANSWER_MODES, DEFENCES, ExtractConfig, run_extraction
-from models.queries import SOURCES, check_budget
 from models.hinton import FULL_BUDGET_EPOCHS, HintonConfig, run_hinton
 from models.missing_digit import MISSING_DIGIT_DEFAULTS
-from models.store import RunStore
-from models.distill import distill, summarise_seeds, transfer_indices
-from models.sweep import PAPER_FINDING, SweepConfig, run_cells, sweep_rows
 from models.nets import STUDENT_PRESETS, count_params, student_params
+from models.queries import SOURCES, check_budget
+from models.store import RunStore
+from models.sweep import PAPER_FINDING, SweepConfig, run_cells, sweep_rows
 from models.teacher import TeacherError, load_teacher, read_sidecar, save_teacher, teacher_logits
 from models.training import evaluate, train_teacher
 

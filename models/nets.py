@@ -6,8 +6,8 @@ logits of shape (B, 10).
 from __future__ import annotations
 
 import torch
-from torch import nn
 import torch.nn.functional as F
+from torch import nn
 
 NUM_CLASSES = 10
 

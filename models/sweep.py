@@ -18,8 +18,14 @@ from typing import Callable, Iterable
 
 from models.config import ConfigError, DistillConfig, _check_epochs, _check_seed
 from models.data import Dataset, default_dataset
-from models.distill import (fit_together, hard_label_loss, soft_target_loss, student_and_twin, summarise,
-                            transfer_indices)
+from models.distill import (
+    fit_together,
+    hard_label_loss,
+    soft_target_loss,
+    student_and_twin,
+    summarise,
+    transfer_indices,
+)
 from models.nets import STUDENT_PRESETS, student_params
 from models.teacher import TeacherLogits, teacher_logits
 

@@ -6,8 +6,14 @@ import torch
 from models.config import ConfigError
 from models.data import Dataset
 from models.detector import DetectorConfig, run_detector
-from models.extraction import (ANSWER_MODES, ExtractConfig, PredictionAPI, answer_costs, answers_to_targets,
-                               run_extraction)
+from models.extraction import (
+    ANSWER_MODES,
+    ExtractConfig,
+    PredictionAPI,
+    answer_costs,
+    answers_to_targets,
+    run_extraction,
+)
 from models.queries import accounts_needed, query_set, strokes_and_shapes
 from models.teacher import load_teacher
 from tests.test_cli import run_cli

@@ -7,7 +7,7 @@ import torch
 from models.config import ConfigError, DistillConfig
 from models.data import Dataset
 from models.distill import distill
-from models.hinton import jitter, run_hinton, HintonConfig
+from models.hinton import HintonConfig, jitter, run_hinton
 from models.knowledge import most_alike, most_confused_pairs, similarity_matrix
 from models.missing_digit import choose_bias_shift, shifted
 from models.sweep import SweepCell, SweepConfig, epochs_for_size, run_cell, size_sweep_cells, sweep_rows
