@@ -84,6 +84,8 @@ def test_distill_page_runs_a_tiny_student_and_compare_page_shows_it(app):
     at.button(key="distill_submit").click()
     at.run()
     assert not at.error, [e.value for e in at.error]
+    at = open_page(at, "compare")  # leaving the page mid-run must not stop or lose the job
+    at = open_page(at, "distill")
     run_until(at, lambda at: len(at.metric) == 4)
     assert at.metric[0].label == "Distilled student" and at.metric[0].value.endswith("%")
 
@@ -93,6 +95,11 @@ def test_distill_page_runs_a_tiny_student_and_compare_page_shows_it(app):
     assert 0 < table["distilled"][0] <= 1 and table["parameters"][0] == 8070
     assert at.download_button  # CSV export
     assert "one seed" in texts(at)
+
+    second_tab = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)  # another session, same server
+    second_tab.run()
+    second_tab = open_page(second_tab, "compare")
+    assert list(second_tab.dataframe[0].value["name"]) == ["tiny from the UI"]
 
 
 def test_distill_page_rejects_a_train_size_larger_than_the_data(app):
