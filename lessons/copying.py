@@ -10,6 +10,7 @@ from models.extraction import (
     ANSWER_LABELS,
     ANSWER_MODES,
     ANSWER_VARIANTS,
+    DEFAULT_NOISE,
     QUERY_BUDGETS,
     ExtractConfig,
     answer_costs,
@@ -103,19 +104,22 @@ copy trained on that many answers agrees with the teacher (*fidelity*).
 
 
 @st.cache_data(show_spinner="Measuring each answer mode…", max_entries=4)
-def _costs(teacher: str, fingerprint: str):
-    return answer_costs(load_teacher(teacher), shared.dataset())
+def _costs(teacher: str, fingerprint: str, strength: float):
+    return answer_costs(load_teacher(teacher), shared.dataset(), strength)
 
 
-costs = _costs(shared.chosen_teacher(), data.fingerprint)
 with st.form("defence"):
-    c1, c2 = st.columns(2)
+    c1, c2, c3 = st.columns(3)
     defence_budget = c1.select_slider("Copier's questions", [100, 300, 1000, 3000], value=1000, key="defence_queries")
-    go_defence = c2.form_submit_button("Measure the copier's side too", key="defence_submit")
+    strength = c2.select_slider("Noise defence strength", [0.5, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0], value=DEFAULT_NOISE,
+                                key="defence_strength",
+                                help="How much the defence shakes the small probabilities (noise on their logarithm).")
+    go_defence = c3.form_submit_button("Measure the copier's side too", key="defence_submit")
+costs = _costs(shared.chosen_teacher(), data.fingerprint, float(strength))
 if go_defence:
     st.session_state.defence_runs = [
         shared.pool().submit(ExtractConfig(queries=int(defence_budget), answers=answers, defence=defence,
-                                           teacher=shared.chosen_teacher()))
+                                           defence_strength=float(strength), teacher=shared.chosen_teacher()))
         for answers, defence in ANSWER_VARIANTS]
 
 
@@ -145,6 +149,7 @@ else:
     _defence_table([])
 st.markdown("Tramèr et al. (2016) found that dropping confidences slows extraction but does not stop it; "
             "Orekondy et al. (2020) studied perturbing the probabilities (\"prediction poisoning\"). The "
-            "noise defence here leaves the top answer and its confidence almost untouched but scrambles the "
-            "small probabilities, which are exactly the dark knowledge a copier re-softens and learns from.")
+            "noise defence here never changes the top answer but scrambles the small probabilities, which are "
+            "exactly the dark knowledge a copier re-softens and learns from. Raise its strength and watch both "
+            "sides: the copier slows down, and honest users' confidence numbers get less trustworthy.")
 st.page_link("lessons/catching.py", label="Next: how many accounts, and can we catch them?", icon=":material/policy:")

@@ -21,7 +21,7 @@ from models.config import ConfigError, DistillConfig, TeacherConfig
 from models.data import data_root, default_dataset
 from models.device import best_device
 from models.distill import distill, summarise_seeds, transfer_indices
-from models.extraction import ANSWER_LABELS, ANSWER_MODES, DEFENCES, ExtractConfig, run_extraction
+from models.extraction import ANSWER_LABELS, ANSWER_MODES, DEFAULT_NOISE, DEFENCES, ExtractConfig, run_extraction
 from models.hinton import FULL_BUDGET_EPOCHS, HintonConfig, run_hinton
 from models.missing_digit import MISSING_DIGIT_DEFAULTS
 from models.nets import STUDENT_PRESETS, count_params, student_params
@@ -198,7 +198,8 @@ def cmd_hinton(args) -> int:
 
 def cmd_extract(args) -> int:
     config = ExtractConfig(queries=args.queries, answers=args.answers, source=args.source, defence=args.defence,
-                           student=args.student, seed=args.seed, teacher=args.teacher)
+                           defence_strength=args.defence_strength, student=args.student, seed=args.seed,
+                           teacher=args.teacher)
     dataset = default_dataset()
     check_budget(config.source, config.queries, dataset)
     _note_dataset(dataset)
@@ -286,6 +287,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="mnist (unlabelled digits), fashion (Fashion-MNIST or generated shapes) or noise")
     p.add_argument("--defence", choices=DEFENCES, default="none",
                    help="noise: perturb returned probabilities, keeping the top label")
+    p.add_argument("--defence-strength", type=float, default=DEFAULT_NOISE,
+                   help="standard deviation of the noise on log-probabilities, in (0, 20]")
     p.add_argument("--student", default="mlp-100", help=f"the copy's architecture: {', '.join(STUDENT_PRESETS)}")
     p.add_argument("--seed", type=int, default=0, help="seed for queries, copy weights and batch order")
     p.add_argument("--teacher", default="pretrained", help="'pretrained' or a path to a .pt checkpoint")

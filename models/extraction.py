@@ -29,6 +29,10 @@ ANSWER_LABELS = {"probs": "full probabilities", "top3": "top-3 probabilities", "
                  "rounded": "probabilities rounded to 0.1"}
 DEFENCES = ("none", "noise")
 QUERY_BUDGETS = (100, 300, 1000, 3000, 10000, 30000, 60000)
+# Standard deviation of the defence's noise on log-probabilities. Measured with mlp-100 copies from
+# 1,000 MNIST queries: 1 barely slows the copier (fidelity 91.8 -> 91.5 %), 3 costs it about what
+# label-only answers do (89.4 %), 6 more (85.4 %) at a visible calibration cost to honest users.
+DEFAULT_NOISE = 3.0
 # What a provider can choose to return: each answer mode as it is, plus probabilities with noise.
 ANSWER_VARIANTS = tuple((mode, "none") for mode in ANSWER_MODES) + (("probs", "noise"),)
 
@@ -46,7 +50,7 @@ class PredictionAPI:
     """
 
     def __init__(self, teacher: nn.Module, answers: str = "probs", defence: str = "none", seed: int = 0,
-                 noise_scale: float = 1.0):
+                 noise_scale: float = DEFAULT_NOISE):
         if answers not in ANSWER_MODES:
             raise ConfigError(f"unknown answer mode {answers!r}; choose one of: {', '.join(ANSWER_MODES)}")
         if defence not in DEFENCES:
@@ -110,6 +114,7 @@ class ExtractConfig:
     student: str = "mlp-100"
     seed: int = 0
     teacher: str = "pretrained"
+    defence_strength: float = DEFAULT_NOISE  # noise scale when defence == "noise"
     temperature: float = 4.0  # the copier re-softens probability answers (no effect on labels)
     batch_size: int = 128
     learning_rate: float = 1e-3
@@ -117,6 +122,8 @@ class ExtractConfig:
     def __post_init__(self) -> None:
         if not (math.isfinite(self.temperature) and self.temperature > 0):
             raise ConfigError(f"temperature T must be a number greater than 0, got {self.temperature}")
+        if not (math.isfinite(self.defence_strength) and 0 < self.defence_strength <= 20):
+            raise ConfigError(f"defence strength must lie in (0, 20], got {self.defence_strength}")
         if not 1 <= self.queries <= 1_000_000:
             raise ConfigError(f"queries must be between 1 and 1000000, got {self.queries}")
         if self.answers not in ANSWER_MODES:
@@ -160,7 +167,7 @@ def run_extraction(config: ExtractConfig, dataset: Dataset, on_progress: Progres
     started = time.perf_counter()
     teacher = load_teacher(config.teacher)
     queries = query_set(config.source, config.queries, config.seed, dataset)
-    api = PredictionAPI(teacher, config.answers, config.defence, config.seed)
+    api = PredictionAPI(teacher, config.answers, config.defence, config.seed, config.defence_strength)
     targets = answers_to_targets(api.query(queries.images), config.temperature)
     copy = train_copy(queries.images, targets, config, on_progress)
     # Grading, done by the lab, not the copier: the copy against true labels and against the teacher.
@@ -173,6 +180,7 @@ def run_extraction(config: ExtractConfig, dataset: Dataset, on_progress: Progres
         "source_name": queries.name,
         "source_notice": queries.notice,
         "defence": config.defence,
+        "defence_strength": config.defence_strength if config.defence == "noise" else None,
         "copy_accuracy": (copy_predictions == dataset.test_y).float().mean().item(),
         "fidelity": (copy_predictions == teacher_predictions).float().mean().item(),
         "teacher_accuracy": (teacher_predictions == dataset.test_y).float().mean().item(),
@@ -198,7 +206,7 @@ def expected_calibration_error(probs: torch.Tensor, labels: torch.Tensor, bins: 
     return total
 
 
-def answer_costs(teacher: nn.Module, dataset: Dataset) -> list[dict]:
+def answer_costs(teacher: nn.Module, dataset: Dataset, strength: float = DEFAULT_NOISE) -> list[dict]:
     """What each answer mode or defence costs an honest user, measured on the MNIST test set.
 
     top_label_agreement: how often they still get the teacher's answer (1.0 = no loss).
@@ -208,7 +216,7 @@ def answer_costs(teacher: nn.Module, dataset: Dataset) -> list[dict]:
     true_probs = predict_logits(teacher, dataset.test_x).softmax(1)
     rows = []
     for answers, defence in ANSWER_VARIANTS:
-        api = PredictionAPI(teacher, answers, defence, seed=0)
+        api = PredictionAPI(teacher, answers, defence, seed=0, noise_scale=strength)
         received = answers_to_targets(api.query(dataset.test_x))
         rows.append({
             "answers": answers, "defence": defence,

@@ -145,3 +145,16 @@ def test_cli_extract_bad_values(args, names):
     out = run_cli(*args)
     lines = [line for line in out.stderr.splitlines() if line.strip()]
     assert out.returncode == 2 and len(lines) == 1 and names in lines[0], out.stderr
+
+
+def test_a_strong_noise_defence_slows_the_copier(sample):
+    base = ExtractConfig(queries=1000, answers="probs", source="mnist", student="mlp-30")
+    clean = run_extraction(base, sample)
+    defended = run_extraction(ExtractConfig(**{**base.__dict__, "defence": "noise", "defence_strength": 8.0}), sample)
+    assert defended["fidelity"] < clean["fidelity"] - 0.01
+    assert defended["defence_strength"] == 8.0 and clean["defence_strength"] is None
+
+
+def test_defence_strength_must_be_positive():
+    with pytest.raises(ConfigError, match="defence strength"):
+        ExtractConfig(defence="noise", defence_strength=0.0)
