@@ -12,6 +12,14 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
                           cwd=ROOT, env=cli_env(), timeout=300)
 
 
+def assert_rejected(args: list[str], names: str) -> None:
+    """Bad input: exit status 2, one stderr line that names the problem, no traceback, no output."""
+    out = run_cli(*args)
+    lines = [line for line in out.stderr.splitlines() if line.strip()]
+    assert out.returncode == 2 and len(lines) == 1 and names in lines[0], out.stderr
+    assert "Traceback" not in out.stderr and out.stdout == ""
+
+
 def test_students_lists_presets_with_parameter_counts():
     out = run_cli("students", "--json")
     assert out.returncode == 0
@@ -67,8 +75,4 @@ def test_teacher_json_keys(tmp_path):
     (["teacher", "--epochs", "0"], "epochs"),
 ])
 def test_bad_input_is_one_line_and_exit_status_2(args, names):
-    out = run_cli(*args)
-    assert out.returncode == 2
-    lines = [line for line in out.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1 and names in lines[0], out.stderr
-    assert "Traceback" not in out.stderr and out.stdout == ""
+    assert_rejected(args, names)

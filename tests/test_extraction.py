@@ -16,7 +16,7 @@ from models.extraction import (
 )
 from models.queries import accounts_needed, query_set, strokes_and_shapes
 from models.teacher import load_teacher
-from tests.test_cli import run_cli
+from tests.test_cli import assert_rejected, run_cli
 
 
 @pytest.fixture(scope="module")
@@ -142,9 +142,7 @@ def test_cli_extract_keys():
     (["extract"], "--queries"),
 ])
 def test_cli_extract_bad_values(args, names):
-    out = run_cli(*args)
-    lines = [line for line in out.stderr.splitlines() if line.strip()]
-    assert out.returncode == 2 and len(lines) == 1 and names in lines[0], out.stderr
+    assert_rejected(args, names)
 
 
 def test_a_strong_noise_defence_slows_the_copier(sample):
@@ -158,3 +156,7 @@ def test_a_strong_noise_defence_slows_the_copier(sample):
 def test_defence_strength_must_be_positive():
     with pytest.raises(ConfigError, match="defence strength"):
         ExtractConfig(defence="noise", defence_strength=0.0)
+
+
+def test_cli_rejects_a_bad_defence_strength():
+    assert_rejected(["extract", "--queries", "10", "--defence", "noise", "--defence-strength", "-1"], "defence strength")

@@ -12,7 +12,7 @@ from models.knowledge import most_alike, most_confused_pairs, similarity_matrix
 from models.missing_digit import choose_bias_shift, shifted
 from models.sweep import SweepCell, SweepConfig, epochs_for_size, run_cell, size_sweep_cells, sweep_rows
 from models.teacher import teacher_logits
-from tests.test_cli import run_cli
+from tests.test_cli import assert_rejected, run_cli
 
 OMIT = DistillConfig(student="mlp-300", temperature=20.0, alpha=0.9, train_size=0, epochs=5, omit_class=3)
 
@@ -161,6 +161,4 @@ def test_cli_hinton_json_keys_and_store():
     (["hinton", "--epochs", "0"], "epochs"),
 ])
 def test_cli_bad_values_exit_2(args, names):
-    out = run_cli(*args)
-    lines = [line for line in out.stderr.splitlines() if line.strip()]
-    assert out.returncode == 2 and len(lines) == 1 and names in lines[0], out.stderr
+    assert_rejected(args, names)
