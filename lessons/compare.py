@@ -52,9 +52,10 @@ if done:
         "when it is not, and **worse** when the student lost out to its twin by that margin."
     )
     groups = seed_groups(done)
-    st.dataframe(groups, hide_index=True, key="groups-table",
-                 column_config={k: st.column_config.NumberColumn(format="percent")
-                                for k in ("gain_mean", "gain_std")})
+    shown = {"student": "student", "temperature": "T", "alpha": "α", "train_size": "transfer set",
+             "epochs": "epochs", "seeds": "seeds", "gain_mean": "gain", "gain_std": "± gain", "verdict": "verdict"}
+    st.dataframe([{name: g[key] for key, name in shown.items()} for g in groups], hide_index=True,
+                 key="groups-table", column_config={"gain": percent, "± gain": percent})
     if all(g["seeds"] < 2 for g in groups):
         st.info("Every setting has one seed so far, so no gain can be called real yet: run the same "
                 "settings with another seed or two.")

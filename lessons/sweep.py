@@ -19,7 +19,11 @@ than twice that spread; on MNIST the noise is often about as large as the effect
 )
 shared.dataset_caption()
 data = shared.dataset()
-ROW_FORMAT = {k: st.column_config.NumberColumn(format="percent")
+# Display names, the verdict first so it is never scrolled out of sight.
+COLUMNS = {"student": "student", "temperature": "T", "train_size": "transfer set", "gain_mean": "gain",
+           "gain_std": "± gain", "verdict": "verdict", "distilled_mean": "distilled", "distilled_std": "± distilled",
+           "scratch_mean": "scratch twin", "scratch_std": "± scratch", "seeds": "seeds"}
+ROW_FORMAT = {COLUMNS[k]: st.column_config.NumberColumn(format="percent")
               for k in ("distilled_mean", "distilled_std", "scratch_mean", "scratch_std", "gain_mean", "gain_std")}
 
 
@@ -42,7 +46,8 @@ def _show_sweep(prefix: str, figure) -> None:
         rows = sweep_rows(r.result for r in runs)
         if rows:
             st.plotly_chart(figure(rows), key=f"sweep-{prefix}-chart")
-            st.dataframe(rows, hide_index=True, column_config=ROW_FORMAT, key=f"sweep-{prefix}-table")
+            st.dataframe([{name: row[key] for key, name in COLUMNS.items()} for row in rows], hide_index=True,
+                         column_config=ROW_FORMAT, key=f"sweep-{prefix}-table")
 
     shared.watch_group(_cells_of(shown), draw)
 

@@ -168,7 +168,8 @@ def test_sweep_page_runs_both_sweeps_as_jobs(app):
     at.run()
     run_until(at, lambda at: len(at.tabs[0].dataframe) == 1)
     table = at.tabs[0].dataframe[0].value
-    assert list(table["temperature"]) == [1.0, 4.0] and list(table["student"]) == ["mlp-10", "mlp-10"]
+    assert list(table["T"]) == [1.0, 4.0] and list(table["student"]) == ["mlp-10", "mlp-10"]
+    assert set(table["verdict"]) <= {"one seed only"}
 
     at.selectbox(key="size_student").set_value("mlp-30")
     at.multiselect(key="size_sizes").set_value([250, 500])
@@ -177,7 +178,7 @@ def test_sweep_page_runs_both_sweeps_as_jobs(app):
     at.run()
     run_until(at, lambda at: len(at.tabs[1].dataframe) == 1 and len(at.tabs[1].dataframe[0].value) == 2)
     table = at.tabs[1].dataframe[0].value
-    assert list(table["train_size"]) == [250, 500]
+    assert list(table["transfer set"]) == [250, 500]
 
 
 def test_paper_table_page_runs_a_short_budget(app):
