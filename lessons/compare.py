@@ -54,6 +54,8 @@ if done:
     groups = seed_groups(done)
     shown = {"student": "student", "temperature": "T", "alpha": "α", "train_size": "transfer set",
              "epochs": "epochs", "seeds": "seeds", "gain_mean": "gain", "gain_std": "± gain", "verdict": "verdict"}
+    if any(g["omit_class"] is not None for g in groups):
+        shown["omit_class"] = "digit left out"
     st.dataframe([{name: g[key] for key, name in shown.items()} for g in groups], hide_index=True,
                  key="groups-table", column_config={"gain": percent, "± gain": percent})
     if all(g["seeds"] < 2 for g in groups):
