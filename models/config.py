@@ -16,12 +16,12 @@ class ConfigError(ValueError):
     """A bad value, with a one-line reason that names the valid range."""
 
 
-def _check_seed(seed: int) -> None:
+def check_seed(seed: int) -> None:
     if not 0 <= seed < 2**31:
         raise ConfigError(f"seed must be between 0 and {2**31 - 1}, got {seed}")
 
 
-def _check_epochs(epochs: int, most: int = 500) -> None:
+def check_epochs(epochs: int, most: int = 500) -> None:
     if not 1 <= epochs <= most:
         raise ConfigError(f"epochs must be between 1 and {most}, got {epochs}")
 
@@ -36,8 +36,8 @@ class TeacherConfig:
     max_lr: float = 4e-3
 
     def __post_init__(self) -> None:
-        _check_epochs(self.epochs, most=50)
-        _check_seed(self.seed)
+        check_epochs(self.epochs, most=50)
+        check_seed(self.seed)
 
 
 @dataclass(frozen=True)
@@ -72,8 +72,8 @@ class DistillConfig:
             raise ConfigError(f"alpha must lie in [0, 1], got {self.alpha}")
         if self.train_size < 0:
             raise ConfigError(f"train size must be at least 1 (or 0 for all), got {self.train_size}")
-        _check_epochs(self.epochs)
-        _check_seed(self.seed)
+        check_epochs(self.epochs)
+        check_seed(self.seed)
         if self.omit_class is not None and not 0 <= self.omit_class <= 9:
             raise ConfigError(f"omitted class must be a digit 0-9, got {self.omit_class}")
 

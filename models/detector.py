@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 
 import torch
 
-from models.config import ConfigError, _check_seed
+from models.config import ConfigError, check_seed
 from models.data import Dataset
 from models.queries import SOURCES, query_set
 from models.teacher import load_teacher
@@ -37,7 +37,7 @@ class DetectorConfig:
             raise ConfigError("honest accounts must be 10-2000 and copier accounts 1-2000")
         if not 0 < self.false_alarm_target < 0.5:
             raise ConfigError(f"false-alarm target must lie in (0, 0.5), got {self.false_alarm_target}")
-        _check_seed(self.seed)
+        check_seed(self.seed)
 
 
 def unsure_fraction(confidences: torch.Tensor) -> torch.Tensor:

@@ -23,7 +23,7 @@ from models.loss import distillation_loss
 from models.missing_digit import MissingDigitReport, missing_digit_report, validation_indices
 from models.nets import build_student, count_params
 from models.teacher import TeacherLogits, load_teacher, teacher_logits
-from models.training import Progress, _ignore, accuracy, batches, predict_logits
+from models.training import Progress, accuracy, batches, no_progress, predict_logits
 
 # (student logits, teacher logits, labels) -> scalar loss
 LossFn = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
@@ -125,7 +125,7 @@ def fit_together(models: dict[str, nn.Module], losses: dict[str, LossFn], config
 
 
 def distill(config: DistillConfig, dataset: Dataset, logits: TeacherLogits | None = None,
-            on_progress: Progress = _ignore) -> DistillResult:
+            on_progress: Progress = no_progress) -> DistillResult:
     """Train the distilled student and its scratch twin in one loop over the same batches."""
     started = time.perf_counter()
     index = transfer_indices(config, dataset.train_y)

@@ -15,14 +15,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from models.config import ConfigError, _check_seed
+from models.config import ConfigError, check_seed
 from models.data import Dataset
 from models.device import best_device
 from models.nets import STUDENT_PRESETS, build_student, count_params
 from models.queries import SOURCES, query_set
 from models.sweep import epochs_for_size
 from models.teacher import load_teacher
-from models.training import Progress, _ignore, accuracy, batches, predict_logits
+from models.training import Progress, accuracy, batches, no_progress, predict_logits
 
 ANSWER_MODES = ("probs", "top3", "label", "rounded")
 ANSWER_LABELS = {"probs": "full probabilities", "top3": "top-3 probabilities", "label": "top label only",
@@ -134,7 +134,7 @@ class ExtractConfig:
             raise ConfigError(f"unknown defence {self.defence!r}; choose one of: {', '.join(DEFENCES)}")
         if self.student not in STUDENT_PRESETS:
             raise ConfigError(f"unknown student {self.student!r}; choose one of: {', '.join(STUDENT_PRESETS)}")
-        _check_seed(self.seed)
+        check_seed(self.seed)
 
     @property
     def epochs(self) -> int:
@@ -142,7 +142,7 @@ class ExtractConfig:
 
 
 def train_copy(queries: torch.Tensor, targets: torch.Tensor, config: ExtractConfig,
-               on_progress: Progress = _ignore) -> nn.Module:
+               on_progress: Progress = no_progress) -> nn.Module:
     """Fit a fresh student to (query, answer) pairs with soft cross-entropy. Nothing else goes in."""
     device = best_device()
     torch.manual_seed(config.seed)
@@ -163,7 +163,7 @@ def train_copy(queries: torch.Tensor, targets: torch.Tensor, config: ExtractConf
     return copy.eval()
 
 
-def run_extraction(config: ExtractConfig, dataset: Dataset, on_progress: Progress = _ignore) -> dict:
+def run_extraction(config: ExtractConfig, dataset: Dataset, on_progress: Progress = no_progress) -> dict:
     started = time.perf_counter()
     teacher = load_teacher(config.teacher)
     queries = query_set(config.source, config.queries, config.seed, dataset)

@@ -13,13 +13,13 @@ from dataclasses import asdict, dataclass
 import torch
 import torch.nn.functional as F
 
-from models.config import DistillConfig, _check_epochs, _check_seed
+from models.config import DistillConfig, check_epochs, check_seed
 from models.data import Dataset
 from models.device import best_device
 from models.distill import fit_together, hard_label_loss, soft_target_loss, student_and_twin
 from models.nets import MLP
 from models.teacher import TeacherLogits
-from models.training import Progress, _ignore, batches, predict_logits
+from models.training import Progress, batches, no_progress, predict_logits
 
 PAPER_ERRORS = {"teacher": 67, "scratch": 146, "distilled": 74}
 FULL_BUDGET_EPOCHS = 100
@@ -36,8 +36,8 @@ class HintonConfig:
     learning_rate: float = 1e-3
 
     def __post_init__(self) -> None:
-        _check_epochs(self.epochs, most=1000)
-        _check_seed(self.seed)
+        check_epochs(self.epochs, most=1000)
+        check_seed(self.seed)
 
 
 def jitter(images: torch.Tensor, generator: torch.Generator, pixels: int = JITTER_PX) -> torch.Tensor:
@@ -79,7 +79,7 @@ def errors(logits: torch.Tensor, labels: torch.Tensor) -> int:
     return int((logits.argmax(1) != labels).sum())
 
 
-def run_hinton(config: HintonConfig, dataset: Dataset, on_progress: Progress = _ignore) -> dict:
+def run_hinton(config: HintonConfig, dataset: Dataset, on_progress: Progress = no_progress) -> dict:
     """Returns test errors (out of dataset.test_size) beside the paper's."""
     started = time.perf_counter()
     teacher = train_hinton_teacher(config, dataset, on_progress)

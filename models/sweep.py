@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from multiprocessing import get_context
 from typing import Callable, Iterable
 
-from models.config import ConfigError, DistillConfig, _check_epochs, _check_seed
+from models.config import ConfigError, DistillConfig, check_epochs, check_seed
 from models.data import Dataset, default_dataset
 from models.distill import (
     fit_together,
@@ -66,8 +66,8 @@ class SweepCell:
         object.__setattr__(self, "temperatures", tuple(float(t) for t in self.temperatures))
         _check_students((self.student,))
         _check_temperatures(self.temperatures)
-        _check_epochs(self.epochs)
-        _check_seed(self.seed)
+        check_epochs(self.epochs)
+        check_seed(self.seed)
         DistillConfig(student=self.student, alpha=self.alpha, train_size=self.train_size)  # same checks
 
     def distill_config(self) -> DistillConfig:
