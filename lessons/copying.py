@@ -85,9 +85,10 @@ def _draw_curve(runs):
 
 
 runs = st.session_state.get("curve_runs")
-if runs is None:
-    latest = next((r.name for r in shared.store().list(kind="extract") if r.name.startswith("curve-")), None)
-    runs = [r.id for r in reversed(shared.store().list(kind="extract")) if latest and r.name == latest]
+if runs is None:  # this tab started none: show the latest curve on the server
+    extractions = shared.store().list(kind="extract")
+    latest = next((r.name for r in extractions if r.name.startswith("curve-")), None)
+    runs = [r.id for r in reversed(extractions) if latest and r.name == latest]
 shared.watch_group(runs, _draw_curve)
 
 st.subheader("Defences, and what they cost honest users")

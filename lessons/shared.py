@@ -95,11 +95,11 @@ def watch_group(run_ids: list[int], draw, every_s: float = 1.5) -> None:
     """Poll a batch of jobs: progress, a Cancel-all button, and `draw(finished_runs)` as they land."""
     if not run_ids:
         return
-    all_done_at_start = all(r.finished for r in map(store().get, run_ids))
+    all_done_at_start = all(r.finished for r in store().get_many(run_ids))
 
     @st.fragment(run_every=None if all_done_at_start else every_s)
     def _poll():
-        runs = [store().get(i) for i in run_ids]
+        runs = store().get_many(run_ids)
         finished = [r for r in runs if r.finished]
         if len(finished) < len(runs):
             st.progress(len(finished) / len(runs), text=f"{len(finished)} of {len(runs)} jobs finished; "

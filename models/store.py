@@ -143,9 +143,15 @@ class RunStore:
                 self.set_status(row["id"], "interrupted", "the server stopped before this run finished")
 
     def get(self, run_id: int) -> Run | None:
-        self.mark_orphans()
-        runs = self._select("WHERE id=?", (run_id,))
+        runs = self.get_many([run_id])
         return runs[0] if runs else None
+
+    def get_many(self, run_ids: list[int]) -> list[Run]:
+        """The given runs in the given order (missing ones left out), with one orphan check."""
+        self.mark_orphans()
+        placeholders = ",".join("?" * len(run_ids))
+        found = {run.id: run for run in self._select(f"WHERE id IN ({placeholders})", tuple(run_ids))}
+        return [found[i] for i in run_ids if i in found]
 
     def list(self, kind: str | None = None, status: str | None = None, limit: int = 500) -> list[Run]:
         """Newest first."""

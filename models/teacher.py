@@ -49,7 +49,13 @@ def read_sidecar(spec: str) -> dict:
 
 
 def _file_digest(path: Path) -> str:
-    return hashlib.sha1(path.read_bytes()).hexdigest()[:12]
+    stat = path.stat()  # re-hash only when the file changes: pages ask on every rerun
+    return _digest_of(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=16)
+def _digest_of(path: str, _mtime_ns: int, _size: int) -> str:
+    return hashlib.sha1(Path(path).read_bytes()).hexdigest()[:12]
 
 
 @functools.lru_cache(maxsize=4)

@@ -73,3 +73,9 @@ def test_pool_runs_jobs_in_workers_and_cancels(isolated_lab):
         assert wait_for(store, slow).status == "cancelled"
     finally:
         pool.shutdown()
+
+
+def test_get_many_keeps_the_order_asked_and_skips_missing_ids():
+    store = RunStore()
+    first, second = store.create("distill", {"n": 1}), store.create("distill", {"n": 2})
+    assert [r.config["n"] for r in store.get_many([second, 999, first])] == [2, 1]
