@@ -4,7 +4,6 @@ import streamlit as st
 
 from lessons import shared
 from lessons.figures import soft_targets_figure
-from models.data import MEAN, STD
 from models.loss import soft_targets
 
 st.title("2. Soft targets")
@@ -32,8 +31,7 @@ with controls:
     which = st.slider("Example (0 = the one the teacher is least sure about)", 0, len(ranked) - 1, 0, key="example")
 index = int(ranked[which])
 with picture:
-    image = ((data.test_x[index, 0].numpy() * STD + MEAN) * 255).clip(0, 255).astype(np.uint8)
-    st.image(255 - image, width=160, caption=f"Test image #{index}, labelled {int(data.test_y[index])}")
+    st.image(data.test_image(index), width=160, caption=f"Test image #{index}, labelled {int(data.test_y[index])}")
 
 
 @st.fragment

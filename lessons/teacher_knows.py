@@ -1,10 +1,8 @@
 """What the teacher knows: which digits it finds alike, and the test digits it is least sure of."""
-import numpy as np
 import streamlit as st
 
 from lessons import shared
 from lessons.figures import similarity_figure
-from models.data import MEAN, STD
 from models.knowledge import most_alike, most_confused_pairs, similarity_matrix
 
 st.title("What the teacher knows")
@@ -39,8 +37,7 @@ examples = most_alike(logits.test, data.test_y, true_digit, looks_like, temperat
 columns = st.columns(4)
 for slot, example in enumerate(examples):
     with columns[slot % 4]:
-        image = ((data.test_x[example["index"], 0].numpy() * STD + MEAN) * 255).clip(0, 255).astype(np.uint8)
-        st.image(255 - image, width=96, clamp=True)
+        st.image(data.test_image(example["index"]), width=96)
         probs = example["probabilities"]
         top = sorted(range(10), key=lambda d: probs[d], reverse=True)[:3]
         verdict = "✗ teacher says " + str(example["prediction"]) if example["prediction"] != true_digit else "✓"

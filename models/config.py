@@ -21,6 +21,16 @@ def check_seed(seed: int) -> None:
         raise ConfigError(f"seed must be between 0 and {2**31 - 1}, got {seed}")
 
 
+def check_student(name: str) -> None:
+    if name not in STUDENT_PRESETS:
+        raise ConfigError(f"unknown student {name!r}; choose one of: {', '.join(STUDENT_PRESETS)}")
+
+
+def check_temperature(temperature: float) -> None:
+    if not (isinstance(temperature, (int, float)) and math.isfinite(temperature) and temperature > 0):
+        raise ConfigError(f"temperature T must be a number greater than 0, got {temperature}")
+
+
 def check_epochs(epochs: int, most: int = 500) -> None:
     if not 1 <= epochs <= most:
         raise ConfigError(f"epochs must be between 1 and {most}, got {epochs}")
@@ -62,12 +72,8 @@ class DistillConfig:
     omit_class: int | None = None
 
     def __post_init__(self) -> None:
-        if self.student not in STUDENT_PRESETS:
-            names = ", ".join(STUDENT_PRESETS)
-            raise ConfigError(f"unknown student {self.student!r}; choose one of: {names}")
-        if not (isinstance(self.temperature, (int, float)) and math.isfinite(self.temperature)
-                and self.temperature > 0):
-            raise ConfigError(f"temperature T must be a number greater than 0, got {self.temperature}")
+        check_student(self.student)
+        check_temperature(self.temperature)
         if not (math.isfinite(self.alpha) and 0.0 <= self.alpha <= 1.0):
             raise ConfigError(f"alpha must lie in [0, 1], got {self.alpha}")
         if self.train_size < 0:
@@ -87,8 +93,3 @@ class DistillConfig:
                 f"train size must be between 1 and {available} (the training images available), "
                 f"got {self.train_size}")
 
-
-def config_from_dict(kind: type, values: dict):
-    """Rebuild a config from stored JSON, ignoring keys a newer version dropped."""
-    names = {f.name for f in dataclasses.fields(kind)}
-    return kind(**{k: v for k, v in values.items() if k in names})

@@ -52,6 +52,11 @@ class Dataset:
         digest = hashlib.sha1(self.train_x.numpy().tobytes()).hexdigest()
         return f"{self.train_size}-{digest[:12]}"
 
+    def test_image(self, index: int) -> np.ndarray:
+        """One test image back as (28, 28) uint8 pixels, ink dark on white, for display."""
+        pixels = (self.test_x[index, 0] * STD + MEAN).clamp(0, 1)
+        return (255 - pixels * 255).round().to(torch.uint8).numpy()
+
     def summary(self) -> dict:
         return {"name": self.name, "train_size": self.train_size, "test_size": self.test_size}
 
@@ -64,17 +69,19 @@ def data_root() -> Path:
     return Path(os.environ.get("DISTILL_DATA", "data"))
 
 
-def _normalise(images_uint8: torch.Tensor) -> torch.Tensor:
-    return ((images_uint8.float() / 255.0 - MEAN) / STD).unsqueeze(1).contiguous()
+def normalise(pixels: torch.Tensor) -> torch.Tensor:
+    """(N, 28, 28) pixels, uint8 0-255 or float 0-1 -> (N, 1, 28, 28) float32 in MNIST units."""
+    pixels = pixels.float() / 255.0 if pixels.dtype == torch.uint8 else pixels.float()
+    return ((pixels - MEAN) / STD).unsqueeze(1).contiguous()
 
 
 def _from_uint8(name, train_images, train_labels, test_images, test_labels, notice="") -> Dataset:
     as_tensor = lambda a: torch.as_tensor(np.asarray(a))
     return Dataset(
         name=name,
-        train_x=_normalise(as_tensor(train_images)),
+        train_x=normalise(as_tensor(train_images)),
         train_y=as_tensor(train_labels).long(),
-        test_x=_normalise(as_tensor(test_images)),
+        test_x=normalise(as_tensor(test_images)),
         test_y=as_tensor(test_labels).long(),
         notice=notice,
     )
@@ -84,6 +91,11 @@ def _torchvision_mnist(root: Path, download: bool):
     from torchvision.datasets import MNIST
 
     return MNIST(str(root), train=True, download=download), MNIST(str(root), train=False, download=download)
+
+
+def _load_full(root: Path) -> Dataset:
+    train, test = _torchvision_mnist(root, download=False)
+    return _from_uint8(FULL_NAME, train.data, train.targets, test.data, test.targets)
 
 
 def _try_download(root: Path) -> None:
@@ -116,8 +128,7 @@ def load_mnist(root: Path | None = None, allow_download: bool | None = None) -> 
     if allow_download is None:
         allow_download = os.environ.get("DISTILL_OFFLINE") != "1"
     try:
-        train, test = _torchvision_mnist(root, download=False)
-        return _from_uint8(FULL_NAME, train.data, train.targets, test.data, test.targets)
+        return _load_full(root)
     except Exception as error:
         if _raw_files_present(root):  # there but truncated or corrupted: say so, do not download
             reason = f"the MNIST files under {root} are unreadable ({type(error).__name__})"
@@ -126,8 +137,7 @@ def load_mnist(root: Path | None = None, allow_download: bool | None = None) -> 
     if allow_download:
         try:
             _try_download(root)
-            train, test = _torchvision_mnist(root, download=False)
-            return _from_uint8(FULL_NAME, train.data, train.targets, test.data, test.targets)
+            return _load_full(root)
         except Exception as download_error:  # offline, a proxy, a bad mirror: all mean "no"
             reason += f" and the download failed ({type(download_error).__name__})"
     return load_sample(notice=f"Using the bundled sample because {reason}; {HOW_TO_GET_FULL}.")

@@ -15,10 +15,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from models.config import ConfigError, check_seed
+from models.config import ConfigError, check_seed, check_student, check_temperature
 from models.data import Dataset
 from models.device import best_device
-from models.nets import STUDENT_PRESETS, build_student, count_params
+from models.nets import build_student, count_params
 from models.queries import SOURCES, query_set
 from models.sweep import epochs_for_size
 from models.teacher import load_teacher
@@ -120,8 +120,7 @@ class ExtractConfig:
     learning_rate: float = 1e-3
 
     def __post_init__(self) -> None:
-        if not (math.isfinite(self.temperature) and self.temperature > 0):
-            raise ConfigError(f"temperature T must be a number greater than 0, got {self.temperature}")
+        check_temperature(self.temperature)
         if not (math.isfinite(self.defence_strength) and 0 < self.defence_strength <= 20):
             raise ConfigError(f"defence strength must lie in (0, 20], got {self.defence_strength}")
         if not 1 <= self.queries <= 1_000_000:
@@ -132,8 +131,7 @@ class ExtractConfig:
             raise ConfigError(f"unknown query source {self.source!r}; choose one of: {', '.join(SOURCES)}")
         if self.defence not in DEFENCES:
             raise ConfigError(f"unknown defence {self.defence!r}; choose one of: {', '.join(DEFENCES)}")
-        if self.student not in STUDENT_PRESETS:
-            raise ConfigError(f"unknown student {self.student!r}; choose one of: {', '.join(STUDENT_PRESETS)}")
+        check_student(self.student)
         check_seed(self.seed)
 
     @property

@@ -5,6 +5,8 @@ logits of shape (B, 10).
 """
 from __future__ import annotations
 
+import functools
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -89,7 +91,9 @@ def count_params(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
+@functools.lru_cache(maxsize=None)
 def student_params(name: str) -> int:
+    """Parameter count of a preset (cached: pages show it in every selector, on every rerun)."""
     return count_params(build_student(name))
 
 

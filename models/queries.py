@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from models.config import ConfigError
-from models.data import MEAN, STD, Dataset, data_root
+from models.data import Dataset, data_root, normalise
 
 SOURCES = ("mnist", "fashion", "noise")
 FASHION_DIRS = (Path("/usr/share/datasets/fashion-mnist"),)  # Debian's dataset-fashion-mnist
@@ -27,10 +27,6 @@ class QuerySet:
     images: torch.Tensor  # (N, 1, 28, 28), normalised like MNIST
     name: str
     notice: str = ""
-
-
-def _normalise(pixels01: torch.Tensor) -> torch.Tensor:
-    return ((pixels01 - MEAN) / STD).unsqueeze(1).float().contiguous()
 
 
 def _read_idx_images(path: Path) -> np.ndarray:
@@ -95,7 +91,7 @@ def query_set(source: str, count: int, seed: int, dataset: Dataset) -> QuerySet:
         pick = torch.randperm(dataset.train_size, generator=generator)[:count]
         return QuerySet(dataset.train_x[pick], f"{dataset.name} training images (labels withheld)")
     if source == "noise":
-        return QuerySet(_normalise(torch.rand(count, 28, 28, generator=generator)), "uniform noise")
+        return QuerySet(normalise(torch.rand(count, 28, 28, generator=generator)), "uniform noise")
     path = fashion_path()
     if path is not None:
         try:
@@ -106,14 +102,10 @@ def query_set(source: str, count: int, seed: int, dataset: Dataset) -> QuerySet:
             if count > len(pixels):
                 raise ConfigError(f"queries must be between 1 and {len(pixels)} for source fashion, got {count}")
             pick = torch.randperm(len(pixels), generator=generator)[:count]
-            return QuerySet(_normalise(pixels[pick].float() / 255), "Fashion-MNIST (clothing)")
+            return QuerySet(normalise(pixels[pick]), "Fashion-MNIST (clothing)")
     else:
         notice = f"Fashion-MNIST is not on this machine ({FASHION_HOW}); using generated strokes and shapes instead."
-    return QuerySet(_normalise(strokes_and_shapes(count, generator)), "generated strokes and shapes", notice)
-
-
-def per_account(total_queries: float, accounts: float) -> float:
-    return total_queries / accounts
+    return QuerySet(normalise(strokes_and_shapes(count, generator)), "generated strokes and shapes", notice)
 
 
 def accounts_needed(total_queries: int, per_account_per_day: int, days: int) -> int:

@@ -124,9 +124,6 @@ class RunStore:
             row = db.execute("SELECT cancel_requested FROM runs WHERE id=?", (run_id,)).fetchone()
         return bool(row and row[0])
 
-    def rename(self, run_id: int, name: str) -> None:
-        self._write("UPDATE runs SET name=? WHERE id=?", (name.strip()[:80], run_id))
-
     def weights(self, run_id: int) -> dict | None:
         with closing(self._connect()) as db:
             row = db.execute("SELECT weights FROM runs WHERE id=?", (run_id,)).fetchone()

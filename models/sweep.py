@@ -8,7 +8,6 @@ not 10.
 from __future__ import annotations
 
 import dataclasses
-import math
 import os
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -16,7 +15,7 @@ from dataclasses import dataclass
 from multiprocessing import get_context
 from typing import Callable, Iterable
 
-from models.config import ConfigError, DistillConfig, check_epochs, check_seed
+from models.config import ConfigError, DistillConfig, check_epochs, check_seed, check_student, check_temperature
 from models.data import Dataset, default_dataset
 from models.distill import (
     fit_together,
@@ -26,27 +25,22 @@ from models.distill import (
     summarise,
     transfer_indices,
 )
-from models.nets import STUDENT_PRESETS, student_params
+from models.nets import student_params
 from models.teacher import TeacherLogits, teacher_logits
 
 PAPER_FINDING = ("Hinton et al. (2015): with 30 units per layer, T between 2.5 and 4 worked clearly best; "
                  "with 300 or more units per layer, all T above 8 worked about equally well.")
 
 
-def _check_temperatures(temperatures: tuple) -> None:
-    if not temperatures:
-        raise ConfigError("give at least one temperature")
-    for t in temperatures:
-        if not (isinstance(t, (int, float)) and math.isfinite(t) and t > 0):
-            raise ConfigError(f"temperature T must be a number greater than 0, got {t}")
-
-
-def _check_students(students: tuple) -> None:
+def _check_all(students: tuple, temperatures: tuple) -> None:
     if not students:
         raise ConfigError("give at least one student")
+    if not temperatures:
+        raise ConfigError("give at least one temperature")
     for name in students:
-        if name not in STUDENT_PRESETS:
-            raise ConfigError(f"unknown student {name!r}; choose one of: {', '.join(STUDENT_PRESETS)}")
+        check_student(name)
+    for temperature in temperatures:
+        check_temperature(temperature)
 
 
 @dataclass(frozen=True)
@@ -64,8 +58,7 @@ class SweepCell:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "temperatures", tuple(float(t) for t in self.temperatures))
-        _check_students((self.student,))
-        _check_temperatures(self.temperatures)
+        _check_all((self.student,), self.temperatures)
         check_epochs(self.epochs)
         check_seed(self.seed)
         DistillConfig(student=self.student, alpha=self.alpha, train_size=self.train_size)  # same checks
@@ -89,8 +82,7 @@ class SweepConfig:
     teacher: str = "pretrained"
 
     def __post_init__(self) -> None:
-        _check_students(self.students)
-        _check_temperatures(self.temperatures)
+        _check_all(self.students, self.temperatures)
         if not 1 <= self.seeds <= 10:
             raise ConfigError(f"seeds must be between 1 and 10, got {self.seeds}")
         self.cells()  # validates the rest

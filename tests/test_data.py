@@ -45,3 +45,9 @@ def test_full_mnist_loads_from_the_root():
     dataset = load_mnist(FULL_MNIST, allow_download=False)
     assert dataset.name == FULL_NAME and dataset.notice == ""
     assert (dataset.train_size, dataset.test_size) == (60000, 10000)
+
+
+def test_test_image_round_trips_to_pixels(sample):
+    image = sample.test_image(0)
+    assert image.shape == (28, 28) and image.dtype == np.uint8
+    assert image[0, 0] == 255 and image.min() == 0  # white background, black ink
