@@ -13,7 +13,8 @@ import time
 import torch
 
 from models.data import default_dataset
-from models.extraction import ExtractConfig, PredictionAPI, answers_to_targets, run_extraction, train_copy
+from models.config import ExtractConfig
+from models.extraction import PredictionAPI, answers_to_targets, run_extraction, train_copy
 from models.queries import query_set
 from models.teacher import load_teacher
 
@@ -22,9 +23,9 @@ def main() -> None:
     dataset = default_dataset()
     config = ExtractConfig(queries=10_000)
     result = run_extraction(config, dataset)
-    out = {"dataset": dataset.summary(), "queries": config.queries, "epochs": config.epochs,
-           "extraction_seconds": result["seconds"], "target": "≤ 10 s",
-           "copy_accuracy": result["copy_accuracy"], "fidelity": result["fidelity"]}
+    out = {"dataset": dataset.summary(), "queries": config.queries, "epochs": result.epochs,
+           "extraction_seconds": result.seconds, "target": "≤ 10 s",
+           "copy_accuracy": result.copy_accuracy, "fidelity": result.fidelity}
 
     started = time.perf_counter()
     api = PredictionAPI(load_teacher(config.teacher), config.answers)
@@ -32,7 +33,7 @@ def main() -> None:
     answers = torch.cat([api.query(images[i:i + 1]) for i in range(len(images))])
     train_copy(images, answers_to_targets(answers, config.temperature), config)
     out["baseline_one_query_per_call_seconds"] = round(time.perf_counter() - started, 2)
-    out["speedup"] = round(out["baseline_one_query_per_call_seconds"] / result["seconds"], 1)
+    out["speedup"] = round(out["baseline_one_query_per_call_seconds"] / result.seconds, 1)
     print(json.dumps(out, indent=2))
 
 

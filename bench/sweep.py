@@ -12,10 +12,10 @@ import argparse
 import json
 import time
 
-from models.config import DistillConfig
+from models.config import DistillConfig, SweepConfig
 from models.data import default_dataset
 from models.distill import distill
-from models.sweep import SweepConfig, run_cells, sweep_rows
+from models.sweep import run_cells, sweep_rows
 from models.teacher import teacher_logits
 
 

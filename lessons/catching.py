@@ -2,29 +2,32 @@
 import streamlit as st
 
 from lessons import shared
-from models.config import ConfigError
-from models.detector import UNSURE_BELOW, DetectorConfig, run_detector
-from models.queries import accounts_needed
+from models.config import REPORTED_ACCOUNTS, REPORTED_EXCHANGES, REPORTED_PER_ACCOUNT, ConfigError, DetectorConfig
+from models.detector import UNSURE_BELOW, run_detector
+from models.results import DetectorResult
+from models.queries import accounts_needed, days_needed
 
 st.title("Accounts, rate limits and detection")
 st.markdown(
-    """
+    f"""
 Providers limit how many questions one account may ask per day, so a large copying campaign needs
-many accounts. The reported campaign against Claude used about **24,000 accounts** for more than
-**16 million exchanges**: 16,000,000 ÷ 24,000 ≈ **670 exchanges per account** (*reported*; source:
-Anthropic, 23 Feb 2026). Work out what a campaign needs:
+many accounts. The reported campaign against Claude used about **{REPORTED_ACCOUNTS:,} accounts** for more
+than **{REPORTED_EXCHANGES // 1_000_000} million exchanges**: {REPORTED_EXCHANGES:,} ÷ {REPORTED_ACCOUNTS:,}
+≈ **{REPORTED_PER_ACCOUNT} exchanges per account** (*reported*; source: Anthropic, 23 Feb 2026). Work out
+what a campaign needs:
 """
 )
 
 c1, c2, c3 = st.columns(3)
-budget = c1.number_input("Questions the copier wants", 1, 10**10, 16_000_000, step=1_000_000, key="calc_budget")
+budget = c1.number_input("Questions the copier wants", 1, 10**10, REPORTED_EXCHANGES, step=1_000_000,
+                         key="calc_budget")
 limit = c2.number_input("Questions allowed per account per day", 1, 10**7, 100, key="calc_limit")
 days = c3.number_input("Days the campaign may run", 1, 3650, 7, key="calc_days")
 needed = accounts_needed(int(budget), int(limit), int(days))
 st.metric("Accounts needed", f"{needed:,}", help="questions ÷ (limit per account per day × days), rounded up")
 st.caption(f"{int(budget):,} ÷ ({int(limit):,} × {int(days):,}) = {int(budget) / (int(limit) * int(days)):,.1f}. "
-           f"With the reported 24,000 accounts it would take "
-           f"{-(-int(budget) // (24_000 * int(limit))):,} day(s) at this limit.")
+           f"With the reported {REPORTED_ACCOUNTS:,} accounts it would take "
+           f"{days_needed(int(budget), int(limit), REPORTED_ACCOUNTS):,} day(s) at this limit.")
 
 st.subheader("Can a simple detector tell copiers from honest users?")
 st.markdown(
@@ -44,7 +47,7 @@ with st.form("detector"):
 
 
 @st.cache_data(show_spinner="Simulating accounts…", max_entries=8)
-def _detect(per_account: int, seed: int, teacher: str, fingerprint: str) -> dict:
+def _detect(per_account: int, seed: int, teacher: str, fingerprint: str) -> DetectorResult:
     return run_detector(DetectorConfig(queries_per_account=per_account, seed=seed, teacher=teacher), shared.dataset())
 
 
@@ -58,21 +61,21 @@ if go or "detector_settings" in st.session_state:
         st.error(f"Not run: {error}")
         st.stop()
     cols = st.columns(4)
-    cols[0].metric("False alarms on honest users", f"{report['honest_false_alarm_rate']:.1%}")
+    cols[0].metric("False alarms on honest users", f"{report.honest_false_alarm_rate:.1%}")
     names = {"mnist": "Copier asking real digits", "fashion": "Copier asking other images",
              "noise": "Copier asking noise"}
-    for col, (source, result) in zip(cols[1:], report["copiers"].items()):
-        col.metric(names[source] + " — caught", f"{result['detection_rate']:.0%}",
-                   help=f"{result['source_name']}: teacher unsure on {result['mean_unsure_fraction']:.1%} of "
+    for col, (source, result) in zip(cols[1:], report.copiers.items()):
+        col.metric(names[source] + " — caught", f"{result.detection_rate:.0%}",
+                   help=f"{result.source_name}: teacher unsure on {result.mean_unsure_fraction:.1%} of "
                         "questions on average")
-    st.caption(f"Alarm above {report['threshold_unsure_fraction']:.1%} unsure answers per account; honest "
-               f"accounts average {report['honest_mean_unsure_fraction']:.1%}. Simulated: "
-               f"{report['config']['honest_accounts']} honest accounts to set the threshold, "
-               f"{report['config']['honest_accounts']} fresh ones and {report['config']['copier_accounts']} "
+    st.caption(f"Alarm above {report.threshold_unsure_fraction:.1%} unsure answers per account; honest "
+               f"accounts average {report.honest_mean_unsure_fraction:.1%}. Simulated: "
+               f"{report.config['honest_accounts']} honest accounts to set the threshold, "
+               f"{report.config['honest_accounts']} fresh ones and {report.config['copier_accounts']} "
                "copiers per source to judge it.")
-    for result in report["copiers"].values():
-        if result["source_notice"]:
-            st.caption(result["source_notice"])
+    for result in report.copiers.values():
+        if result.source_notice:
+            st.caption(result.source_notice)
     st.markdown("The copier who asks with real digits is invisible to this detector: its questions look "
                 "exactly like an honest user's. That is why providers also correlate accounts, IP addresses "
                 "and request metadata (the reported detection used classifiers, behavioural fingerprints, IP "

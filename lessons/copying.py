@@ -1,30 +1,29 @@
 """Copying a model through its answers: query budget, answer modes, and what defences cost."""
-import uuid
-
 import streamlit as st
 
 from lessons import shared
 from lessons.figures import budget_figure
-from models.config import ConfigError
-from models.extraction import (
+from models.config import (
     ANSWER_LABELS,
     ANSWER_MODES,
-    ANSWER_VARIANTS,
     DEFAULT_NOISE,
-    QUERY_BUDGETS,
+    REPORTED_ACCOUNTS,
+    REPORTED_EXCHANGES,
+    SOURCES,
+    STUDENT_NAMES,
+    ConfigError,
     ExtractConfig,
-    answer_costs,
-    variant_label,
 )
-from models.nets import STUDENT_PRESETS, student_params
-from models.queries import SOURCES, check_budget, fashion_path
+from models.extraction import ANSWER_VARIANTS, QUERY_BUDGETS, answer_costs, variant_label
+from models.nets import student_params
+from models.queries import check_budget, fashion_path
 from models.teacher import load_teacher
 
 st.title("Copy a model through its answers")
 st.markdown(
-    """
-In 2026 Anthropic reported that about 24,000 fraudulent accounts had produced more than
-16 million exchanges with its model, collecting the answers to train other labs' models (*reported*;
+    f"""
+In 2026 Anthropic reported that about {REPORTED_ACCOUNTS:,} fraudulent accounts had produced more than
+{REPORTED_EXCHANGES // 1_000_000} million exchanges with its model, collecting the answers to train other labs' models (*reported*;
 source: Anthropic, "Detecting and preventing distillation attacks", 23 Feb 2026). This is distillation without access to the
 teacher: only its **answers**. Here our teacher sits behind a pretend prediction API that counts
 every question. Your *copy* is a student that sees only the questions it asked and the answers it
@@ -47,7 +46,8 @@ with st.form("budget"):
     source = c1.selectbox("Questions", SOURCES, format_func=SOURCE_LABELS.get, key="curve_source")
     modes = st.multiselect("Answer modes", ANSWER_MODES, default=list(ANSWER_MODES), format_func=ANSWER_LABELS.get,
                            key="curve_modes")
-    student = c2.selectbox("Copy's architecture", list(STUDENT_PRESETS), index=2, key="curve_student",
+    student = c2.selectbox("Copy's architecture", STUDENT_NAMES, index=STUDENT_NAMES.index(ExtractConfig.student),
+                           key="curve_student",
                            format_func=lambda n: f"{n} ({student_params(n):,} params)")
     budgets = st.multiselect("Query budgets", QUERY_BUDGETS, default=[100, 1000, 10000], key="curve_budgets")
     go = st.form_submit_button("Copy at every budget", type="primary", key="curve_submit")
@@ -55,17 +55,17 @@ if go:
     try:
         if not modes or not budgets:
             raise ConfigError("pick at least one answer mode and one budget")
-        curve_id = f"curve-{uuid.uuid4().hex[:8]}"
         configs = [ExtractConfig(queries=int(n), answers=mode, source=source, student=student,
                                  teacher=shared.chosen_teacher()) for mode in modes for n in sorted(budgets)]
         check_budget(source, max(budgets), data)
-        st.session_state.curve_runs = [shared.pool().submit(c, name=curve_id) for c in configs]
+        curve = shared.new_group("curve")
+        st.session_state.curve_runs = [shared.pool().submit(c, group=curve) for c in configs]
     except ConfigError as error:
         st.error(f"Not started: {error}")
 
 
 def _points(runs):
-    return [{**r.result, "mode_label": variant_label(r.result["answers"], r.result["defence"])} for r in runs]
+    return [{**r.result.to_json(), "mode_label": variant_label(r.result.answers, r.result.defence)} for r in runs]
 
 
 def _draw_curve(runs):
@@ -86,9 +86,8 @@ def _draw_curve(runs):
 
 runs = st.session_state.get("curve_runs")
 if runs is None:  # this tab started none: show the latest curve on the server
-    extractions = shared.store().list(kind="extract")
-    latest = next((r.name for r in extractions if r.name.startswith("curve-")), None)
-    runs = [r.id for r in reversed(extractions) if latest and r.name == latest]
+    latest = shared.store().latest_group("extract", "curve-")
+    runs = [r.id for r in shared.store().group(latest)] if latest else []
 shared.watch_group(runs, _draw_curve)
 
 st.subheader("Defences, and what they cost honest users")
@@ -118,15 +117,17 @@ with st.form("defence"):
     go_defence = c3.form_submit_button("Measure the copier's side too", key="defence_submit")
 costs = _costs(shared.chosen_teacher(), data.fingerprint, float(strength))
 if go_defence:
+    defences = shared.new_group("defences")
     st.session_state.defence_runs = [
         shared.pool().submit(ExtractConfig(queries=int(defence_budget), answers=answers, defence=defence,
-                                           defence_strength=float(strength), teacher=shared.chosen_teacher()))
+                                           defence_strength=float(strength), teacher=shared.chosen_teacher()),
+                             group=defences)
         for answers, defence in ANSWER_VARIANTS]
 
 
 def _defence_table(runs):
-    copier = {(r.result["answers"], r.result["defence"]): r.result for r in runs}
-    budget = runs[0].result["queries"] if runs else None
+    copier = {(r.result.answers, r.result.defence): r.result for r in runs}
+    budget = runs[0].result.queries if runs else None
     rows = []
     for cost in costs:
         row = {"answers": cost["label"], "honest users: same top answer": cost["top_label_agreement"],
@@ -134,7 +135,7 @@ def _defence_table(runs):
                "honest users: distortion": cost["distortion"]}
         if budget:
             found = copier.get((cost["answers"], cost["defence"]))
-            row[f"copier: fidelity after {budget:,} questions"] = found["fidelity"] if found else None
+            row[f"copier: fidelity after {budget:,} questions"] = found.fidelity if found else None
         rows.append(row)
     percent = st.column_config.NumberColumn(format="percent")
     st.dataframe(rows, hide_index=True, key="defence-table", column_config={

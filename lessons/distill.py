@@ -4,8 +4,9 @@ import streamlit as st
 from lessons import shared
 from lessons.figures import learning_curves_figure
 from models.config import ConfigError, DistillConfig
-from models.distill import summarise
-from models.nets import STUDENT_PRESETS, student_params
+from models.config import MAX_SEEDS, STUDENT_NAMES
+from models.nets import student_params
+from models.stats import summarise
 
 st.title("3. Distil a student")
 st.markdown(
@@ -26,7 +27,7 @@ with st.form("distill"):
     left, right = st.columns(2)
     with left:
         student = st.selectbox(
-            "Student", list(STUDENT_PRESETS), index=list(STUDENT_PRESETS).index(defaults.student),
+            "Student", STUDENT_NAMES, index=STUDENT_NAMES.index(defaults.student),
             format_func=lambda name: f"{name}  ({student_params(name):,} parameters)",
             help="mlp-W: two hidden layers of W units, as in Hinton et al. cnn-tiny: a very small CNN.",
             key="student")
@@ -44,7 +45,8 @@ with st.form("distill"):
                                  value=defaults.epochs, key="epochs")
         seed = st.number_input("Seed", min_value=0, value=0, step=1,
                                help="Changes the starting weights, the images picked and their order.", key="seed")
-        seeds = st.number_input("Repeat over seeds (1-10)", min_value=1, max_value=10, value=1, key="seeds",
+        seeds = st.number_input(f"Repeat over seeds (1-{MAX_SEEDS})", min_value=1, max_value=MAX_SEEDS, value=1,
+                                key="seeds",
                                 help="Runs seeds S, S+1, … and says whether the gain beats the seed-to-seed noise.")
         name = st.text_input("Name for the leaderboard (optional)", max_chars=80, key="run_name")
     submitted = st.form_submit_button("Distil", type="primary", key="distill_submit")
@@ -55,15 +57,15 @@ if submitted:
                                train_size=int(train_size), epochs=int(epochs), seed=int(seed), teacher=teacher)
         config.check_train_size(data.train_size)
         shared.logits_or_stop(teacher)  # warm the cache and catch a broken checkpoint here
-        st.session_state.distill_runs = [shared.pool().submit(config.with_seed(config.seed + k), name=name)
+        group = shared.new_group("seeds") if seeds > 1 else ""
+        st.session_state.distill_runs = [shared.pool().submit(config.with_seed(config.seed + k), name, group)
                                          for k in range(int(seeds))]
     except ConfigError as error:
         st.error(f"Not started: {error}")
 
 
 def _live(run):
-    curves = run.progress.get("curves", [])
-    epochs = run.config["epochs"]
+    curves, epochs = run.progress.curves, run.config["epochs"]
     st.progress(len(curves) / epochs, text=f"epoch {len(curves)} of {epochs}")
     if curves:
         st.plotly_chart(learning_curves_figure(curves, epochs), key=f"lc-{run.id}")
@@ -71,13 +73,13 @@ def _live(run):
 
 def _done(run):
     r = run.result
-    st.plotly_chart(learning_curves_figure(r["curves"], run.config["epochs"]), key=f"lc-done-{run.id}")
+    st.plotly_chart(learning_curves_figure(r.curves, run.config["epochs"]), key=f"lc-done-{run.id}")
     cols = st.columns(4)
-    cols[0].metric("Distilled student", f"{r['distilled_accuracy']:.2%}")
-    cols[1].metric("Scratch twin", f"{r['scratch_accuracy']:.2%}")
-    cols[2].metric("Gain", f"{r['gain']:+.2%}")
-    cols[3].metric("Teacher", f"{r['teacher_accuracy']:.2%}",
-                   help=f"{r['teacher_params']:,} parameters vs the student's {r['student_params']:,}")
+    cols[0].metric("Distilled student", f"{r.distilled_accuracy:.2%}")
+    cols[1].metric("Scratch twin", f"{r.scratch_accuracy:.2%}")
+    cols[2].metric("Gain", f"{r.gain:+.2%}")
+    cols[3].metric("Teacher", f"{r.teacher_accuracy:.2%}",
+                   help=f"{r.teacher_params:,} parameters vs the student's {r.student_params:,}")
     st.caption(
         "One run is one roll of the dice: on MNIST the difference between seeds can be as large as the "
         "effect itself. Repeat with two more seeds and the Compare page tells you whether the gain is "
@@ -88,8 +90,8 @@ def _done(run):
 def _seeds_done(runs):
     if not runs:
         return
-    summary = summarise([r.config["seed"] for r in runs], [r.result["distilled_accuracy"] for r in runs],
-                        [r.result["scratch_accuracy"] for r in runs])
+    summary = summarise([r.config["seed"] for r in runs], [r.result.distilled_accuracy for r in runs],
+                        [r.result.scratch_accuracy for r in runs])
     cols = st.columns(4)
     cols[0].metric("Distilled (mean)", f"{summary.distilled_mean:.2%}", help=f"± {summary.distilled_std:.2%}")
     cols[1].metric("Scratch twin (mean)", f"{summary.scratch_mean:.2%}", help=f"± {summary.scratch_std:.2%}")
@@ -97,7 +99,7 @@ def _seeds_done(runs):
     cols[3].metric("Verdict", summary.verdict)
     st.caption(f"Over seeds {', '.join(map(str, summary.seeds))}. ± is the seed-to-seed standard deviation; "
                "a gain is clear only when it is more than twice that.")
-    st.plotly_chart(learning_curves_figure(runs[0].result["curves"], runs[0].config["epochs"]),
+    st.plotly_chart(learning_curves_figure(runs[0].result.curves, runs[0].config["epochs"]),
                     key=f"lc-seeds-{runs[0].id}")
 
 

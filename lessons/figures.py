@@ -23,12 +23,14 @@ def learning_curves_figure(curves: list[dict], epochs: int) -> go.Figure:
 
 
 def teacher_curve_figure(loss_curve: list, curve: list[dict], epochs: int) -> go.Figure:
-    """Training loss as it falls (left axis) and test accuracy after each epoch (right axis)."""
+    """Training loss as it falls (left axis) and test accuracy after each epoch (right axis).
+
+    loss_curve: [fractional epoch, loss] pairs; curve: [{"epoch": e, "teacher": accuracy}]."""
     fig = go.Figure()
     fig.add_scatter(x=[e for e, _ in loss_curve], y=[loss for _, loss in loss_curve], mode="lines",
                     name="training loss", line_color=SCRATCH)
-    fig.add_scatter(x=[p["epoch"] for p in curve], y=[p["test_accuracy"] for p in curve], yaxis="y2",
-                    mode="lines+markers+text", text=[f"{p['test_accuracy']:.2%}" for p in curve],
+    fig.add_scatter(x=[p["epoch"] for p in curve], y=[p["teacher"] for p in curve], yaxis="y2",
+                    mode="lines+markers+text", text=[f"{p['teacher']:.2%}" for p in curve],
                     textposition="bottom center", name="test accuracy", line_color=TEACHER)
     fig.update_xaxes(range=[0, epochs + 0.2])
     return _layout(fig, "The teacher learning", "epoch", "training loss",

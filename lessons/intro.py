@@ -1,6 +1,8 @@
 """Why distillation matters now, and what the reader will do here."""
 import streamlit as st
 
+from models.config import REPORTED_ACCOUNTS, REPORTED_EXCHANGES, REPORTED_PER_ACCOUNT
+
 st.title("Distillation Lab")
 st.markdown(
     """
@@ -13,11 +15,11 @@ handwritten digits, in a few seconds per run.
 
 st.subheader("Why it is in the news")
 st.markdown(
-    """
-In February 2026 Anthropic reported that about **24,000 fraudulent accounts** had produced more
-than **16 million exchanges** with its model Claude, collecting answers to train other labs' models
-on them: distillation used to copy. That is roughly 16,000,000 ÷ 24,000 ≈ **670 exchanges per
-account**. OpenAI made a similar complaint about accounts tied to DeepSeek in a memo to the US
+    f"""
+In February 2026 Anthropic reported that about **{REPORTED_ACCOUNTS:,} fraudulent accounts** had produced
+more than **{REPORTED_EXCHANGES // 1_000_000} million exchanges** with its model Claude, collecting answers to
+train other labs' models on them: distillation used to copy. That is roughly {REPORTED_EXCHANGES:,} ÷
+{REPORTED_ACCOUNTS:,} ≈ **{REPORTED_PER_ACCOUNT} exchanges per account**. OpenAI made a similar complaint about accounts tied to DeepSeek in a memo to the US
 House Select Committee on China (12 February 2026).
 
 *Source: Anthropic, "Detecting and preventing distillation attacks" (23 Feb 2026), as reported by

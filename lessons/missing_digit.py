@@ -5,9 +5,9 @@ import streamlit as st
 
 from lessons import shared
 from lessons.figures import learning_curves_figure
-from models.config import ConfigError
-from models.missing_digit import MISSING_DIGIT_DEFAULTS, shifted
-from models.nets import STUDENT_PRESETS, load_student, student_params
+from models.config import MISSING_DIGIT_DEFAULTS, STUDENT_NAMES, ConfigError
+from models.missing_digit import shifted
+from models.nets import load_student, student_params
 from models.training import accuracy, predict_logits
 
 st.title("The missing digit")
@@ -30,7 +30,7 @@ defaults = MISSING_DIGIT_DEFAULTS
 with st.form("missing-digit"):
     left, right = st.columns(2)
     digit = left.selectbox("Digit to leave out", list(range(10)), index=defaults.omit_class, key="omit_digit")
-    student = left.selectbox("Student", list(STUDENT_PRESETS), index=list(STUDENT_PRESETS).index(defaults.student),
+    student = left.selectbox("Student", STUDENT_NAMES, index=STUDENT_NAMES.index(defaults.student),
                              format_func=lambda n: f"{n}  ({student_params(n):,} parameters)", key="md_student")
     temperature = right.number_input("Temperature T", 0.1, 100.0, defaults.temperature, 1.0, key="md_temperature")
     alpha = right.slider("α: weight on the teacher's soft targets", 0.0, 1.0, defaults.alpha, 0.05, key="md_alpha")
@@ -58,33 +58,34 @@ def _student_test_logits(run_id: int, student: str):
 
 
 def _live(run):
-    curves = run.progress.get("curves", [])
+    curves = run.progress.curves
     st.progress(len(curves) / run.config["epochs"], text=f"epoch {len(curves)} of {run.config['epochs']}")
     if curves:
         st.plotly_chart(learning_curves_figure(curves, run.config["epochs"]), key=f"md-lc-{run.id}")
 
 
 def _done(run):
-    report, digit = run.result["missing_digit"], run.result["missing_digit"]["omitted_class"]
-    st.subheader(f"Test images of the digit {digit} ({report['test_images_of_class']:,} of them)")
+    report = run.result.missing_digit
+    digit = report.omitted_class
+    st.subheader(f"Test images of the digit {digit} ({report.test_images_of_class:,} of them)")
     cols = st.columns(3)
-    cols[0].metric("Scratch twin", f"{report['scratch_omitted_class_accuracy']:.1%}",
+    cols[0].metric("Scratch twin", f"{report.scratch_omitted_class_accuracy:.1%}",
                    help="Trained on labels only: it has never been told this digit exists.")
-    cols[1].metric("Distilled student", f"{report['omitted_class_accuracy']:.1%}")
-    cols[2].metric(f"Distilled, bias of {digit} raised by {report['bias_shift']:g}",
-                   f"{report['omitted_class_accuracy_adjusted']:.1%}",
-                   help=f"The shift was chosen to maximise accuracy on {report['validation_size']:,} "
+    cols[1].metric("Distilled student", f"{report.omitted_class_accuracy:.1%}")
+    cols[2].metric(f"Distilled, bias of {digit} raised by {report.bias_shift:g}",
+                   f"{report.omitted_class_accuracy_adjusted:.1%}",
+                   help=f"The shift was chosen to maximise accuracy on {report.validation_size:,} "
                         "training images held out of the transfer set, never on the test set.")
     st.caption(f"Run #{run.id}: {run.config['student']}, T = {run.config['temperature']:g}, "
                f"α = {run.config['alpha']:g}, {run.config['epochs']} epochs; overall test accuracy "
-               f"{run.result['distilled_accuracy']:.2%} before the shift, "
-               f"{report['overall_accuracy_adjusted']:.2%} after.")
+               f"{run.result.distilled_accuracy:.2%} before the shift, "
+               f"{report.overall_accuracy_adjusted:.2%} after.")
 
     st.markdown("**Try the bias yourself.** The student has learnt what the digit looks like but, never "
                 "having seen one, it is shy of naming it. Raising that one output's bias lets it speak up; "
                 "too much and it starts naming everything that digit.")
     logits = _student_test_logits(run.id, run.config["student"])
-    bias = st.slider("Bias added to the missing digit's score", 0.0, 15.0, float(report["bias_shift"]), 0.25,
+    bias = st.slider("Bias added to the missing digit's score", 0.0, 15.0, float(report.bias_shift), 0.25,
                      key=f"bias-{run.id}")
     adjusted = shifted(logits, digit, bias)
     of_digit = data.test_y == digit

@@ -2,8 +2,8 @@
 import streamlit as st
 
 from lessons import shared
-from models.config import ConfigError
-from models.hinton import FULL_BUDGET_EPOCHS, PAPER_ERRORS, HintonConfig
+from models.config import FULL_BUDGET_EPOCHS, ConfigError, HintonConfig
+from models.hinton import PAPER_ERRORS
 
 st.title("The paper's table")
 st.markdown(
@@ -22,13 +22,13 @@ latest = next(iter(shared.store().list(kind="hinton", status="done")), None)
 rows = [("Teacher, 2 × 1200, dropout + jitter", "teacher"), ("Student, 2 × 800, labels only", "scratch"),
         ("Student, 2 × 800, distilled at T = 20", "distilled")]
 table = [{"model": label, "paper (errors)": PAPER_ERRORS[key],
-          "this machine (errors)": latest.result[f"{key}_errors"] if latest else None} for label, key in rows]
+          "this machine (errors)": getattr(latest.result, f"{key}_errors") if latest else None} for label, key in rows]
 st.dataframe(table, hide_index=True, key="paper-table")
 if latest:
     r = latest.result
-    st.caption(f"Latest run (#{latest.id}, `{latest.name or 'app'}`): {r['note']}; {r['epochs']} epochs each, "
-               f"{r['seconds']:.0f} s on {r['device']}, {r['dataset']['name']} "
-               f"({r['dataset']['train_size']:,} training images), errors out of {r['test_size']:,}.")
+    st.caption(f"Latest run (#{latest.id}, `{latest.name or 'app'}`): {r.note}; {r.epochs} epochs each, "
+               f"{r.seconds:.0f} s on {r.device}, {r.dataset['name']} "
+               f"({r.dataset['train_size']:,} training images), errors out of {r.test_size:,}.")
 else:
     st.info("No run stored yet. Run `python -m models hinton` (add `--epochs 100` on a GPU), or start a "
             "short one below.")
@@ -46,14 +46,13 @@ if go:
 
 def _live(run):
     progress = run.progress
-    if progress:
-        st.progress(progress["epoch"] / progress["of"], text=f"{progress['stage']}: epoch {progress['epoch']} "
-                    f"of {progress['of']}")
+    if progress.of:
+        st.progress(progress.fraction, text=f"{progress.stage}: epoch {progress.epoch:g} of {progress.of}")
 
 
 def _done(run):
-    st.success(f"Run #{run.id} finished: {run.result['teacher_errors']} / {run.result['scratch_errors']} / "
-               f"{run.result['distilled_errors']} errors (teacher / scratch / distilled); the table above now "
+    st.success(f"Run #{run.id} finished: {run.result.teacher_errors} / {run.result.scratch_errors} / "
+               f"{run.result.distilled_errors} errors (teacher / scratch / distilled); the table above now "
                "shows it.")
 
 

@@ -5,6 +5,8 @@ is the small `teacher` string in st.session_state.
 """
 from __future__ import annotations
 
+import uuid
+
 import streamlit as st
 
 from models.data import Dataset, default_dataset
@@ -32,6 +34,11 @@ def pool() -> JobPool:
 @st.cache_resource(show_spinner="Loading MNIST…")
 def dataset() -> Dataset:
     return default_dataset()
+
+
+def new_group(kind: str) -> str:
+    """A fresh group id for runs submitted together (seeds of one setting, a sweep, a curve)."""
+    return f"{kind}-{uuid.uuid4().hex[:8]}"
 
 
 def dataset_caption() -> None:

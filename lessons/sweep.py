@@ -1,12 +1,10 @@
 """Sweeps: which temperature suits which student size, and where distillation helps most."""
-import uuid
-
 import streamlit as st
 
 from lessons import shared
 from lessons.figures import gain_by_size_figure, gain_by_temperature_figure
-from models.config import ConfigError
-from models.sweep import PAPER_FINDING, SweepConfig, size_sweep_cells, sweep_rows
+from models.config import MAX_SEEDS, STUDENT_NAMES, ConfigError, SweepConfig
+from models.sweep import PAPER_FINDING, SIZE_SWEEP_STUDENTS, size_sweep_cells, sweep_rows
 
 st.title("Sweeps: temperature, size and data")
 st.markdown(
@@ -27,18 +25,9 @@ ROW_FORMAT = {COLUMNS[k]: st.column_config.NumberColumn(format="percent")
               for k in ("distilled_mean", "distilled_std", "scratch_mean", "scratch_std", "gain_mean", "gain_std")}
 
 
-def _cells_of(sweep_id: str):
-    return [r.id for r in reversed(shared.store().list(kind="sweep_cell")) if r.config.get("sweep_id") == sweep_id]
-
-
-def _latest_sweep(prefix: str) -> str | None:
-    return next((r.config["sweep_id"] for r in shared.store().list(kind="sweep_cell")
-                 if r.config.get("sweep_id", "").startswith(prefix)), None)
-
-
 def _show_sweep(prefix: str, figure) -> None:
     """This tab's sweep, or else the latest one on the server, drawn as its cells land."""
-    shown = st.session_state.get(f"sweep_{prefix}") or _latest_sweep(f"{prefix}-")
+    shown = st.session_state.get(f"sweep_{prefix}") or shared.store().latest_group("sweep_cell", f"{prefix}-")
     if not shown:
         return
 
@@ -49,13 +38,15 @@ def _show_sweep(prefix: str, figure) -> None:
             st.dataframe([{name: row[key] for key, name in COLUMNS.items()} for row in rows], hide_index=True,
                          column_config=ROW_FORMAT, key=f"sweep-{prefix}-table")
 
-    shared.watch_group(_cells_of(shown), draw)
+    shared.watch_group([r.id for r in shared.store().group(shown)], draw)
 
 
-def _submit(cells) -> None:
+def _submit(cells, prefix: str) -> str:
     shared.logits_or_stop(cells[0].teacher)
+    group = shared.new_group(prefix)
     for cell in cells:
-        shared.pool().submit(cell)
+        shared.pool().submit(cell, group=group)
+    return group
 
 
 by_temperature, by_size = st.tabs(["Temperature × student size", "Transfer-set size"])
@@ -64,12 +55,12 @@ with by_temperature:
     st.info(PAPER_FINDING + " Check it below.")
     defaults = SweepConfig()
     with st.form("sweep-t"):
-        students = st.multiselect("Students", ["mlp-10", "mlp-30", "mlp-100", "mlp-300", "mlp-800", "cnn-tiny"],
+        students = st.multiselect("Students", STUDENT_NAMES,
                                   default=list(defaults.students), key="sweep_students")
         temperatures = st.multiselect("Temperatures", [1.0, 2.0, 2.5, 3.0, 4.0, 6.0, 8.0, 12.0, 20.0, 30.0],
                                       default=list(defaults.temperatures), key="sweep_temperatures")
         c1, c2, c3 = st.columns(3)
-        seeds = c1.number_input("Seeds per setting", 1, 10, defaults.seeds, key="sweep_seeds")
+        seeds = c1.number_input("Seeds per setting", 1, MAX_SEEDS, defaults.seeds, key="sweep_seeds")
         train_size = c2.number_input("Transfer-set size", 1, data.train_size,
                                      min(defaults.train_size, data.train_size), 500, key="sweep_train_size")
         epochs = c3.number_input("Epochs", 1, 200, defaults.epochs, key="sweep_epochs")
@@ -79,9 +70,7 @@ with by_temperature:
             config = SweepConfig(students=tuple(students), temperatures=tuple(sorted(temperatures)),
                                  seeds=int(seeds), train_size=int(train_size), epochs=int(epochs),
                                  teacher=shared.chosen_teacher())
-            sweep_id = f"t-{uuid.uuid4().hex[:8]}"
-            _submit(config.cells(sweep_id))
-            st.session_state.sweep_t = sweep_id
+            st.session_state.sweep_t = _submit(config.cells(), "t")
         except ConfigError as error:
             st.error(f"Not started: {error}")
 
@@ -93,22 +82,20 @@ with by_size:
                 "(fewer images, more passes).")
     with st.form("sweep-n"):
         c1, c2, c3 = st.columns(3)
-        size_student = c1.selectbox("Student", ["mlp-30", "mlp-100", "mlp-300"], index=1, key="size_student")
+        size_student = c1.selectbox("Student", SIZE_SWEEP_STUDENTS, index=1, key="size_student")
         size_temperature = c2.number_input("Temperature T", 0.1, 100.0, 8.0, key="size_temperature")
-        size_seeds = c3.number_input("Seeds per size", 1, 10, 2, key="size_seeds")
+        size_seeds = c3.number_input("Seeds per size", 1, MAX_SEEDS, 2, key="size_seeds")
         choices = [n for n in (250, 500, 1000, 2000, 5000, 10000, 20000, 60000) if n <= data.train_size]
         sizes = st.multiselect("Transfer-set sizes", choices, default=[n for n in choices if n >= 500][:6] + (
             [choices[-1]] if choices[-1] > 10000 else []), key="size_sizes")
         go_size = st.form_submit_button("Run the size sweep", type="primary", key="size_submit")
     if go_size:
         try:
-            sweep_id = f"n-{uuid.uuid4().hex[:8]}"
             cells = size_sweep_cells(size_student, float(size_temperature), sorted(set(sizes)), int(size_seeds),
-                                     teacher=shared.chosen_teacher(), sweep_id=sweep_id)
+                                     teacher=shared.chosen_teacher())
             if not cells:
                 raise ConfigError("pick at least one transfer-set size")
-            _submit(cells)
-            st.session_state.sweep_n = sweep_id
+            st.session_state.sweep_n = _submit(cells, "n")
         except ConfigError as error:
             st.error(f"Not started: {error}")
 

@@ -51,22 +51,20 @@ with right:
 
 def _live(run):
     progress = run.progress
-    done = progress.get("epoch", 0) / run.config["epochs"]
-    losses = progress.get("loss_curve", [])
-    st.progress(min(done, 1.0), text=f"epoch {progress.get('epoch', 0):.1f} of {run.config['epochs']}"
+    losses = progress.losses
+    st.progress(progress.epoch / run.config["epochs"] if progress.epoch else 0.0,
+                text=f"epoch {progress.epoch:.1f} of {run.config['epochs']}"
                 + (f" · training loss {losses[-1][1]:.3f}" if losses else ""))
     if losses:
-        st.plotly_chart(teacher_curve_figure(losses, progress.get("curve", []), run.config["epochs"]),
-                        key=f"tc-{run.id}")
+        st.plotly_chart(teacher_curve_figure(losses, progress.curves, run.config["epochs"]), key=f"tc-{run.id}")
 
 
 def _done(run):
     result = run.result
-    st.success(f"Your teacher reached {result['test_accuracy']:.2%} test accuracy in {result['seconds']:.0f} s.")
-    st.plotly_chart(teacher_curve_figure(result["loss_curve"], result["curve"], run.config["epochs"]),
-                    key=f"tc-done-{run.id}")
+    st.success(f"Your teacher reached {result.test_accuracy:.2%} test accuracy in {result.seconds:.0f} s.")
+    st.plotly_chart(teacher_curve_figure(result.losses, result.curves, run.config["epochs"]), key=f"tc-done-{run.id}")
     if st.button("Use this teacher", key=f"use-{run.id}", type="primary"):
-        st.session_state.teacher = result["checkpoint"]
+        st.session_state.teacher = result.checkpoint
 
 
 if "teacher_run" in st.session_state:
@@ -77,9 +75,9 @@ if trained:
     st.subheader("Teachers trained on this server")
     for run in trained[:10]:
         cols = st.columns([3, 1])
-        cols[0].write(f"Run {run.id}: {run.result['test_accuracy']:.2%} after {run.result['epochs']} epochs")
+        cols[0].write(f"Run {run.id}: {run.result.test_accuracy:.2%} after {run.result.epochs} epochs")
         if cols[1].button("Use", key=f"use-list-{run.id}"):
-            st.session_state.teacher = run.result["checkpoint"]
+            st.session_state.teacher = run.result.checkpoint
 
 current = shared.chosen_teacher()
 st.info(f"Teacher in use for your runs: **{'pretrained' if current == 'pretrained' else current}**")

@@ -1,35 +1,35 @@
 """`python -m models`: the lab without a browser, on the same engine as the app.
 
-Bad values print one line naming the problem and the valid range, and exit with status 2.
+Bad values print one line naming the problem and the valid range, and exit with status 2. Heavy
+modules (torch and the engine) load only inside the command that needs them, so `--help` and a
+refusal are quick.
 """
 from __future__ import annotations
 
 import argparse
-import csv
 import dataclasses
 import json
-import platform
-import statistics
 import sys
-import time
-from pathlib import Path
 
-import torch
-import torchvision
-
-from models.config import ConfigError, DistillConfig, TeacherConfig
-from models.data import data_root, default_dataset
-from models.device import best_device
-from models.distill import distill, summarise_seeds, transfer_indices
-from models.extraction import ANSWER_LABELS, ANSWER_MODES, DEFAULT_NOISE, DEFENCES, ExtractConfig, run_extraction
-from models.hinton import FULL_BUDGET_EPOCHS, HintonConfig, run_hinton
-from models.missing_digit import MISSING_DIGIT_DEFAULTS
-from models.nets import STUDENT_PRESETS, count_params, student_params
-from models.queries import SOURCES, check_budget
-from models.store import RunStore
-from models.sweep import PAPER_FINDING, SweepConfig, run_cells, sweep_rows
-from models.teacher import TeacherError, load_teacher, read_sidecar, save_teacher, teacher_logits
-from models.training import evaluate, train_teacher
+from models.config import (
+    ANSWER_LABELS,
+    ANSWER_MODES,
+    DEFAULT_NOISE,
+    DEFENCES,
+    FULL_BUDGET_EPOCHS,
+    MAX_SEEDS,
+    MISSING_DIGIT_DEFAULTS,
+    SOURCES,
+    STUDENT_NAMES,
+    ConfigError,
+    DistillConfig,
+    ExtractConfig,
+    HintonConfig,
+    SweepConfig,
+    TeacherConfig,
+    TeacherError,
+    check_seeds,
+)
 
 BAD_INPUT = 2
 
@@ -45,22 +45,28 @@ def _emit(payload: dict, as_json: bool, lines: list[str]) -> None:
     print(json.dumps(payload) if as_json else "\n".join(lines))
 
 
-def _note_dataset(dataset) -> None:
-    # Which data this is matters to the numbers; say so on stderr so --json stays one object.
+def _dataset():
+    """The dataset, named on stderr (which data it is matters to the numbers; --json stays one object)."""
+    from models.data import default_dataset
+    dataset = default_dataset()
     print(f"dataset: {dataset.describe()}", file=sys.stderr)
+    return dataset
 
 
 def cmd_students(args) -> int:
-    rows = {name: student_params(name) for name in STUDENT_PRESETS}
+    from models.nets import student_params
+    rows = {name: student_params(name) for name in STUDENT_NAMES}
     lines = [f"{name:10s} {params:>10,d} parameters" for name, params in rows.items()]
     _emit({"students": rows}, args.json, lines)
     return 0
 
 
 def cmd_evaluate(args) -> int:
+    from models.nets import count_params
+    from models.teacher import load_teacher, read_sidecar
+    from models.training import evaluate
     model = load_teacher(args.teacher)
-    dataset = default_dataset()
-    _note_dataset(dataset)
+    dataset = _dataset()
     result = {"test_accuracy": evaluate(model, dataset), "params": count_params(model),
               "epochs": read_sidecar(args.teacher).get("epochs"), "dataset": dataset.summary()}
     _emit(result, args.json, [f"teacher {args.teacher}: {result['test_accuracy']:.2%} test accuracy, "
@@ -70,10 +76,17 @@ def cmd_evaluate(args) -> int:
 
 def cmd_teacher(args) -> int:
     config = TeacherConfig(epochs=args.epochs, seed=args.seed)
-    dataset = default_dataset()
-    _note_dataset(dataset)
-    model, metrics = train_teacher(config, dataset)
-    result = {k: metrics[k] for k in ("test_accuracy", "params", "epochs", "seconds", "dataset", "device")}
+    import platform
+    from pathlib import Path
+
+    import torch
+    import torchvision
+
+    from models.data import data_root
+    from models.teacher import save_teacher
+    from models.training import train_teacher
+    model, trained = train_teacher(config, _dataset())
+    result = trained.sidecar()
     if args.save:
         sidecar = {**result, "seed": args.seed,
                    "command": f"DISTILL_DATA={data_root()} python -m models " + " ".join(sys.argv[1:]),
@@ -86,23 +99,34 @@ def cmd_teacher(args) -> int:
     return 0
 
 
-def cmd_distill(args) -> int:
-    if args.seeds < 1:
-        raise ConfigError(f"seeds must be at least 1, got {args.seeds}")
+def _distill_config(args) -> DistillConfig:
     # An omit-class run starts from the paper-like missing-digit defaults; flags given override either.
     base = MISSING_DIGIT_DEFAULTS if args.omit_class is not None else DistillConfig()
     given = {key: value for key, value in dict(student=args.student, temperature=args.temperature, alpha=args.alpha,
                                                train_size=args.train_size, epochs=args.epochs).items()
              if value is not None}
-    base = dataclasses.replace(base, **given, seed=args.seed, teacher=args.teacher, omit_class=args.omit_class)
-    dataset = default_dataset()
-    base.check_train_size(dataset.train_size)
-    _note_dataset(dataset)
+    return dataclasses.replace(base, **given, seed=args.seed, teacher=args.teacher, omit_class=args.omit_class)
+
+
+def cmd_distill(args) -> int:
+    base = _distill_config(args)
+    check_seeds(args.seed, args.seeds)
+    import statistics
+    import time
+
+    from models.distill import distill
+    from models.results import MISSING_DIGIT_FIGURES
+    from models.stats import summarise
+    from models.data import default_dataset
+    from models.teacher import teacher_logits
+    base.check_train_size(default_dataset().train_size)
+    logits = teacher_logits(base.teacher, default_dataset())
+    dataset = _dataset()
     started = time.perf_counter()
-    logits = teacher_logits(base.teacher, dataset)
-    results = [distill(base.with_seed(args.seed + k), dataset, logits) for k in range(args.seeds)]
+    results = [distill(base.with_seed(args.seed + k), dataset, logits)[0] for k in range(args.seeds)]
     first = results[0]
-    summary = summarise_seeds(results)
+    summary = summarise([r.config["seed"] for r in results], [r.distilled_accuracy for r in results],
+                        [r.scratch_accuracy for r in results])
     out = {
         "student": base.student, "student_params": first.student_params,
         "teacher_params": first.teacher_params, "teacher_accuracy": first.teacher_accuracy,
@@ -111,17 +135,15 @@ def cmd_distill(args) -> int:
         "dataset": dataset.summary(), "temperature": base.temperature, "alpha": base.alpha,
         "train_size": base.train_size, "epochs": base.epochs, "seeds": summary.seeds,
     }
+    lines_extra = []
     if base.omit_class is not None:
         reports = [r.missing_digit for r in results]
         out["omitted_class"] = base.omit_class
-        for key in ("omitted_class_accuracy", "omitted_class_accuracy_adjusted", "bias_shift",
-                    "scratch_omitted_class_accuracy", "overall_accuracy_adjusted"):
-            out[key] = statistics.fmean(report[key] for report in reports)
+        for key in MISSING_DIGIT_FIGURES:  # averaged over seeds
+            out[key] = statistics.fmean(getattr(report, key) for report in reports)
         lines_extra = [f"digit {base.omit_class} never seen: scratch twin {out['scratch_omitted_class_accuracy']:.1%}, "
                        f"distilled {out['omitted_class_accuracy']:.1%}, after raising its bias by "
                        f"{out['bias_shift']:.2f}: {out['omitted_class_accuracy_adjusted']:.1%}"]
-    else:
-        lines_extra = []
     if args.seeds > 1:
         out |= {"distilled_accuracy_std": summary.distilled_std, "scratch_accuracy_std": summary.scratch_std,
                 "gain_std": summary.gain_std, "verdict": summary.verdict}
@@ -148,19 +170,22 @@ def cmd_sweep(args) -> int:
     config = SweepConfig(students=args.students, temperatures=args.temperatures, seeds=args.seeds,
                          seed=args.seed, train_size=args.train_size, epochs=args.epochs, alpha=args.alpha,
                          teacher=args.teacher)
-    dataset = default_dataset()
-    teacher_logits(config.teacher, dataset)  # fail fast on a bad teacher; warms the disk cache for workers
-    for cell in config.cells():
-        transfer_indices(cell.distill_config(), dataset.train_y)  # train size fits the data?
-    _note_dataset(dataset)
+    import time
+
+    from models.config import check_train_size
+    from models.data import default_dataset
+    from models.report import to_csv
+    from models.sweep import PAPER_FINDING, run_cells, sweep_rows
+    from models.teacher import teacher_logits
+    check_train_size(config.train_size, default_dataset().train_size)
+    teacher_logits(config.teacher, default_dataset())  # fail fast on a bad teacher; warms the disk cache for workers
+    dataset = _dataset()
     started = time.perf_counter()
     rows = sweep_rows(run_cells(config.cells()))
     seconds = round(time.perf_counter() - started, 2)
     if args.csv:
         with open(args.csv, "w", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-            writer.writeheader()
-            writer.writerows(rows)
+            handle.write(to_csv(rows, rows[0]))
     lines = [f"{'student':9s} {'T':>5s} {'distilled':>16s} {'scratch':>16s} {'gain':>16s}  verdict"]
     lines += [f"{r['student']:9s} {r['temperature']:5g} {r['distilled_mean']:9.2%} ±{r['distilled_std']:5.2%} "
               f"{r['scratch_mean']:9.2%} ±{r['scratch_std']:5.2%} {r['gain_mean']:+9.2%} ±{r['gain_std']:5.2%}  "
@@ -171,28 +196,27 @@ def cmd_sweep(args) -> int:
 
 
 def cmd_hinton(args) -> int:
-    device = best_device()
+    from models.device import best_device
     epochs = args.epochs if args.epochs is not None else (
-        FULL_BUDGET_EPOCHS if device.type != "cpu" else HintonConfig.epochs)
+        FULL_BUDGET_EPOCHS if best_device().type != "cpu" else HintonConfig.epochs)
     config = HintonConfig(epochs=epochs, seed=args.seed)
-    dataset = default_dataset()
-    _note_dataset(dataset)
+    from models.jobs import run_job
+    from models.store import RunStore
+    dataset = _dataset()
     store = RunStore()
+    # The same job as the page's button, run in this process: the Paper's table page shows it.
     run_id = store.create("hinton", dataclasses.asdict(config), name="python -m models hinton")
-    store.claim(run_id)
-    try:
-        result = run_hinton(config, dataset)
-    except BaseException:
-        store.set_status(run_id, "failed", "the command stopped before it finished")
-        raise
-    store.finish(run_id, result)  # the Paper's table page shows the latest stored run
-    paper = result["paper_errors"]
-    lines = [f"test errors out of {result['test_size']:,} ({result['note']}; {result['seconds']:.0f} s on {result['device']})",
+    if run_job(str(store.path), run_id, "hinton", dataclasses.asdict(config)) != "done":
+        print(f"error: the run failed: {store.get(run_id).error}", file=sys.stderr)
+        return 1
+    result = store.get(run_id).result
+    paper = result.paper_errors
+    lines = [f"test errors out of {result.test_size:,} ({result.note}; {result.seconds:.0f} s on {result.device})",
              f"{'':22s} {'here':>6s} {'paper':>6s}",
-             f"{'teacher 2x1200':22s} {result['teacher_errors']:6d} {paper['teacher']:6d}",
-             f"{'student 2x800 scratch':22s} {result['scratch_errors']:6d} {paper['scratch']:6d}",
-             f"{'student distilled T=20':22s} {result['distilled_errors']:6d} {paper['distilled']:6d}"]
-    _emit(result, args.json, lines)
+             f"{'teacher 2x1200':22s} {result.teacher_errors:6d} {paper['teacher']:6d}",
+             f"{'student 2x800 scratch':22s} {result.scratch_errors:6d} {paper['scratch']:6d}",
+             f"{'student distilled T=20':22s} {result.distilled_errors:6d} {paper['distilled']:6d}"]
+    _emit(result.to_json() | {"dataset": dataset.summary()}, args.json, lines)
     return 0
 
 
@@ -200,17 +224,20 @@ def cmd_extract(args) -> int:
     config = ExtractConfig(queries=args.queries, answers=args.answers, source=args.source, defence=args.defence,
                            defence_strength=args.defence_strength, student=args.student, seed=args.seed,
                            teacher=args.teacher)
-    dataset = default_dataset()
-    check_budget(config.source, config.queries, dataset)
-    _note_dataset(dataset)
-    result = run_extraction(config, dataset)
-    if result["source_notice"]:
-        print(f"queries: {result['source_notice']}", file=sys.stderr)
-    lines = [f"{result['queries']:,} queries from {result['source_name']}, answered with "
+    from models.data import default_dataset
+    from models.extraction import run_extraction
+    from models.queries import check_budget
+    from models.teacher import load_teacher
+    check_budget(config.source, config.queries, default_dataset())
+    load_teacher(config.teacher)
+    result = run_extraction(config, _dataset())
+    if result.source_notice:
+        print(f"queries: {result.source_notice}", file=sys.stderr)
+    lines = [f"{result.queries:,} queries from {result.source_name}, answered with "
              f"{ANSWER_LABELS[config.answers]}" + (" (noise defence)" if config.defence == "noise" else ""),
-             f"copy ({result['student']}, {result['student_params']:,} params): {result['copy_accuracy']:.2%} test "
-             f"accuracy, agrees with the teacher on {result['fidelity']:.2%} (teacher {result['teacher_accuracy']:.2%})"]
-    _emit(result, args.json, lines)
+             f"copy ({result.student}, {result.student_params:,} params): {result.copy_accuracy:.2%} test "
+             f"accuracy, agrees with the teacher on {result.fidelity:.2%} (teacher {result.teacher_accuracy:.2%})"]
+    _emit(result.to_json(), args.json, lines)
     return 0
 
 
@@ -240,7 +267,7 @@ def build_parser() -> argparse.ArgumentParser:
         return f"default {getattr(plain, name)}, or {getattr(missing, name)} with --omit-class"
 
     p = sub.add_parser("distill", help="distil a student and train its scratch twin")
-    p.add_argument("--student", help=f"one of: {', '.join(STUDENT_PRESETS)} ({default('student')})")
+    p.add_argument("--student", help=f"one of: {', '.join(STUDENT_NAMES)} ({default('student')})")
     p.add_argument("--temperature", "-T", type=float,
                    help=f"softmax temperature T > 0 for the soft targets ({default('temperature')})")
     p.add_argument("--alpha", type=float, help=f"weight on the teacher's soft targets, in [0, 1] ({default('alpha')})")
@@ -248,7 +275,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--train-size", type=int,
                    help=f"transfer-set size: training images the student sees, 0 = all ({default('train_size')})")
     p.add_argument("--seed", type=int, default=0, help="first seed")
-    p.add_argument("--seeds", type=int, default=1, help="repeat over seeds S..S+K-1 and report means")
+    p.add_argument("--seeds", type=int, default=1, help=f"repeat over seeds S..S+K-1 (K at most {MAX_SEEDS}) "
+                   "and report means")
     p.add_argument("--teacher", default="pretrained", help="'pretrained' or a path to a .pt checkpoint")
     p.add_argument("--omit-class", type=int, default=None, metavar="D",
                    help="leave digit D out of the transfer set entirely; report how well it is still recognised")
@@ -260,7 +288,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--students", type=_name_list, default=sweep.students, help="comma-separated presets")
     p.add_argument("--temperatures", type=_float_list, default=sweep.temperatures,
                    help="comma-separated temperatures, each > 0")
-    p.add_argument("--seeds", type=int, default=sweep.seeds, help="seeds per cell (1-10)")
+    p.add_argument("--seeds", type=int, default=sweep.seeds, help=f"seeds per cell (1-{MAX_SEEDS})")
     p.add_argument("--seed", type=int, default=0, help="first seed")
     p.add_argument("--train-size", type=int, default=sweep.train_size, help="transfer-set size (0 = all)")
     p.add_argument("--epochs", type=int, default=sweep.epochs, help="passes over the transfer set")
@@ -289,7 +317,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="noise: perturb returned probabilities, keeping the top label")
     p.add_argument("--defence-strength", type=float, default=DEFAULT_NOISE,
                    help="standard deviation of the noise on log-probabilities, in (0, 20]")
-    p.add_argument("--student", default="mlp-100", help=f"the copy's architecture: {', '.join(STUDENT_PRESETS)}")
+    p.add_argument("--student", default=ExtractConfig.student, help=f"the copy's architecture: {', '.join(STUDENT_NAMES)}")
     p.add_argument("--seed", type=int, default=0, help="seed for queries, copy weights and batch order")
     p.add_argument("--teacher", default="pretrained", help="'pretrained' or a path to a .pt checkpoint")
     p.add_argument("--json", action="store_true", help="print one JSON object")

@@ -8,36 +8,18 @@ honest: this detector cannot see it, which is why real providers also watch volu
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 
 import torch
 
-from models.config import ConfigError, check_seed
+from models.config import SOURCES, DetectorConfig
 from models.data import Dataset
-from models.queries import SOURCES, query_set
+from models.queries import query_set
+from models.results import CopierDetection, DetectorResult
 from models.teacher import load_teacher
 from models.training import predict_logits
 
 UNSURE_BELOW = 0.9  # a query counts as "unsure" when the teacher's top probability is below this
-
-
-@dataclass(frozen=True)
-class DetectorConfig:
-    queries_per_account: int = 670  # the reported 16 million / 24,000 accounts
-    honest_accounts: int = 200
-    copier_accounts: int = 100
-    false_alarm_target: float = 0.01
-    seed: int = 0
-    teacher: str = "pretrained"
-
-    def __post_init__(self) -> None:
-        if not 10 <= self.queries_per_account <= 5000:
-            raise ConfigError(f"queries per account must be between 10 and 5000, got {self.queries_per_account}")
-        if not 10 <= self.honest_accounts <= 2000 or not 1 <= self.copier_accounts <= 2000:
-            raise ConfigError("honest accounts must be 10-2000 and copier accounts 1-2000")
-        if not 0 < self.false_alarm_target < 0.5:
-            raise ConfigError(f"false-alarm target must lie in (0, 0.5), got {self.false_alarm_target}")
-        check_seed(self.seed)
 
 
 def unsure_fraction(confidences: torch.Tensor) -> torch.Tensor:
@@ -50,7 +32,7 @@ def _accounts(pool_confidence: torch.Tensor, accounts: int, per_account: int, ge
     return unsure_fraction(pool_confidence[picks])
 
 
-def run_detector(config: DetectorConfig, dataset: Dataset) -> dict:
+def run_detector(config: DetectorConfig, dataset: Dataset) -> DetectorResult:
     teacher = load_teacher(config.teacher)
     generator = torch.Generator().manual_seed(config.seed)
 
@@ -66,14 +48,10 @@ def run_detector(config: DetectorConfig, dataset: Dataset) -> dict:
         pool_size = min(dataset.train_size, 5000)
         queries = query_set(source, pool_size, config.seed + 1, dataset)
         stats = _accounts(confidence(queries.images), config.copier_accounts, config.queries_per_account, generator)
-        copiers[source] = {"detection_rate": (stats > threshold).float().mean().item(),
-                           "mean_unsure_fraction": stats.mean().item(), "source_name": queries.name,
-                           "source_notice": queries.notice}
-    return {
-        "threshold_unsure_fraction": threshold,
-        "unsure_below": UNSURE_BELOW,
-        "honest_false_alarm_rate": (honest_fresh > threshold).float().mean().item(),
-        "honest_mean_unsure_fraction": honest_fresh.mean().item(),
-        "copiers": copiers,
-        "config": asdict(config),
-    }
+        copiers[source] = CopierDetection(detection_rate=(stats > threshold).float().mean().item(),
+                                          mean_unsure_fraction=stats.mean().item(), source_name=queries.name,
+                                          source_notice=queries.notice)
+    return DetectorResult(
+        threshold_unsure_fraction=threshold, unsure_below=UNSURE_BELOW,
+        honest_false_alarm_rate=(honest_fresh > threshold).float().mean().item(),
+        honest_mean_unsure_fraction=honest_fresh.mean().item(), copiers=copiers, config=asdict(config))

@@ -7,32 +7,33 @@ MNIST test set: accuracy against the true labels, and fidelity (agreement with t
 """
 from __future__ import annotations
 
-import math
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from models.config import ConfigError, check_seed, check_student, check_temperature
+from models.config import ANSWER_LABELS, ANSWER_MODES, DEFAULT_NOISE, DEFENCES, ConfigError, ExtractConfig
 from models.data import Dataset
-from models.device import best_device
 from models.nets import build_student, count_params
-from models.queries import SOURCES, query_set
-from models.sweep import epochs_for_size
+from models.queries import query_set
+from models.results import ExtractionResult, Progress
 from models.teacher import load_teacher
-from models.training import Progress, accuracy, batches, no_progress, predict_logits
+from models.training import (
+    BATCH_ORDER_OFFSET,
+    FitSettings,
+    ProgressFn,
+    TrainingSet,
+    accuracy,
+    epochs_for_size,
+    fit,
+    no_progress,
+    predict_logits,
+)
 
-ANSWER_MODES = ("probs", "top3", "label", "rounded")
-ANSWER_LABELS = {"probs": "full probabilities", "top3": "top-3 probabilities", "label": "top label only",
-                 "rounded": "probabilities rounded to 0.1"}
-DEFENCES = ("none", "noise")
 QUERY_BUDGETS = (100, 300, 1000, 3000, 10000, 30000, 60000)
-# Standard deviation of the defence's noise on log-probabilities. Measured with mlp-100 copies from
-# 1,000 MNIST queries: 1 barely slows the copier (fidelity 91.8 -> 91.5 %), 3 costs it about what
-# label-only answers do (89.4 %), 6 more (85.4 %) at a visible calibration cost to honest users.
-DEFAULT_NOISE = 3.0
+NOISE_SEED_OFFSET = 7919  # the defence's noise stream must differ from the copier's query stream (same seed)
 # What a provider can choose to return: each answer mode as it is, plus probabilities with noise.
 ANSWER_VARIANTS = tuple((mode, "none") for mode in ANSWER_MODES) + (("probs", "noise"),)
 
@@ -57,7 +58,7 @@ class PredictionAPI:
             raise ConfigError(f"unknown defence {defence!r}; choose one of: {', '.join(DEFENCES)}")
         self._teacher = teacher
         self.answers, self.defence = answers, defence
-        self._noise = torch.Generator().manual_seed(seed + 7919)
+        self._noise = torch.Generator().manual_seed(seed + NOISE_SEED_OFFSET)
         self._noise_scale = noise_scale
         self.queries_served = 0
 
@@ -105,63 +106,27 @@ def answers_to_targets(answers: torch.Tensor, temperature: float = 1.0) -> torch
     return (probs.clamp_min(1e-30).log() / temperature).softmax(1)
 
 
-@dataclass(frozen=True)
-class ExtractConfig:
-    queries: int = 1000
-    answers: str = "probs"
-    source: str = "mnist"
-    defence: str = "none"
-    student: str = "mlp-100"
-    seed: int = 0
-    teacher: str = "pretrained"
-    defence_strength: float = DEFAULT_NOISE  # noise scale when defence == "noise"
-    temperature: float = 4.0  # the copier re-softens probability answers (no effect on labels)
-    batch_size: int = 128
-    learning_rate: float = 1e-3
-
-    def __post_init__(self) -> None:
-        check_temperature(self.temperature)
-        if not (math.isfinite(self.defence_strength) and 0 < self.defence_strength <= 20):
-            raise ConfigError(f"defence strength must lie in (0, 20], got {self.defence_strength}")
-        if not 1 <= self.queries <= 1_000_000:
-            raise ConfigError(f"queries must be between 1 and 1000000, got {self.queries}")
-        if self.answers not in ANSWER_MODES:
-            raise ConfigError(f"unknown answer mode {self.answers!r}; choose one of: {', '.join(ANSWER_MODES)}")
-        if self.source not in SOURCES:
-            raise ConfigError(f"unknown query source {self.source!r}; choose one of: {', '.join(SOURCES)}")
-        if self.defence not in DEFENCES:
-            raise ConfigError(f"unknown defence {self.defence!r}; choose one of: {', '.join(DEFENCES)}")
-        check_student(self.student)
-        check_seed(self.seed)
-
-    @property
-    def epochs(self) -> int:
-        return epochs_for_size(self.queries)
+def soft_cross_entropy(temperature: float):
+    """The copier's loss on (copy logits, target distributions, unused labels), scaled by T² like
+    distillation's soft term."""
+    def loss(outputs: torch.Tensor, targets: torch.Tensor, _labels) -> torch.Tensor:
+        return -(targets * F.log_softmax(outputs / temperature, 1)).sum(1).mean() * temperature**2
+    return loss
 
 
 def train_copy(queries: torch.Tensor, targets: torch.Tensor, config: ExtractConfig,
-               on_progress: Progress = no_progress) -> nn.Module:
+               on_progress: ProgressFn = no_progress) -> nn.Module:
     """Fit a fresh student to (query, answer) pairs with soft cross-entropy. Nothing else goes in."""
-    device = best_device()
     torch.manual_seed(config.seed)
-    copy = build_student(config.student).to(device)
-    optimizer = torch.optim.Adam(copy.parameters(), lr=config.learning_rate)
-    images, targets = queries.to(device), targets.to(device)
-    generator = torch.Generator().manual_seed(config.seed + 1)
-    for epoch in range(1, config.epochs + 1):
-        copy.train()
-        for batch in batches(len(images), config.batch_size, generator):
-            batch = batch.to(device)
-            log_probs = F.log_softmax(copy(images[batch]) / config.temperature, 1)
-            loss = -(targets[batch] * log_probs).sum(1).mean() * config.temperature**2
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-        on_progress({"epoch": epoch, "of": config.epochs})
+    copy = build_student(config.student)
+    epochs = epochs_for_size(config.queries)
+    settings = FitSettings(epochs, config.batch_size, config.learning_rate, config.seed + BATCH_ORDER_OFFSET)
+    fit({"copy": copy}, {"copy": soft_cross_entropy(config.temperature)}, TrainingSet(queries, targets=targets),
+        settings, lambda epoch: on_progress(Progress("copy", epoch, epochs, epoch_end=True)))
     return copy.eval()
 
 
-def run_extraction(config: ExtractConfig, dataset: Dataset, on_progress: Progress = no_progress) -> dict:
+def run_extraction(config: ExtractConfig, dataset: Dataset, on_progress: ProgressFn = no_progress) -> ExtractionResult:
     started = time.perf_counter()
     teacher = load_teacher(config.teacher)
     queries = query_set(config.source, config.queries, config.seed, dataset)
@@ -171,24 +136,15 @@ def run_extraction(config: ExtractConfig, dataset: Dataset, on_progress: Progres
     # Grading, done by the lab, not the copier: the copy against true labels and against the teacher.
     copy_predictions = predict_logits(copy, dataset.test_x).argmax(1)
     teacher_predictions = predict_logits(teacher, dataset.test_x).argmax(1)
-    return {
-        "queries": api.queries_served,
-        "answers": config.answers,
-        "source": config.source,
-        "source_name": queries.name,
-        "source_notice": queries.notice,
-        "defence": config.defence,
-        "defence_strength": config.defence_strength if config.defence == "noise" else None,
-        "copy_accuracy": (copy_predictions == dataset.test_y).float().mean().item(),
-        "fidelity": (copy_predictions == teacher_predictions).float().mean().item(),
-        "teacher_accuracy": (teacher_predictions == dataset.test_y).float().mean().item(),
-        "student": config.student,
-        "student_params": count_params(copy),
-        "epochs": config.epochs,
-        "seconds": round(time.perf_counter() - started, 2),
-        "dataset": dataset.summary(),
-        "config": asdict(config),
-    }
+    return ExtractionResult(
+        queries=api.queries_served, answers=config.answers, source=config.source, source_name=queries.name,
+        source_notice=queries.notice, defence=config.defence,
+        defence_strength=config.defence_strength if config.defence == "noise" else None,
+        copy_accuracy=(copy_predictions == dataset.test_y).float().mean().item(),
+        fidelity=(copy_predictions == teacher_predictions).float().mean().item(),
+        teacher_accuracy=(teacher_predictions == dataset.test_y).float().mean().item(),
+        student=config.student, student_params=count_params(copy), epochs=epochs_for_size(config.queries),
+        seconds=round(time.perf_counter() - started, 2), dataset=dataset.summary(), config=asdict(config))
 
 
 def expected_calibration_error(probs: torch.Tensor, labels: torch.Tensor, bins: int = 15) -> float:

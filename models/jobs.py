@@ -3,57 +3,64 @@
 Why processes: in Streamlit a widget click aborts the page's script, closing a tab does not stop a
 loop, and torch's thread pool and seeds are process-wide. So training never runs in a page. A page
 submits a frozen config, polls the store for progress, and may ask to cancel; each worker runs
-one job at a time with its own torch thread count and seed.
+one job at a time with its own torch thread count and seed. The CLI runs the same `run_job`
+in its own process, so a run has one lifecycle wherever it runs.
 """
 from __future__ import annotations
 
 import dataclasses
-import multiprocessing
-import os
 import time
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from typing import Callable
 
-import torch
-
-from models.config import ConfigError, DistillConfig, TeacherConfig
+from models.config import (
+    ConfigError,
+    DistillConfig,
+    ExtractConfig,
+    HintonConfig,
+    SweepCell,
+    TeacherConfig,
+    TeacherError,
+)
 from models.data import default_dataset
-from models.distill import distill
-from models.extraction import ExtractConfig, run_extraction
-from models.hinton import HintonConfig, run_hinton
 from models.paths import state_dir
+from models.results import JsonRecord, Progress
 from models.store import RunStore
-from models.sweep import SweepCell, run_cell
-from models.teacher import TeacherError, save_teacher
-from models.training import train_teacher
+from models.workers import worker_pool
+
+PROGRESS_EVERY_S = 0.25  # step records land at most this often; epoch ends always land
 
 
 class JobCancelled(Exception):
     pass
 
 
-def _run_teacher(run_id: int, config: TeacherConfig, dataset, on_progress) -> tuple[dict, None]:
-    model, metrics = train_teacher(config, dataset, on_progress)
+def _run_teacher(run_id: int, config: TeacherConfig, dataset, on_progress) -> tuple[JsonRecord, None]:
+    from models.teacher import save_teacher
+    from models.training import train_teacher
+    model, result = train_teacher(config, dataset, on_progress)
     path = state_dir() / "teachers" / f"teacher-run{run_id}.pt"
-    sidecar = {k: metrics[k] for k in ("test_accuracy", "params", "epochs", "seconds", "dataset", "device")}
-    save_teacher(model, path, {**sidecar, "seed": config.seed, "trained_by": f"app run {run_id}"})
-    return {**metrics, "checkpoint": str(path.resolve())}, None
+    save_teacher(model, path, {**result.sidecar(), "seed": config.seed, "trained_by": f"app run {run_id}"})
+    return dataclasses.replace(result, checkpoint=str(path.resolve())), None
 
 
-def _run_distill(run_id: int, config: DistillConfig, dataset, on_progress) -> tuple[dict, dict]:
-    result = distill(config, dataset, on_progress=on_progress)
-    return result.summary(), result.student_state
+def _run_distill(run_id: int, config: DistillConfig, dataset, on_progress) -> tuple[JsonRecord, dict]:
+    from models.distill import distill
+    return distill(config, dataset, on_progress=on_progress)
 
 
-def _run_sweep_cell(run_id: int, cell: SweepCell, dataset, on_progress) -> tuple[dict, None]:
+def _run_sweep_cell(run_id: int, cell: SweepCell, dataset, on_progress) -> tuple[JsonRecord, None]:
+    from models.sweep import run_cell
     return run_cell(cell, dataset, on_progress=on_progress), None
 
 
-def _run_hinton(run_id: int, config: HintonConfig, dataset, on_progress) -> tuple[dict, None]:
+def _run_hinton(run_id: int, config: HintonConfig, dataset, on_progress) -> tuple[JsonRecord, None]:
+    from models.hinton import run_hinton
     return run_hinton(config, dataset, on_progress), None
 
 
-def _run_extraction(run_id: int, config: ExtractConfig, dataset, on_progress) -> tuple[dict, None]:
+def _run_extraction(run_id: int, config: ExtractConfig, dataset, on_progress) -> tuple[JsonRecord, None]:
+    from models.extraction import run_extraction
     return run_extraction(config, dataset, on_progress), None
 
 
@@ -75,7 +82,8 @@ def kind_of(config) -> str:
 
 
 def run_job(store_path: str, run_id: int, kind: str, values: dict) -> str:
-    """Runs in a worker process. Returns the final status; never raises for a job's own failure."""
+    """Run one stored job here (a worker, or the CLI's own process). Returns the final status;
+    never raises for a job's own failure: the reason goes into the run's row."""
     store = RunStore(store_path)
     if store.cancel_requested(run_id):
         store.set_status(run_id, "cancelled")
@@ -84,10 +92,9 @@ def run_job(store_path: str, run_id: int, kind: str, values: dict) -> str:
     config_class, runner = JOB_KINDS[kind]
     last_write = 0.0
 
-    def on_progress(record: dict) -> None:
+    def on_progress(record: Progress) -> None:
         nonlocal last_write
-        # Epoch-end records always land; step records at most ~4 times a second.
-        if record.get("epoch_end") or time.monotonic() - last_write > 0.25:
+        if record.epoch_end or time.monotonic() - last_write > PROGRESS_EVERY_S:
             store.set_progress(run_id, record)
             last_write = time.monotonic()
             if store.cancel_requested(run_id):
@@ -109,28 +116,18 @@ def run_job(store_path: str, run_id: int, kind: str, values: dict) -> str:
         return "failed"
 
 
-def _init_worker(threads: int) -> None:
-    torch.set_num_threads(threads)
-
-
 class JobPool:
     """Submit configs; results land in the store. One per server process."""
 
     def __init__(self, store: RunStore, workers: int | None = None):
-        cores = os.cpu_count() or 1
-        self.workers = max(1, min(workers or cores, cores))
         self.store = store
         self.store.mark_orphans()
-        self._executor = ProcessPoolExecutor(
-            max_workers=self.workers,
-            mp_context=multiprocessing.get_context("spawn"),  # no forked torch threads or locks
-            initializer=_init_worker,
-            initargs=(max(1, cores // self.workers),),
-        )
+        self._executor = worker_pool(workers)
+        self.workers = self._executor._max_workers
 
-    def submit(self, config, name: str = "") -> int:
+    def submit(self, config, name: str = "", group: str = "") -> int:
         kind = kind_of(config)
-        run_id = self.store.create(kind, dataclasses.asdict(config), name)
+        run_id = self.store.create(kind, dataclasses.asdict(config), name, group)
         future = self._executor.submit(run_job, str(self.store.path), run_id, kind, dataclasses.asdict(config))
         future.add_done_callback(lambda f: self._on_done(run_id, f))
         return run_id

@@ -6,20 +6,14 @@ transfer set); the test set is only ever used to report the result.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 from torch import nn
 
-from models.config import DistillConfig
 from models.data import Dataset
+from models.results import MissingDigitReport
 from models.training import accuracy, predict_logits
 
 VALIDATION_SEED = 2015
-# The paper's setup as closely as ~90 s on two CPU cores allow: 2 x 800 student, T = 20, all
-# training images but the 3s. Measured: 92.7 % of test 3s right, 97.3 % after the bias shift.
-MISSING_DIGIT_DEFAULTS = DistillConfig(student="mlp-800", temperature=20.0, alpha=0.9, train_size=0,
-                                       epochs=15, omit_class=3)
 BIAS_GRID = torch.arange(0.0, 20.01, 0.25)  # logit units
 
 
@@ -41,20 +35,6 @@ def choose_bias_shift(validation_logits: torch.Tensor, validation_labels: torch.
     scores = torch.tensor([accuracy(shifted(validation_logits, digit, float(s)), validation_labels)
                            for s in BIAS_GRID])
     return float(BIAS_GRID[int(scores.argmax())])
-
-
-@dataclass(frozen=True)
-class MissingDigitReport:
-    """Accuracies in [0, 1] on the test images of the omitted digit, and overall."""
-
-    omitted_class: int
-    omitted_class_accuracy: float
-    omitted_class_accuracy_adjusted: float
-    scratch_omitted_class_accuracy: float
-    bias_shift: float
-    overall_accuracy_adjusted: float
-    test_images_of_class: int
-    validation_size: int
 
 
 def missing_digit_report(student: nn.Module, twin: nn.Module, dataset: Dataset, digit: int) -> MissingDigitReport:

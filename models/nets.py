@@ -11,6 +11,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from models.config import STUDENT_NAMES
+
 NUM_CLASSES = 10
 
 
@@ -81,6 +83,9 @@ STUDENT_PRESETS = {
     "mlp-800": lambda: MLP(800),
     "cnn-tiny": SmallCNN,
 }
+
+
+assert tuple(STUDENT_PRESETS) == STUDENT_NAMES, "models/config.py names the same presets"
 
 
 def build_student(name: str) -> nn.Module:

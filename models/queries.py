@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import functools
 import gzip
-import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,10 +13,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from models.config import ConfigError
+from models.config import SOURCES, ConfigError
 from models.data import Dataset, data_root, normalise
 
-SOURCES = ("mnist", "fashion", "noise")
 FASHION_DIRS = (Path("/usr/share/datasets/fashion-mnist"),)  # Debian's dataset-fashion-mnist
 FASHION_HOW = "install it with `apt-get install dataset-fashion-mnist` (Debian) or put it under $DISTILL_DATA/FashionMNIST/raw"
 
@@ -108,6 +106,16 @@ def query_set(source: str, count: int, seed: int, dataset: Dataset) -> QuerySet:
     return QuerySet(normalise(strokes_and_shapes(count, generator)), "generated strokes and shapes", notice)
 
 
+def ceil_div(numerator: int, denominator: int) -> int:
+    """Whole units needed to cover `numerator` in chunks of `denominator` (exact for big integers)."""
+    return -(-numerator // denominator)
+
+
 def accounts_needed(total_queries: int, per_account_per_day: int, days: int) -> int:
     """Accounts a copier needs to ask `total_queries` questions within `days` under a rate limit."""
-    return math.ceil(total_queries / (per_account_per_day * days))
+    return ceil_div(total_queries, per_account_per_day * days)
+
+
+def days_needed(total_queries: int, per_account_per_day: int, accounts: int) -> int:
+    """Days a campaign with `accounts` accounts needs under a rate limit."""
+    return ceil_div(total_queries, per_account_per_day * accounts)

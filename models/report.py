@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import csv
 import io
-import statistics
 from datetime import datetime, timezone
+from typing import Iterable
 
-from models.distill import verdict
+from models.stats import summarise
 from models.store import Run
 
 SETTING_KEYS = ("student", "temperature", "alpha", "train_size", "epochs", "teacher", "omit_class")
@@ -19,21 +19,16 @@ def run_rows(runs: list[Run]) -> list[dict]:
     """One flat row per distillation run; unfinished runs carry their status and no accuracies."""
     rows = []
     for run in runs:
-        config, result = run.config, run.result or {}
+        config, result = run.config, run.result
         rows.append({
             "id": run.id,
             "name": run.name,
             "label": run.name or f"#{run.id} {config['student']} T={config['temperature']:g}",
             "status": run.status,
             **{k: config.get(k) for k in (*SETTING_KEYS, "seed")},
-            "student_params": result.get("student_params"),
-            "distilled_accuracy": result.get("distilled_accuracy"),
-            "scratch_accuracy": result.get("scratch_accuracy"),
-            "gain": result.get("gain"),
-            "teacher_accuracy": result.get("teacher_accuracy"),
-            "teacher_params": result.get("teacher_params"),
-            "seconds": result.get("seconds"),
-            "dataset": (result.get("dataset") or {}).get("name"),
+            **{k: getattr(result, k, None) for k in ("student_params", "distilled_accuracy", "scratch_accuracy",
+                                                     "gain", "teacher_accuracy", "teacher_params", "seconds")},
+            "dataset": result.dataset.get("name") if result else None,
             "created": datetime.fromtimestamp(run.created, timezone.utc).strftime("%Y-%m-%d %H:%M"),
         })
     return rows
@@ -47,17 +42,21 @@ def seed_groups(rows: list[dict]) -> list[dict]:
             groups.setdefault(tuple(row[k] for k in SETTING_KEYS), []).append(row)
     out = []
     for key, members in groups.items():
-        gains = [m["gain"] for m in members]
-        spread = statistics.stdev(gains) if len(gains) > 1 else 0.0
-        out.append({**dict(zip(SETTING_KEYS, key)), "seeds": len(members),
-                    "gain_mean": statistics.fmean(gains), "gain_std": spread,
-                    "verdict": verdict(statistics.fmean(gains), spread, len(members))})
+        s = summarise([m["seed"] for m in members], [m["distilled_accuracy"] for m in members],
+                      [m["scratch_accuracy"] for m in members])
+        out.append({**dict(zip(SETTING_KEYS, key)), "seeds": s.count, "gain_mean": s.gain_mean,
+                    "gain_std": s.gain_std, "verdict": s.verdict})
     return out
 
 
-def rows_to_csv(rows: list[dict]) -> str:
+def to_csv(rows: Iterable[dict], columns: Iterable[str]) -> str:
+    """CSV text with these columns (extra keys in a row are left out)."""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, extrasaction="ignore")
+    writer = csv.DictWriter(buffer, fieldnames=list(columns), extrasaction="ignore")
     writer.writeheader()
     writer.writerows(rows)
     return buffer.getvalue()
+
+
+def rows_to_csv(rows: list[dict]) -> str:
+    return to_csv(rows, CSV_COLUMNS)

@@ -19,6 +19,7 @@ from pathlib import Path
 import torch
 
 from models.paths import state_dir
+from models.results import RESULT_TYPES, JsonRecord, Progress
 
 ACTIVE = ("queued", "running")
 SCHEMA = """
@@ -26,6 +27,7 @@ CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     kind TEXT NOT NULL,
     name TEXT NOT NULL DEFAULT '',
+    group_id TEXT NOT NULL DEFAULT '',
     status TEXT NOT NULL,
     config TEXT NOT NULL,
     progress TEXT NOT NULL DEFAULT '{}',
@@ -38,6 +40,13 @@ CREATE TABLE IF NOT EXISTS runs (
     updated REAL NOT NULL
 );
 """
+# Stores written before runs had a group column: add it, and move the two old ways of grouping
+# (a sweep id inside a sweep cell's config, a "curve-" name on extractions) into it.
+MIGRATE_GROUPS = """
+ALTER TABLE runs ADD COLUMN group_id TEXT NOT NULL DEFAULT '';
+UPDATE runs SET group_id = COALESCE(json_extract(config, '$.sweep_id'), '') WHERE kind = 'sweep_cell';
+UPDATE runs SET group_id = name, name = '' WHERE kind = 'extract' AND name LIKE 'curve-%';
+"""
 
 
 @dataclass(frozen=True)
@@ -45,10 +54,11 @@ class Run:
     id: int
     kind: str
     name: str
+    group: str
     status: str
     config: dict
-    progress: dict
-    result: dict | None
+    progress: Progress
+    result: JsonRecord | None  # the result type of its kind (models/results.py)
     error: str
     created: float
 
@@ -78,6 +88,9 @@ class RunStore:
         with closing(self._connect()) as db, db:
             db.execute("PRAGMA journal_mode=WAL")  # readers never block the writing worker
             db.executescript(SCHEMA)
+            columns = {row[1] for row in db.execute("PRAGMA table_info(runs)")}
+            if "group_id" not in columns:
+                db.executescript(MIGRATE_GROUPS)
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=30)
@@ -88,11 +101,12 @@ class RunStore:
         with closing(self._connect()) as db, db:
             return db.execute(sql, params).lastrowid
 
-    def create(self, kind: str, config: dict, name: str = "", owner_pid: int | None = None) -> int:
+    def create(self, kind: str, config: dict, name: str = "", group: str = "", owner_pid: int | None = None) -> int:
         now = time.time()
         return self._write(
-            "INSERT INTO runs (kind, name, status, config, owner_pid, created, updated) VALUES (?,?,?,?,?,?,?)",
-            (kind, name.strip()[:80], "queued", json.dumps(config), owner_pid or os.getpid(), now, now))
+            "INSERT INTO runs (kind, name, group_id, status, config, owner_pid, created, updated) "
+            "VALUES (?,?,?,?,?,?,?,?)",
+            (kind, name.strip()[:80], group, "queued", json.dumps(config), owner_pid or os.getpid(), now, now))
 
     def set_status(self, run_id: int, status: str, error: str = "") -> None:
         self._write("UPDATE runs SET status=?, error=?, updated=? WHERE id=?",
@@ -103,18 +117,18 @@ class RunStore:
         self._write("UPDATE runs SET status='running', owner_pid=?, updated=? WHERE id=?",
                     (os.getpid(), time.time(), run_id))
 
-    def set_progress(self, run_id: int, progress: dict) -> None:
+    def set_progress(self, run_id: int, progress: Progress) -> None:
         self._write("UPDATE runs SET progress=?, updated=? WHERE id=?",
-                    (json.dumps(progress), time.time(), run_id))
+                    (json.dumps(progress.to_json()), time.time(), run_id))
 
-    def finish(self, run_id: int, result: dict, weights: dict | None = None) -> None:
+    def finish(self, run_id: int, result: JsonRecord, weights: dict | None = None) -> None:
         blob = None
         if weights is not None:
             buffer = io.BytesIO()
             torch.save(weights, buffer)
             blob = buffer.getvalue()
         self._write("UPDATE runs SET status='done', result=?, weights=?, updated=? WHERE id=?",
-                    (json.dumps(result), blob, time.time(), run_id))
+                    (json.dumps(result.to_json()), blob, time.time(), run_id))
 
     def request_cancel(self, run_id: int) -> None:
         self._write("UPDATE runs SET cancel_requested=1 WHERE id=?", (run_id,))
@@ -150,23 +164,40 @@ class RunStore:
         found = {run.id: run for run in self._select(f"WHERE id IN ({placeholders})", tuple(run_ids))}
         return [found[i] for i in run_ids if i in found]
 
-    def list(self, kind: str | None = None, status: str | None = None, limit: int = 500) -> list[Run]:
+    def list(self, kind: str | None = None, status: str | None = None, group: str | None = None,
+             limit: int = 500) -> list[Run]:
         """Newest first."""
         self.mark_orphans()
         clauses, params = [], []
-        if kind:
-            clauses.append("kind=?"), params.append(kind)
-        if status:
-            clauses.append("status=?"), params.append(status)
+        for column, value in (("kind", kind), ("status", status), ("group_id", group)):
+            if value:
+                clauses.append(f"{column}=?"), params.append(value)
         where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
         return self._select(f"{where} ORDER BY id DESC LIMIT ?", (*params, limit))
+
+    def group(self, group: str) -> list[Run]:
+        """The runs of one group in the order they were submitted."""
+        return list(reversed(self.list(group=group))) if group else []
+
+    def latest_group(self, kind: str, prefix: str = "") -> str | None:
+        """The newest group of runs of this kind (whose id starts with prefix), if any."""
+        with closing(self._connect()) as db:
+            row = db.execute("SELECT group_id FROM runs WHERE kind=? AND group_id LIKE ? AND group_id != '' "
+                             "ORDER BY id DESC LIMIT 1", (kind, prefix + "%")).fetchone()
+        return row[0] if row else None
 
     def _select(self, tail: str, params: tuple) -> list[Run]:
         with closing(self._connect()) as db:
             rows = db.execute(
-                "SELECT id, kind, name, status, config, progress, result, error, created FROM runs " + tail,
-                params).fetchall()
-        return [Run(id=r["id"], kind=r["kind"], name=r["name"], status=r["status"],
-                    config=json.loads(r["config"]), progress=json.loads(r["progress"]),
-                    result=json.loads(r["result"]) if r["result"] else None,
-                    error=r["error"], created=r["created"]) for r in rows]
+                "SELECT id, kind, name, group_id, status, config, progress, result, error, created FROM runs "
+                + tail, params).fetchall()
+        return [Run(id=r["id"], kind=r["kind"], name=r["name"], group=r["group_id"], status=r["status"],
+                    config=json.loads(r["config"]), progress=Progress.from_json(json.loads(r["progress"])),
+                    result=_result(r["kind"], r["result"]), error=r["error"], created=r["created"]) for r in rows]
+
+
+def _result(kind: str, text: str | None) -> JsonRecord | None:
+    if not text:
+        return None
+    result_type = RESULT_TYPES.get(kind)
+    return result_type.from_json(json.loads(text)) if result_type else None

@@ -13,14 +13,11 @@ from pathlib import Path
 
 import torch
 
+from models.config import TeacherError
 from models.data import Dataset
 from models.nets import TeacherCNN
 from models.paths import PRETRAINED, state_dir
 from models.training import predict_logits
-
-
-class TeacherError(RuntimeError):
-    """The checkpoint is missing or unusable; the message says which and what to do."""
 
 
 @dataclass(frozen=True, eq=False)

@@ -1,27 +1,138 @@
-"""Training loops over tensors already in memory: no DataLoader, no per-item transforms.
+"""The one training loop of the lab, over tensors already in memory (no DataLoader).
 
-Loops report through an optional `on_progress(dict)` callback, which may raise to cancel.
+Every model here (the teacher, a student and its twins, the paper's MLPs, a copy) is trained by
+`fit`: several models may share one pass over the same batches, each with its own loss and
+optimiser. Input transforms (the paper's jitter) and losses (soft targets, a copier's answers)
+plug in. Progress goes out through callbacks, which may raise to cancel.
 """
 from __future__ import annotations
 
+import math
 import time
+from dataclasses import dataclass
 from typing import Callable
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from models.config import TeacherConfig
+from models.config import ConfigError, TeacherConfig
 from models.data import Dataset
 from models.device import best_device
 from models.nets import TeacherCNN, count_params
+from models.results import Progress, TeacherResult
 
-Progress = Callable[[dict], None]
+ProgressFn = Callable[[Progress], None]
+# (model outputs (B, 10), per-image targets (B, ...) or None, labels (B,) or None) -> scalar loss
+LossFn = Callable[[torch.Tensor, torch.Tensor | None, torch.Tensor | None], torch.Tensor]
+Transform = Callable[[torch.Tensor, torch.Generator], torch.Tensor]
+SCHEDULES = ("constant", "cosine", "one-cycle")
 EVAL_BATCH = 1000
+STEP_REPORT_EVERY = 20  # steps between live loss reports: often enough for a curve, rare enough to cost nothing
+BATCH_ORDER_OFFSET = 1  # batch order uses seed + 1: not the same random stream as the initial weights
+ONE_CYCLE_START_DIVISOR = 25  # one-cycle starts at peak / 25 (PyTorch's default div_factor)
 
 
-def no_progress(_: dict) -> None:
+def no_progress(_: Progress) -> None:
     pass
+
+
+def steps_per_epoch(examples: int, batch_size: int) -> int:
+    return math.ceil(examples / batch_size)
+
+
+def epochs_for_size(train_size: int, image_steps: int = 100_000) -> int:
+    """Epochs giving every transfer-set size a similar training budget (3 to 200 passes)."""
+    return max(3, min(200, round(image_steps / max(train_size, 1))))
+
+
+@dataclass(frozen=True)
+class FitSettings:
+    """How `fit` trains. learning_rate is the peak for one-cycle; seed orders the batches (and feeds
+    the input transform)."""
+
+    epochs: int
+    batch_size: int = 128
+    learning_rate: float = 1e-3
+    seed: int = 0
+    schedule: str = "constant"
+
+    def __post_init__(self) -> None:
+        if self.schedule not in SCHEDULES:
+            raise ConfigError(f"unknown schedule {self.schedule!r}; choose one of: {', '.join(SCHEDULES)}")
+        if self.epochs < 1 or self.batch_size < 1 or not self.learning_rate > 0:
+            raise ConfigError("epochs and batch size must be at least 1 and the learning rate above 0")
+
+
+@dataclass(frozen=True, eq=False)
+class TrainingSet:
+    """What `fit` draws batches from: images (N, 1, 28, 28), optional labels (N,), optional per-image
+    targets (N, ...) such as teacher logits or a copier's answers, and an optional input transform."""
+
+    images: torch.Tensor
+    labels: torch.Tensor | None = None
+    targets: torch.Tensor | None = None
+    transform: Transform | None = None
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+
+def _optimiser_and_schedule(model: nn.Module, settings: FitSettings, total_steps: int):
+    if settings.schedule == "one-cycle":
+        optimiser = torch.optim.Adam(model.parameters(), lr=settings.learning_rate / ONE_CYCLE_START_DIVISOR)
+        return optimiser, torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=settings.learning_rate,
+                                                              total_steps=total_steps)
+    optimiser = torch.optim.Adam(model.parameters(), lr=settings.learning_rate)
+    if settings.schedule == "cosine":
+        return optimiser, torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, total_steps)
+    return optimiser, None
+
+
+def _to(tensor: torch.Tensor | None, device: torch.device) -> torch.Tensor | None:
+    return None if tensor is None else tensor.to(device)
+
+
+def fit(models: dict[str, nn.Module], losses: dict[str, LossFn], batches_source: TrainingSet,
+        settings: FitSettings, on_epoch: Callable[[int], None],
+        on_step: Callable[[float, dict[str, float]], None] | None = None) -> None:
+    """Train every model in `models` on exactly the same batches, each with its own loss and Adam.
+
+    on_epoch(epoch) runs after each epoch (evaluate there); on_step(fractional epoch, {name: loss})
+    every STEP_REPORT_EVERY steps. Models are left on the training device, in train mode.
+    """
+    device = best_device()
+    images, labels = batches_source.images.to(device), _to(batches_source.labels, device)
+    targets = _to(batches_source.targets, device)
+    per_epoch = steps_per_epoch(len(images), settings.batch_size)
+    optimisers, schedules = {}, {}
+    for name, model in models.items():
+        model.to(device)
+        optimisers[name], schedules[name] = _optimiser_and_schedule(model, settings, settings.epochs * per_epoch)
+    generator = torch.Generator().manual_seed(settings.seed)
+    for epoch in range(1, settings.epochs + 1):
+        for model in models.values():
+            model.train()
+        order = torch.randperm(len(images), generator=generator)
+        for step, batch in enumerate(order.split(settings.batch_size), 1):
+            batch = batch.to(device)
+            x = images[batch]
+            if batches_source.transform is not None:
+                x = batches_source.transform(x, generator)
+            y = None if labels is None else labels[batch]
+            t = None if targets is None else targets[batch]
+            step_losses = {}
+            for name, model in models.items():
+                loss = losses[name](model(x), t, y)
+                optimisers[name].zero_grad(set_to_none=True)
+                loss.backward()
+                optimisers[name].step()
+                if schedules[name] is not None:
+                    schedules[name].step()
+                step_losses[name] = loss
+            if on_step is not None and step % STEP_REPORT_EVERY == 0:
+                on_step(round(epoch - 1 + step / per_epoch, 3), {n: v.item() for n, v in step_losses.items()})
+        on_epoch(epoch)
 
 
 @torch.inference_mode()
@@ -45,52 +156,34 @@ def evaluate(model: nn.Module, dataset: Dataset) -> float:
     return accuracy(predict_logits(model, dataset.test_x), dataset.test_y)
 
 
-def batches(size: int, batch_size: int, generator: torch.Generator):
-    """Index tensors covering a fresh permutation of range(size)."""
-    order = torch.randperm(size, generator=generator)
-    return order.split(batch_size)
+def hard_label_loss(outputs: torch.Tensor, _targets, labels: torch.Tensor) -> torch.Tensor:
+    return F.cross_entropy(outputs, labels)
 
 
-def train_teacher(config: TeacherConfig, dataset: Dataset, on_progress: Progress = no_progress
-                  ) -> tuple[TeacherCNN, dict]:
+def train_teacher(config: TeacherConfig, dataset: Dataset, on_progress: ProgressFn = no_progress
+                  ) -> tuple[TeacherCNN, TeacherResult]:
     """Adam with a one-cycle learning rate: reaches 99 % on full MNIST in two epochs.
 
-    Returns the model (eval mode, on the CPU) and a metrics dict with test_accuracy in [0, 1].
+    Returns the model (eval mode, on the CPU) and its result (test_accuracy in [0, 1]).
     """
     started = time.perf_counter()
-    device = best_device()
     torch.manual_seed(config.seed)
-    generator = torch.Generator().manual_seed(config.seed)
-    model = TeacherCNN().to(device)
-    train_x, train_y = dataset.train_x.to(device), dataset.train_y.to(device)
-    steps_per_epoch = -(-dataset.train_size // config.batch_size)
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.max_lr / 25)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(
-        optimizer, max_lr=config.max_lr, total_steps=config.epochs * steps_per_epoch)
-    curve, losses = [], []  # test accuracy per epoch; [epoch, training loss] every 20 steps
-    for epoch in range(1, config.epochs + 1):
-        model.train()
-        for step, index in enumerate(batches(dataset.train_size, config.batch_size, generator), 1):
-            index = index.to(device)
-            loss = F.cross_entropy(model(train_x[index]), train_y[index])
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            schedule.step()
-            if step % 20 == 0:  # often enough for a live curve, rare enough to cost nothing
-                losses.append([round(epoch - 1 + step / steps_per_epoch, 3), loss.item()])
-                on_progress({"epoch": losses[-1][0], "loss_curve": losses, "curve": curve})
-        curve.append({"epoch": epoch, "test_accuracy": evaluate(model, dataset)})
-        on_progress({"epoch": epoch, "loss_curve": losses, "curve": curve, "epoch_end": True})
+    model = TeacherCNN()
+    curves, losses = [], []
+
+    def on_step(epoch: float, step_losses: dict[str, float]) -> None:
+        losses.append([epoch, step_losses["teacher"]])
+        on_progress(Progress("teacher", epoch, config.epochs, len(losses), list(curves), list(losses)))
+
+    def on_epoch(epoch: int) -> None:
+        curves.append({"epoch": epoch, "teacher": evaluate(model, dataset)})
+        on_progress(Progress("teacher", epoch, config.epochs, len(losses), list(curves), list(losses), True))
+
+    settings = FitSettings(config.epochs, config.batch_size, config.max_lr, config.seed, "one-cycle")
+    fit({"teacher": model}, {"teacher": hard_label_loss}, TrainingSet(dataset.train_x, dataset.train_y),
+        settings, on_epoch, on_step)
     model = model.cpu().eval()
-    metrics = {
-        "test_accuracy": curve[-1]["test_accuracy"],
-        "params": count_params(model),
-        "epochs": config.epochs,
-        "seconds": round(time.perf_counter() - started, 2),
-        "curve": curve,
-        "loss_curve": losses,
-        "dataset": dataset.summary(),
-        "device": str(device),
-    }
-    return model, metrics
+    return model, TeacherResult(
+        test_accuracy=curves[-1]["teacher"], params=count_params(model), epochs=config.epochs,
+        seconds=round(time.perf_counter() - started, 2), dataset=dataset.summary(), device=str(best_device()),
+        curves=curves, losses=losses)

@@ -1,6 +1,12 @@
-"""Every test runs offline on the bundled sample, with its own state folder, unless it says otherwise."""
+"""Every test runs offline on the bundled sample, with its own state folder, unless it says otherwise.
+
+Helpers shared by several test files live here: the CLI (in-process and as a subprocess) and a
+wait-with-deadline for stored runs.
+"""
 import os
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -32,5 +38,51 @@ def sample():
 
 def cli_env(**extra) -> dict:
     """Environment for a `python -m models` subprocess: the parent's test settings plus extras."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT), **extra}
-    return env
+    return {**os.environ, "PYTHONPATH": str(ROOT), **extra}
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    """`python -m models ARGS` in a fresh process (one smoke test per subcommand uses this)."""
+    return subprocess.run([sys.executable, "-m", "models", *args], capture_output=True, text=True,
+                          cwd=ROOT, env=cli_env(), timeout=300)
+
+
+def cli(capsys, *args: str) -> tuple[int, str, str]:
+    """`python -m models ARGS` in this process: (exit status, stdout, stderr)."""
+    from models.cli import main
+    try:
+        status = main(list(args))
+    except SystemExit as exit_:  # argparse refusals
+        status = exit_.code
+    out = capsys.readouterr()
+    return status, out.out, out.err
+
+
+def assert_rejected(capsys, args: list[str], names: str) -> None:
+    """Bad input: exit status 2, one stderr line that names the problem, no traceback, no output."""
+    status, out, err = cli(capsys, *args)
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert status == 2 and len(lines) == 1 and names in lines[0], err
+    assert "Traceback" not in err and out == ""
+
+
+def wait_for(store, run_id: int, timeout_s: float = 180):
+    """The run once it has finished; fails the test after timeout_s."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        run = store.get(run_id)
+        if run.finished:
+            return run
+        time.sleep(0.2)
+    raise AssertionError(f"run {run_id} did not finish in {timeout_s} s: {store.get(run_id)}")
+
+
+def wait_until(condition, timeout_s: float = 60, what: str = "condition"):
+    """Poll condition() until it returns something truthy; fails the test after timeout_s."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"{what} did not happen within {timeout_s} s")

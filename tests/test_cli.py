@@ -1,29 +1,16 @@
+"""The CLI: one subprocess smoke test per subcommand (keys and values of its JSON), and every
+refusal in-process (exit status 2, one line, no traceback)."""
 import json
-import subprocess
-import sys
 
 import pytest
 
-from tests.conftest import ROOT, cli_env
-
-
-def run_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "models", *args], capture_output=True, text=True,
-                          cwd=ROOT, env=cli_env(), timeout=300)
-
-
-def assert_rejected(args: list[str], names: str) -> None:
-    """Bad input: exit status 2, one stderr line that names the problem, no traceback, no output."""
-    out = run_cli(*args)
-    lines = [line for line in out.stderr.splitlines() if line.strip()]
-    assert out.returncode == 2 and len(lines) == 1 and names in lines[0], out.stderr
-    assert "Traceback" not in out.stderr and out.stdout == ""
+from tests.conftest import assert_rejected, cli, run_cli
 
 
 def test_students_lists_presets_with_parameter_counts():
     out = run_cli("students", "--json")
     assert out.returncode == 0
-    assert json.loads(out.stdout)["students"]["mlp-100"] == 89610
+    assert json.loads(out.stdout)["students"]["mlp-100"] == 784 * 100 + 100 + 100 * 100 + 100 + 100 * 10 + 10
 
 
 def test_distill_json_keys_and_values():
@@ -33,32 +20,75 @@ def test_distill_json_keys_and_values():
     result = json.loads(out.stdout)  # exactly one JSON object on stdout
     assert {"student", "student_params", "teacher_params", "teacher_accuracy", "distilled_accuracy",
             "scratch_accuracy", "gain", "seconds", "dataset", "distilled_accuracy_std",
-            "scratch_accuracy_std"} <= set(result)
+            "scratch_accuracy_std", "verdict"} <= set(result)
     assert result["dataset"] == {"name": "MNIST sample (bundled)", "train_size": 8000, "test_size": 10000}
-    for key in ("teacher_accuracy", "distilled_accuracy", "scratch_accuracy"):
-        assert 0 <= result[key] <= 1
+    assert 0.99 < result["teacher_accuracy"] <= 1 and 0 < result["distilled_accuracy"] <= 1
     assert result["gain"] == pytest.approx(result["distilled_accuracy"] - result["scratch_accuracy"])
     assert result["seeds"] == [0, 1] and result["student_params"] == 8070
     assert "bundled sample" in out.stderr  # the CLI says which data it used
+
+
+def test_distill_omit_class_keys(capsys):
+    status, out, err = cli(capsys, "distill", "--student", "mlp-10", "--epochs", "1", "--train-size", "0",
+                           "--omit-class", "7", "--json")
+    assert status == 0, err
+    result = json.loads(out)
+    assert result["omitted_class"] == 7 and result["epochs"] == 1 and result["temperature"] == 20.0
+    assert result["scratch_omitted_class_accuracy"] < 0.02  # the twin never saw a 7
+    assert result["omitted_class_accuracy_adjusted"] >= result["omitted_class_accuracy"]
 
 
 def test_evaluate_json_keys():
     out = run_cli("evaluate", "--json")
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout)
-    assert {"test_accuracy", "params", "epochs"} <= set(result)
-    assert result["test_accuracy"] > 0.99 and result["params"] > 1_300_000
+    assert result["test_accuracy"] > 0.99 and result["params"] == 1_370_474 and result["epochs"] == 4
 
 
-def test_teacher_json_keys(tmp_path):
+def test_teacher_trains_saves_and_the_checkpoint_evaluates_the_same(tmp_path, capsys):
     saved = tmp_path / "mine.pt"
     out = run_cli("teacher", "--epochs", "1", "--save", str(saved), "--json")
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout)
-    assert {"test_accuracy", "params", "epochs", "seconds"} <= set(result) and result["epochs"] == 1
-    assert saved.is_file() and saved.with_suffix(".json").is_file()
-    evaluated = json.loads(run_cli("evaluate", "--teacher", str(saved), "--json").stdout)
-    assert evaluated["test_accuracy"] == pytest.approx(result["test_accuracy"])
+    assert result["epochs"] == 1 and result["saved"] == str(saved)
+    assert json.loads(saved.with_suffix(".json").read_text())["seed"] == 0
+    status, evaluated, _ = cli(capsys, "evaluate", "--teacher", str(saved), "--json")
+    assert status == 0 and json.loads(evaluated)["test_accuracy"] == pytest.approx(result["test_accuracy"])
+
+
+def test_sweep_json_and_csv(tmp_path, capsys):
+    args = ["sweep", "--students", "mlp-10", "--temperatures", "2,4", "--seeds", "2", "--train-size", "200",
+            "--epochs", "1"]
+    out = run_cli(*args, "--json")
+    assert out.returncode == 0, out.stderr
+    rows = json.loads(out.stdout)["rows"]
+    assert [r["temperature"] for r in rows] == [2.0, 4.0] and all(r["seeds"] == 2 for r in rows)
+    path = tmp_path / "sweep.csv"
+    status, _, err = cli(capsys, *args, "--csv", str(path))
+    assert status == 0, err
+    lines = path.read_text().splitlines()
+    assert lines[0].startswith("student,temperature,train_size,seeds") and len(lines) == 3
+    assert [line.split(",")[1] for line in lines[1:]] == ["2.0", "4.0"]
+
+
+def test_hinton_json_and_the_run_lands_in_the_store():
+    out = run_cli("hinton", "--epochs", "1", "--json")
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert result["budget"] == "short" and result["epochs"] == 1
+    from models.store import RunStore
+    stored = RunStore().list(kind="hinton")[0]
+    assert stored.status == "done" and stored.result.teacher_errors == result["teacher_errors"]
+    assert stored.name == "python -m models hinton"
+
+
+def test_extract_json_keys():
+    out = run_cli("extract", "--queries", "300", "--answers", "top3", "--source", "noise", "--student", "mlp-10",
+                  "--json")
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert (result["queries"], result["answers"], result["source"]) == (300, "top3", "noise")
+    assert result["student_params"] == 8070 and 0 <= result["fidelity"] <= 1
 
 
 @pytest.mark.parametrize("args, names", [
@@ -70,9 +100,27 @@ def test_teacher_json_keys(tmp_path):
     (["distill", "--train-size", "100000"], "train size"),
     (["distill", "--epochs", "0"], "epochs"),
     (["distill", "--seeds", "0"], "seeds"),
+    (["distill", "--seeds", "11"], "seeds"),
+    (["distill", "--seed", str(2**31 - 2), "--seeds", "3"], "seed"),
     (["distill", "--alpha", "lots"], "alpha"),
+    (["distill", "--omit-class", "12"], "digit 0-9"),
     (["evaluate", "--teacher", "/nonexistent/teacher.pt"], "missing"),
     (["teacher", "--epochs", "0"], "epochs"),
+    (["sweep", "--temperatures", "2,-1"], "temperature"),
+    (["sweep", "--temperatures", "two"], "temperatures"),
+    (["sweep", "--students", "mlp-10,vgg"], "unknown student"),
+    (["sweep", "--seeds", "0"], "seeds"),
+    (["sweep", "--train-size", "9000"], "train size"),
+    (["hinton", "--epochs", "0"], "epochs"),
+    (["extract", "--queries", "0"], "queries"),
+    (["extract", "--queries", "9000", "--source", "mnist"], "between 1 and 8000"),
+    (["extract", "--queries", "10", "--answers", "logits"], "answers"),
+    (["extract", "--queries", "10", "--source", "imagenet"], "source"),
+    (["extract", "--queries", "10", "--defence", "firewall"], "defence"),
+    (["extract", "--queries", "10", "--student", "gpt"], "unknown student"),
+    (["extract", "--queries", "10", "--defence", "noise", "--defence-strength", "-1"], "defence strength"),
+    (["extract", "--queries", "10", "--teacher", "/nonexistent.pt"], "missing"),
+    (["extract"], "--queries"),
 ])
-def test_bad_input_is_one_line_and_exit_status_2(args, names):
-    assert_rejected(args, names)
+def test_bad_input_is_one_line_and_exit_status_2(capsys, args, names):
+    assert_rejected(capsys, args, names)

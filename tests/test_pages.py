@@ -6,6 +6,8 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from models.stats import summarise
+from models.store import RunStore
 from tests.conftest import ROOT
 
 
@@ -28,6 +30,7 @@ def open_page(at: AppTest, page: str) -> AppTest:
 
 
 def run_until(at: AppTest, done, timeout_s: float = 180) -> None:
+    """Rerun the page until done(at); fails the test after timeout_s."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         at.run()
@@ -125,8 +128,12 @@ def test_distill_page_repeats_over_seeds_and_gives_a_verdict(app):
     at.button(key="distill_submit").click()
     at.run()
     run_until(at, lambda at: "Over seeds 0, 1" in texts(at))  # partial results show first
-    verdict = next(m.value for m in at.metric if m.label == "Verdict")
-    assert verdict in {"clear gain", "within noise", "worse"}
+    runs = RunStore().list(kind="distill")
+    assert len({r.group for r in runs}) == 1 and runs[0].group.startswith("seeds-")  # one group of two seeds
+    expected = summarise([r.config["seed"] for r in runs], [r.result.distilled_accuracy for r in runs],
+                         [r.result.scratch_accuracy for r in runs])
+    assert next(m.value for m in at.metric if m.label == "Verdict") == expected.verdict
+    assert next(m.value for m in at.metric if m.label == "Gain").startswith(f"{expected.gain_mean:+.2%}")
 
 
 def test_teacher_knows_page(app):
@@ -169,7 +176,9 @@ def test_sweep_page_runs_both_sweeps_as_jobs(app):
     run_until(at, lambda at: len(at.tabs[0].dataframe) == 1)
     table = at.tabs[0].dataframe[0].value
     assert list(table["T"]) == [1.0, 4.0] and list(table["student"]) == ["mlp-10", "mlp-10"]
-    assert set(table["verdict"]) <= {"one seed only"}
+    assert list(table["verdict"]) == ["one seed only"] * 2
+    cells = RunStore().list(kind="sweep_cell")
+    assert list(table["scratch twin"]) == [cells[0].result.scratch] * 2  # one shared twin per cell
 
     at.selectbox(key="size_student").set_value("mlp-30")
     at.multiselect(key="size_sizes").set_value([250, 500])

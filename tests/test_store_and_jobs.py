@@ -1,23 +1,15 @@
+import json
+import sqlite3
 import subprocess
 import sys
-import time
 
 import torch
 
 from models.config import DistillConfig
 from models.jobs import JobPool, run_job
+from models.results import DistillResult, Progress, SweepCellResult, TeacherResult
 from models.store import RunStore
-from tests.conftest import ROOT, cli_env
-
-
-def wait_for(store: RunStore, run_id: int, timeout_s: float = 180):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        run = store.get(run_id)
-        if run.finished:
-            return run
-        time.sleep(0.2)
-    raise AssertionError(f"run {run_id} did not finish: {store.get(run_id)}")
+from tests.conftest import ROOT, cli_env, wait_for, wait_until
 
 
 def test_finished_run_survives_into_a_new_process(isolated_lab):
@@ -26,11 +18,12 @@ def test_finished_run_survives_into_a_new_process(isolated_lab):
     run_id = store.create("distill", config.__dict__, name="mine")
     assert run_job(str(store.path), run_id, "distill", config.__dict__) == "done"
     reader = ("from models.store import RunStore; s = RunStore(); r = s.get(%d); "
-              "print(r.status, r.name, round(r.result['distilled_accuracy'], 6), len(s.weights(%d)))"
+              "print(r.status, r.name, round(r.result.distilled_accuracy, 6), len(s.weights(%d)))"
               % (run_id, run_id))
     out = subprocess.run([sys.executable, "-c", reader], capture_output=True, text=True, cwd=ROOT, env=cli_env())
-    accuracy = store.get(run_id).result["distilled_accuracy"]
-    assert out.stdout.split() == ["done", "mine", str(round(accuracy, 6)), "6"], out.stderr
+    run = store.get(run_id)
+    assert isinstance(run.result, DistillResult) and run.progress.curves == run.result.curves
+    assert out.stdout.split() == ["done", "mine", str(round(run.result.distilled_accuracy, 6)), "6"], out.stderr
 
 
 def test_run_of_a_dead_process_shows_as_interrupted():
@@ -42,12 +35,56 @@ def test_run_of_a_dead_process_shows_as_interrupted():
     assert run.id == run_id and run.status == "interrupted" and "server stopped" in run.error
 
 
-def test_stored_weights_round_trip():
+def test_results_and_weights_round_trip_with_their_types():
     store = RunStore()
-    run_id = store.create("distill", {})
+    run_id = store.create("sweep_cell", {})
+    result = SweepCellResult(student="mlp-10", seed=1, train_size=200, epochs=1, alpha=0.9, scratch=0.5,
+                             distilled={"4": 0.6}, seconds=1.0, dataset={"name": "x"})
     weights = {"w": torch.arange(6.0).reshape(2, 3)}
-    store.finish(run_id, {"ok": 1}, weights)
+    store.finish(run_id, result, weights)
+    assert store.get(run_id).result == result
     assert torch.equal(store.weights(run_id)["w"], weights["w"])
+
+
+def test_progress_record_round_trips_and_reads_old_teacher_progress():
+    record = Progress("teacher", 1.5, 2, 30, [{"epoch": 1, "teacher": 0.98}], [[0.5, 0.3]], False)
+    assert Progress.from_json(json.loads(json.dumps(record.to_json()))) == record
+    old = {"epoch": 1, "loss_curve": [[0.5, 0.3]], "curve": [{"epoch": 1, "test_accuracy": 0.98}], "epoch_end": True}
+    assert Progress.from_json(old).curves == [{"epoch": 1, "teacher": 0.98}]
+    assert Progress.from_json({"epoch": 2, "of": 4}).fraction == 0.5
+
+
+def test_a_store_written_before_groups_opens_with_its_groups(isolated_lab):
+    """An older lab.sqlite (no group column; sweeps grouped by a config field, curves by a name prefix)."""
+    path = isolated_lab / "old.sqlite"
+    with sqlite3.connect(path) as db:
+        db.executescript("""CREATE TABLE runs (id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL,
+            name TEXT NOT NULL DEFAULT '', status TEXT NOT NULL, config TEXT NOT NULL,
+            progress TEXT NOT NULL DEFAULT '{}', result TEXT, weights BLOB, error TEXT NOT NULL DEFAULT '',
+            cancel_requested INTEGER NOT NULL DEFAULT 0, owner_pid INTEGER NOT NULL, created REAL NOT NULL,
+            updated REAL NOT NULL);""")
+        old_teacher = {"test_accuracy": 0.99, "params": 5, "epochs": 1, "seconds": 2.0, "dataset": {}, "device": "cpu",
+                       "curve": [{"epoch": 1, "test_accuracy": 0.99}], "loss_curve": [[0.5, 0.2]], "checkpoint": "t.pt"}
+        rows = [("sweep_cell", "", json.dumps({"student": "mlp-10", "sweep_id": "t-abc"}), None),
+                ("extract", "curve-xyz", json.dumps({"queries": 100}), None),
+                ("teacher", "", "{}", json.dumps(old_teacher))]
+        for kind, name, config, result in rows:
+            db.execute("INSERT INTO runs (kind, name, status, config, result, owner_pid, created, updated) "
+                       "VALUES (?, ?, 'done', ?, ?, 1, 0, 0)", (kind, name, config, result))
+    store = RunStore(path)
+    assert [r.kind for r in store.group("t-abc")] == ["sweep_cell"]
+    assert store.latest_group("extract", "curve-") == "curve-xyz" and store.group("curve-xyz")[0].name == ""
+    teacher = store.list(kind="teacher")[0].result
+    assert isinstance(teacher, TeacherResult) and teacher.curves == [{"epoch": 1, "teacher": 0.99}]
+
+
+def test_groups_list_their_runs_in_submission_order():
+    store = RunStore()
+    first = store.create("extract", {"n": 1}, group="curve-a")
+    store.create("extract", {"n": 2}, group="curve-b")
+    third = store.create("extract", {"n": 3}, group="curve-a")
+    assert [r.id for r in store.group("curve-a")] == [first, third]
+    assert store.latest_group("extract", "curve-") == "curve-a" and store.latest_group("distill") is None
 
 
 def test_job_that_fails_records_a_reason_instead_of_crashing():
@@ -65,10 +102,9 @@ def test_pool_runs_jobs_in_workers_and_cancels(isolated_lab):
         quick = pool.submit(DistillConfig(student="mlp-10", train_size=300, epochs=2), name="quick")
         slow = pool.submit(DistillConfig(student="mlp-300", train_size=8000, epochs=200))
         run = wait_for(store, quick)
-        assert run.status == "done" and run.result["distilled_accuracy"] > 0
-        assert len(run.progress["curves"]) == 2
-        while not store.get(slow).progress:  # started and reporting
-            time.sleep(0.2)
+        assert run.status == "done" and run.result.distilled_accuracy == run.result.curves[-1]["distilled"]
+        assert [p["epoch"] for p in run.progress.curves] == [1, 2]
+        wait_until(lambda: store.get(slow).progress.epoch >= 1, what="the slow run reporting progress")
         pool.cancel(slow)
         assert wait_for(store, slow).status == "cancelled"
     finally:

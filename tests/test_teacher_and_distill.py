@@ -1,16 +1,16 @@
 import pytest
 import torch
 
-from models.config import ConfigError, DistillConfig, TeacherConfig
-from models.distill import distill, summarise_seeds, transfer_indices, verdict
+from models.config import STUDENT_NAMES, ConfigError, DistillConfig, TeacherConfig, TeacherError
+from models.distill import distill, transfer_indices
 from models.missing_digit import validation_indices
-from models.nets import STUDENT_PRESETS, TeacherCNN, count_params, student_params
-from models.teacher import TeacherError, load_teacher, read_sidecar, save_teacher, teacher_logits
-from models.training import accuracy, train_teacher
+from models.nets import TeacherCNN, count_params, student_params
+from models.teacher import load_teacher, read_sidecar, save_teacher, teacher_logits
+from models.training import accuracy, evaluate, train_teacher
 
 
 def test_presets_span_two_orders_of_magnitude_and_the_teacher_is_largest():
-    sizes = {name: student_params(name) for name in STUDENT_PRESETS}
+    sizes = {name: student_params(name) for name in STUDENT_NAMES}
     assert {"mlp-10", "mlp-30", "mlp-100", "mlp-300", "mlp-800"} <= set(sizes)
     assert max(sizes.values()) / min(sizes.values()) >= 100
     assert sizes["mlp-800"] == 784 * 800 + 800 + 800 * 800 + 800 + 800 * 10 + 10
@@ -57,9 +57,14 @@ def test_checkpoint_with_wrong_tensors_is_rejected(tmp_path):
 
 
 def test_train_teacher_for_one_epoch_on_the_sample(sample, tmp_path):
-    model, metrics = train_teacher(TeacherConfig(epochs=1), sample)
-    assert metrics["test_accuracy"] > 0.8  # 8,000 images, one epoch
-    assert metrics["params"] == count_params(model) and len(metrics["curve"]) == 1
+    seen = []
+    model, result = train_teacher(TeacherConfig(epochs=1), sample, seen.append)
+    assert result.test_accuracy > 0.8  # 8,000 images, one epoch
+    assert result.test_accuracy == pytest.approx(evaluate(model, sample))
+    assert result.params == count_params(model) and result.curves == [{"epoch": 1, "teacher": result.test_accuracy}]
+    # 8,000 images in batches of 256 = 32 steps: one live loss point (step 20), then the epoch's end.
+    assert [(p.epoch_end, len(p.losses)) for p in seen] == [(False, 1), (True, 1)]
+    assert seen[0].epoch == pytest.approx(20 / 32, abs=1e-3) and seen[-1].curves == result.curves
     save_teacher(model, tmp_path / "t.pt", {"epochs": 1})
     assert torch.equal(load_teacher(str(tmp_path / "t.pt")).fc2.weight, model.fc2.weight)
 
@@ -67,27 +72,30 @@ def test_train_teacher_for_one_epoch_on_the_sample(sample, tmp_path):
 def test_distill_reports_measured_accuracies_and_curves(sample):
     config = DistillConfig(student="mlp-30", train_size=1000, epochs=12, seed=1)
     seen = []
-    result = distill(config, sample, on_progress=seen.append)
-    assert [p["epoch"] for p in result.curves] == list(range(1, 13)) and len(seen) == 12
+    result, weights = distill(config, sample, on_progress=seen.append)
+    assert [p["epoch"] for p in result.curves] == list(range(1, 13)) and [p.epoch for p in seen] == list(range(1, 13))
+    assert seen[-1].curves == result.curves and all(p.of == 12 and p.epoch_end for p in seen)
     assert 0.7 < result.distilled_accuracy <= 1 and 0.7 < result.scratch_accuracy <= 1
     assert result.gain == pytest.approx(result.distilled_accuracy - result.scratch_accuracy)
     assert result.student_params == student_params("mlp-30")
     assert result.dataset["train_size"] == 8000
     # Same config, same numbers: the run is reproducible.
-    assert distill(config, sample).distilled_accuracy == result.distilled_accuracy
+    assert distill(config, sample)[0].distilled_accuracy == result.distilled_accuracy
+    from models.nets import load_student
+    assert evaluate(load_student("mlp-30", weights), sample) == result.distilled_accuracy
 
 
 def test_alpha_zero_student_equals_its_twin(sample):
     """With no weight on the teacher the student *is* the twin: same start, same batches, same loss."""
-    result = distill(DistillConfig(student="mlp-10", alpha=0.0, train_size=500, epochs=2), sample)
+    result, _ = distill(DistillConfig(student="mlp-10", alpha=0.0, train_size=500, epochs=2), sample)
     assert result.distilled_accuracy == result.scratch_accuracy
 
 
 def test_transfer_set_is_a_seeded_subset_and_can_omit_a_class(sample):
-    a = transfer_indices(DistillConfig(train_size=300, seed=0), sample.train_y)
-    b = transfer_indices(DistillConfig(train_size=300, seed=1), sample.train_y)
+    a = transfer_indices(0, 300, sample.train_y)
+    b = transfer_indices(1, 300, sample.train_y)
     assert len(a) == 300 and len(set(a.tolist())) == 300 and not torch.equal(a, b)
-    no_threes = transfer_indices(DistillConfig(train_size=0, omit_class=3), sample.train_y)
+    no_threes = transfer_indices(0, 0, sample.train_y, omit_class=3)
     validation = validation_indices(sample.train_size)
     assert len(validation) == 800
     assert (sample.train_y[no_threes] != 3).all()
@@ -109,18 +117,3 @@ def test_bad_distill_values_name_the_problem(values, message):
 def test_train_size_larger_than_the_data_is_rejected(sample):
     with pytest.raises(ConfigError, match="between 1 and 8000"):
         distill(DistillConfig(train_size=9000), sample)
-
-
-def test_verdict_needs_gain_beyond_twice_the_spread():
-    assert verdict(0.03, 0.005, 3) == "clear gain"
-    assert verdict(0.01, 0.01, 3) == "within noise"
-    assert verdict(-0.03, 0.005, 3) == "worse"
-    assert verdict(0.05, 0.0, 1) == "one seed only"
-
-
-def test_summarise_seeds(sample):
-    runs = [distill(DistillConfig(student="mlp-10", train_size=400, epochs=2, seed=s), sample) for s in (0, 1)]
-    summary = summarise_seeds(runs)
-    assert summary.seeds == [0, 1]
-    assert summary.distilled_mean == pytest.approx((runs[0].distilled_accuracy + runs[1].distilled_accuracy) / 2)
-    assert summary.gain_std >= 0 and summary.verdict in {"clear gain", "within noise", "worse"}

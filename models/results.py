@@ -1,0 +1,205 @@
+"""What each kind of run returns, and the one progress record every training loop reports.
+
+Plain frozen dataclasses (no torch), so the store, the CLI and the pages share them. `to_json`
+gives what the store keeps; `from_json` reads it back and tolerates rows written by older versions
+(unknown keys are ignored, renamed keys are mapped).
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+
+class JsonRecord:
+    """to_json / from_json for a flat dataclass; subclasses map nested or renamed fields."""
+
+    def to_json(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict):
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{key: value for key, value in data.items() if key in known})
+
+
+@dataclass(frozen=True)
+class Progress(JsonRecord):
+    """Where a run is. curves: one point per finished epoch, {"epoch": e, model name: test accuracy};
+    losses: [fractional epoch, training loss] pairs (the teacher's live curve)."""
+
+    stage: str = "training"
+    epoch: float = 0.0
+    of: int = 0
+    step: int = 0
+    curves: list = field(default_factory=list)
+    losses: list = field(default_factory=list)
+    epoch_end: bool = False
+
+    @classmethod
+    def from_json(cls, data: dict) -> "Progress":
+        if "loss_curve" in data:  # teacher progress stored before one record served every loop
+            data = {**data, "losses": data["loss_curve"],
+                    "curves": [{"epoch": p["epoch"], "teacher": p["test_accuracy"]} for p in data.get("curve", [])]}
+        return super().from_json(data)
+
+    @property
+    def fraction(self) -> float:
+        return min(1.0, self.epoch / self.of) if self.of else 0.0
+
+
+@dataclass(frozen=True)
+class TeacherResult(JsonRecord):
+    """A teacher CNN trained by the app or the CLI. test_accuracy in [0, 1]."""
+
+    test_accuracy: float
+    params: int
+    epochs: int
+    seconds: float
+    dataset: dict
+    device: str
+    curves: list = field(default_factory=list)
+    losses: list = field(default_factory=list)
+    checkpoint: str = ""
+
+    def sidecar(self) -> dict:
+        """What the JSON file beside a saved checkpoint records about it."""
+        return {k: getattr(self, k) for k in ("test_accuracy", "params", "epochs", "seconds", "dataset", "device")}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "TeacherResult":
+        if "loss_curve" in data:  # stored by an older version
+            data = {**data, "losses": data["loss_curve"],
+                    "curves": [{"epoch": p["epoch"], "teacher": p["test_accuracy"]} for p in data["curve"]]}
+        return super().from_json(data)
+
+
+@dataclass(frozen=True)
+class MissingDigitReport(JsonRecord):
+    """Accuracies in [0, 1] on the test images of the omitted digit, and overall."""
+
+    omitted_class: int
+    omitted_class_accuracy: float
+    omitted_class_accuracy_adjusted: float
+    scratch_omitted_class_accuracy: float
+    bias_shift: float
+    overall_accuracy_adjusted: float
+    test_images_of_class: int
+    validation_size: int
+
+
+# The measured figures of a missing-digit report: what a multi-seed summary averages.
+MISSING_DIGIT_FIGURES = ("omitted_class_accuracy", "omitted_class_accuracy_adjusted", "scratch_omitted_class_accuracy",
+                         "bias_shift", "overall_accuracy_adjusted")
+
+
+@dataclass(frozen=True)
+class DistillResult(JsonRecord):
+    """A distilled student beside its scratch twin. Accuracies are fractions of the full test set."""
+
+    config: dict
+    student: str
+    student_params: int
+    teacher_params: int
+    teacher_accuracy: float
+    distilled_accuracy: float
+    scratch_accuracy: float
+    gain: float
+    seconds: float
+    dataset: dict
+    curves: list = field(default_factory=list)
+    missing_digit: MissingDigitReport | None = None
+
+    @classmethod
+    def from_json(cls, data: dict) -> "DistillResult":
+        report = data.get("missing_digit")
+        return super().from_json({**data, "missing_digit": MissingDigitReport.from_json(report) if report else None})
+
+
+@dataclass(frozen=True)
+class SweepCellResult(JsonRecord):
+    """One sweep cell: the shared scratch twin's accuracy and the distilled accuracy at each T ("T" -> acc)."""
+
+    student: str
+    seed: int
+    train_size: int
+    epochs: int
+    alpha: float
+    scratch: float
+    distilled: dict
+    seconds: float
+    dataset: dict
+
+
+@dataclass(frozen=True)
+class HintonResult(JsonRecord):
+    """The paper's table rerun: test errors out of test_size."""
+
+    teacher_errors: int
+    scratch_errors: int
+    distilled_errors: int
+    paper_errors: dict
+    test_size: int
+    epochs: int
+    budget: str
+    note: str
+    seconds: float
+    device: str
+    dataset: dict
+    config: dict
+
+
+@dataclass(frozen=True)
+class ExtractionResult(JsonRecord):
+    """A copy made from answers alone, graded by the lab on the test set (fractions in [0, 1])."""
+
+    queries: int
+    answers: str
+    source: str
+    source_name: str
+    source_notice: str
+    defence: str
+    defence_strength: float | None
+    copy_accuracy: float
+    fidelity: float
+    teacher_accuracy: float
+    student: str
+    student_params: int
+    epochs: int
+    seconds: float
+    dataset: dict
+    config: dict
+
+
+@dataclass(frozen=True)
+class CopierDetection(JsonRecord):
+    detection_rate: float
+    mean_unsure_fraction: float
+    source_name: str
+    source_notice: str
+
+
+@dataclass(frozen=True)
+class DetectorResult(JsonRecord):
+    """The detector's threshold, its false alarms on fresh honest accounts, and each copier's catch rate."""
+
+    threshold_unsure_fraction: float
+    unsure_below: float
+    honest_false_alarm_rate: float
+    honest_mean_unsure_fraction: float
+    copiers: dict  # source -> CopierDetection
+    config: dict
+
+    @classmethod
+    def from_json(cls, data: dict) -> "DetectorResult":
+        copiers = {source: CopierDetection.from_json(c) for source, c in data["copiers"].items()}
+        return super().from_json({**data, "copiers": copiers})
+
+
+# The store reads a run's result back with the type of its kind.
+RESULT_TYPES: dict[str, type[JsonRecord]] = {
+    "teacher": TeacherResult,
+    "distill": DistillResult,
+    "sweep_cell": SweepCellResult,
+    "hinton": HintonResult,
+    "extract": ExtractionResult,
+}

@@ -1,0 +1,78 @@
+"""Each figure has the traces and axes its page promises (plain functions, no Streamlit)."""
+import pytest
+
+from lessons import figures
+
+
+def _names(fig):
+    return [trace.name for trace in fig.data]
+
+
+def test_learning_curves_draw_both_models_per_epoch():
+    fig = figures.learning_curves_figure([{"epoch": 1, "distilled": 0.8, "scratch": 0.7},
+                                          {"epoch": 2, "distilled": 0.9, "scratch": 0.75}], epochs=5)
+    assert _names(fig) == ["distilled student", "scratch twin (labels only)"]
+    assert list(fig.data[0].y) == [0.8, 0.9] and list(fig.data[1].x) == [1, 2]
+    assert tuple(fig.layout.xaxis.range) == (0.5, 5.5) and fig.layout.yaxis.tickformat == ".0%"
+
+
+def test_teacher_curve_has_loss_and_accuracy_on_two_axes():
+    fig = figures.teacher_curve_figure([[0.5, 0.4], [1.0, 0.2]], [{"epoch": 1, "teacher": 0.985}], epochs=2)
+    assert _names(fig) == ["training loss", "test accuracy"]
+    assert fig.data[1].yaxis == "y2" and list(fig.data[1].text) == ["98.50%"]
+
+
+def test_soft_targets_compare_t1_with_the_chosen_t():
+    fig = figures.soft_targets_figure([0.1] * 10, [1.0] + [0.0] * 9, 4.0)
+    assert _names(fig) == ["T = 1 (ordinary softmax)", "T = 4"] and list(fig.data[0].x) == [str(d) for d in range(10)]
+
+
+ROWS = [{"label": "a", "student": "mlp-10", "student_params": 8070, "temperature": 4.0, "distilled_accuracy": 0.9,
+         "scratch_accuracy": 0.85, "gain": 0.05},
+        {"label": "b", "student": "mlp-10", "student_params": 8070, "temperature": 4.0, "distilled_accuracy": 0.8,
+         "scratch_accuracy": 0.82, "gain": -0.02}]
+
+
+def test_size_figure_is_log_x_with_the_teacher_as_a_star():
+    fig = figures.size_figure(ROWS, 1_370_474, 0.99)
+    assert _names(fig) == ["distilled", "scratch twin", "teacher"] and fig.layout.xaxis.type == "log"
+    assert fig.data[2].marker.symbol == "star" and list(fig.data[2].x) == [1_370_474]
+
+
+def test_temperature_figure_averages_runs_at_the_same_t():
+    fig = figures.temperature_figure(ROWS)
+    assert _names(fig) == ["mlp-10"] and list(fig.data[0].y) == [pytest.approx(0.85)] and list(fig.data[0].text) == ["2 run(s)"]
+
+
+def test_gain_figure_draws_one_segment_per_run_and_the_teacher_line():
+    fig = figures.gain_figure(ROWS, 0.99)
+    segments = [t for t in fig.data if t.mode == "lines"]
+    assert len(segments) == 2 and list(segments[0].y) == [0.85, 0.9]
+    assert list(fig.data[-1].text) == ["+5.0 pts", "-2.0 pts"]
+    assert fig.layout.shapes[0].y0 == 0.99  # the teacher's dashed reference
+
+
+def test_sweep_figures_have_error_bars_and_a_zero_line():
+    rows = [{"student": "mlp-10", "temperature": t, "train_size": n, "gain_mean": g, "gain_std": 0.01}
+            for t, n, g in ((1.0, 500, 0.01), (4.0, 1000, 0.02))]
+    by_t = figures.gain_by_temperature_figure(rows)
+    assert list(by_t.data[0].x) == [1.0, 4.0] and list(by_t.data[0].error_y.array) == [0.01, 0.01]
+    assert by_t.layout.xaxis.type == "log" and by_t.layout.shapes[0].y0 == 0
+    by_n = figures.gain_by_size_figure(rows)
+    assert list(by_n.data[0].x) == [500, 1000] and by_n.layout.xaxis.type == "log"
+
+
+def test_similarity_heatmap_hides_the_diagonal():
+    matrix = [[0.9 if i == j else 0.1 / 9 for j in range(10)] for i in range(10)]
+    fig = figures.similarity_figure(matrix, 4.0)
+    z = fig.data[0].z
+    assert all(z[i][i] is None for i in range(10)) and z[0][1] == matrix[0][1]
+
+
+def test_budget_figure_draws_one_line_per_answer_mode_on_log_x():
+    points = [{"mode_label": m, "queries": q, "fidelity": f, "copy_accuracy": f}
+              for m, q, f in (("labels", 100, 0.7), ("labels", 1000, 0.9), ("probs", 100, 0.75))]
+    fig = figures.budget_figure(points, "fidelity")
+    assert _names(fig) == ["labels", "probs"] and list(fig.data[0].x) == [100, 1000]
+    assert fig.layout.xaxis.type == "log" and not fig.layout.shapes
+    assert figures.budget_figure(points, "copy_accuracy", 0.99).layout.shapes[0].y0 == 0.99
