@@ -1,6 +1,8 @@
 """Distillation Lab: the router and the process-wide settings. Pages live in lessons/."""
 import streamlit as st
 
+import lessons.preload  # noqa: F401  (before any page: no import races between visitors)
+
 st.set_page_config(page_title="Distillation Lab", page_icon=":material/science:", layout="wide")
 
 PAGES = {
@@ -22,6 +24,9 @@ PAGES = {
         st.Page("lessons/missing_digit.py", title="The missing digit", icon=":material/visibility_off:"),
         st.Page("lessons/sweep.py", title="Sweeps: T, size, data", icon=":material/tune:"),
         st.Page("lessons/paper_table.py", title="The paper's table", icon=":material/table:"),
+    ],
+    "Workshop": [
+        st.Page("lessons/facilitator.py", title="Facilitator", icon=":material/admin_panel_settings:"),
     ],
 }
 

@@ -15,10 +15,20 @@ student many times smaller than the teacher gets to it, and whether the teacher'
 """
 )
 
-rows = run_rows(shared.store().list(kind="distill"))
+every_run = run_rows(shared.store().list(kind="distill"))  # the CSV keeps archived runs too
+rows = [r for r in every_run if not r["archived"]]
+
+def _csv_button() -> None:
+    st.download_button("Download as CSV (archived runs included)", rows_to_csv(every_run),
+                       file_name="distillation-runs.csv", mime="text/csv")
+
+
 if not rows:
-    st.info("No runs yet.")
+    st.info("No runs yet." if not every_run else "No runs on the leaderboard yet: the facilitator archived "
+            "the earlier ones (they are still in the CSV).")
     st.page_link("lessons/distill.py", label="Distil your first student", icon=":material/science:")
+    if every_run:
+        _csv_button()
     st.stop()
 
 done = [r for r in rows if r["status"] == "done"]
@@ -31,7 +41,7 @@ st.dataframe(
     [{HEADERS[k]: r[k] for k in HEADERS} for r in rows], hide_index=True, key="runs-table",
     column_config={"distilled": percent, "scratch twin": percent, "gain": percent},
 )
-st.download_button("Download as CSV", rows_to_csv(rows), file_name="distillation-runs.csv", mime="text/csv")
+_csv_button()
 
 unfinished = [r for r in rows if r["status"] in ("queued", "running")]
 if unfinished:

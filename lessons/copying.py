@@ -59,7 +59,7 @@ if go:
                                  teacher=shared.chosen_teacher()) for mode in modes for n in sorted(budgets)]
         check_budget(source, max(budgets), data)
         curve = shared.new_group("curve")
-        st.session_state.curve_runs = [shared.pool().submit(c, group=curve) for c in configs]
+        st.session_state.curve_runs = shared.submit(configs, group=curve)
     except ConfigError as error:
         st.error(f"Not started: {error}")
 
@@ -73,8 +73,12 @@ def _draw_curve(runs):
     if not points:
         return
     left, right = st.columns(2)
-    left.plotly_chart(budget_figure(points, "fidelity"), key="curve-fidelity")
-    right.plotly_chart(budget_figure(points, "copy_accuracy", points[0]["teacher_accuracy"]), key="curve-accuracy")
+    version = tuple(r.id for r in runs)
+    with left:
+        shared.cached_chart("curve-fidelity", version, lambda: budget_figure(points, "fidelity"))
+    with right:
+        shared.cached_chart("curve-accuracy", version,
+                            lambda: budget_figure(points, "copy_accuracy", points[0]["teacher_accuracy"]))
     notices = {p["source_notice"] for p in points if p["source_notice"]}
     for notice in notices:
         st.caption(notice)
@@ -117,12 +121,13 @@ with st.form("defence"):
     go_defence = c3.form_submit_button("Measure the copier's side too", key="defence_submit")
 costs = _costs(shared.chosen_teacher(), data.fingerprint, float(strength))
 if go_defence:
-    defences = shared.new_group("defences")
-    st.session_state.defence_runs = [
-        shared.pool().submit(ExtractConfig(queries=int(defence_budget), answers=answers, defence=defence,
-                                           defence_strength=float(strength), teacher=shared.chosen_teacher()),
-                             group=defences)
-        for answers, defence in ANSWER_VARIANTS]
+    try:
+        st.session_state.defence_runs = shared.submit(
+            [ExtractConfig(queries=int(defence_budget), answers=answers, defence=defence,
+                           defence_strength=float(strength), teacher=shared.chosen_teacher())
+             for answers, defence in ANSWER_VARIANTS], group=shared.new_group("defences"))
+    except ConfigError as error:
+        st.error(f"Not started: {error}")
 
 
 def _defence_table(runs):

@@ -58,8 +58,8 @@ if submitted:
         config.check_train_size(data.train_size)
         shared.logits_or_stop(teacher)  # warm the cache and catch a broken checkpoint here
         group = shared.new_group("seeds") if seeds > 1 else ""
-        st.session_state.distill_runs = [shared.pool().submit(config.with_seed(config.seed + k), name, group)
-                                         for k in range(int(seeds))]
+        st.session_state.distill_runs = shared.submit([config.with_seed(config.seed + k) for k in range(int(seeds))],
+                                                      name, group)
     except ConfigError as error:
         st.error(f"Not started: {error}")
 
@@ -68,7 +68,7 @@ def _live(run):
     curves, epochs = run.progress.curves, run.config["epochs"]
     st.progress(len(curves) / epochs, text=f"epoch {len(curves)} of {epochs}")
     if curves:
-        st.plotly_chart(learning_curves_figure(curves, epochs), key=f"lc-{run.id}")
+        shared.cached_chart(f"lc-{run.id}", len(curves), lambda: learning_curves_figure(curves, epochs))
 
 
 def _done(run):
@@ -99,8 +99,8 @@ def _seeds_done(runs):
     cols[3].metric("Verdict", summary.verdict)
     st.caption(f"Over seeds {', '.join(map(str, summary.seeds))}. ± is the seed-to-seed standard deviation; "
                "a gain is clear only when it is more than twice that.")
-    st.plotly_chart(learning_curves_figure(runs[0].result.curves, runs[0].config["epochs"]),
-                    key=f"lc-seeds-{runs[0].id}")
+    shared.cached_chart(f"lc-seeds-{runs[0].id}", 1,
+                        lambda: learning_curves_figure(runs[0].result.curves, runs[0].config["epochs"]))
 
 
 runs = st.session_state.get("distill_runs", [])

@@ -47,7 +47,7 @@ if go:
                                      temperature=float(temperature), alpha=float(alpha), epochs=int(epochs),
                                      teacher=shared.chosen_teacher())
         shared.logits_or_stop(config.teacher)
-        st.session_state.missing_run = shared.pool().submit(config, name=f"missing {digit}")
+        st.session_state.missing_run = shared.submit([config], name=f"missing {digit}")[0]
     except ConfigError as error:
         st.error(f"Not started: {error}")
 
@@ -61,7 +61,7 @@ def _live(run):
     curves = run.progress.curves
     st.progress(len(curves) / run.config["epochs"], text=f"epoch {len(curves)} of {run.config['epochs']}")
     if curves:
-        st.plotly_chart(learning_curves_figure(curves, run.config["epochs"]), key=f"md-lc-{run.id}")
+        shared.cached_chart(f"md-lc-{run.id}", len(curves), lambda: learning_curves_figure(curves, run.config["epochs"]))
 
 
 def _done(run):

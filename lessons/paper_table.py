@@ -39,7 +39,7 @@ with st.form("hinton"):
     go = st.form_submit_button("Run a short budget here", key="hinton_submit")
 if go:
     try:
-        st.session_state.hinton_run = shared.pool().submit(HintonConfig(epochs=int(epochs)), name="app")
+        st.session_state.hinton_run = shared.submit([HintonConfig(epochs=int(epochs))], name="app")[0]
     except ConfigError as error:
         st.error(f"Not started: {error}")
 

@@ -10,10 +10,14 @@ import uuid
 import streamlit as st
 
 from models.data import Dataset, default_dataset
-from models.jobs import JobPool
-from models.store import RunStore
+from models.jobs import JobPool, room_limits
+from models.store import FINISHED, RunStore
 from models.teacher import TeacherError, TeacherLogits, teacher_logits
 
+POLL_RUNNING_S = 1.0
+POLL_QUEUED_S = 3.0  # a queued run changes rarely: poll it less often
+POLL_GROUP_S = 2.0
+MEMO_FIGURES = 6
 TERMINAL_NOTES = {
     "cancelled": "Cancelled.",
     "failed": "Failed: {error}",
@@ -36,6 +40,24 @@ def dataset() -> Dataset:
     return default_dataset()
 
 
+def session_owner() -> str:
+    """A random id for this browser session: its runs are its own to cancel, and count against its share."""
+    return st.session_state.setdefault("owner", uuid.uuid4().hex)
+
+
+def my_runs() -> set[int]:
+    """Runs this session submitted (kept small: ids only)."""
+    return st.session_state.setdefault("my_runs", set())
+
+
+def submit(configs: list, name: str = "", group: str = "") -> list[int]:
+    """Submit one or several runs as one submission of this session. Raises ConfigError with a
+    plain reason when the room's caps or this session's share of the workers say no."""
+    ids = pool().submit_many(configs, name, group, owner=session_owner())
+    my_runs().update(ids)
+    return ids
+
+
 def new_group(kind: str) -> str:
     """A fresh group id for runs submitted together (seeds of one setting, a sweep, a curve)."""
     return f"{kind}-{uuid.uuid4().hex[:8]}"
@@ -47,8 +69,8 @@ def dataset_caption() -> None:
 
 
 def chosen_teacher() -> str:
-    """'pretrained' unless this tab picked a teacher it trained."""
-    return st.session_state.setdefault("teacher", "pretrained")
+    """The teacher the facilitator pinned for the room; else 'pretrained' unless this tab picked one."""
+    return room_limits(store()).teacher or st.session_state.setdefault("teacher", "pretrained")
 
 
 def logits_or_stop(spec: str) -> TeacherLogits:
@@ -68,19 +90,45 @@ def show_terminal(run) -> None:
         st.warning(TERMINAL_NOTES[run.status].format(error=run.error or "no reason recorded"))
 
 
-def watch_run(run_id: int, draw_live, draw_done, every_s: float = 1.0) -> None:
-    """Poll one run from the store: live view with a Cancel button, then the finished view.
+def cached_chart(key: str, version, build) -> None:
+    """Draw a plotly figure, building it again only when `version` changed: a waiting page polls
+    every second or so, and rebuilding an unchanged figure each time is most of what waiting costs."""
+    memo = st.session_state.setdefault("_figures", {})
+    if key not in memo or memo[key][0] != version:
+        memo.pop(key, None)
+        while len(memo) >= MEMO_FIGURES:  # keep per-session state small
+            memo.pop(next(iter(memo)))
+        memo[key] = (version, build())
+    st.plotly_chart(memo[key][1], key=key)
+
+
+def _wait_note(run) -> str:
+    if run.status == "running":
+        return f"Run {run.id}: training… It keeps going if you change page or close this tab."
+    place = pool().queue_places().get(run.id)
+    where = f" You are number {place.place} in line, about {place.wait_s:.0f} s to go." if place else ""
+    return f"Run {run.id}: waiting for a free worker.{where} It keeps going if you change page or close this tab."
+
+
+def watch_run(run_id: int, draw_live, draw_done) -> None:
+    """Poll one run from the store: live view with a Cancel button (for its owner), then the finished view.
 
     The polling fragment reruns only itself, so sliders elsewhere on the page stay responsive;
-    moving them, switching pages or closing the tab never touches the job.
+    moving them, switching pages or closing the tab never touches the job. It reads only the
+    run's status and update time until something changed, and polls a queued run less often.
     """
     first = store().get(run_id)
     if first is None:
         return
+    every = None if first.finished else POLL_RUNNING_S if first.status == "running" else POLL_QUEUED_S
+    seen = {"peek": None, "run": first}
 
-    @st.fragment(run_every=None if first.finished else every_s)
+    @st.fragment(run_every=every)
     def _poll():
-        run = store().get(run_id)
+        peek = store().peek(run_id)
+        if peek != seen["peek"]:
+            seen["peek"], seen["run"] = peek, store().get(run_id)
+        run = seen["run"]
         if run.finished:
             if not first.finished:
                 st.rerun(scope="app")  # stop polling: redraw the page once, without the timer
@@ -88,33 +136,39 @@ def watch_run(run_id: int, draw_live, draw_done, every_s: float = 1.0) -> None:
             if run.status == "done":
                 draw_done(run)
             return
-        label = "Waiting for a free worker…" if run.status == "queued" else "Training…"
-        st.info(f"Run {run_id}: {label} It keeps going if you change page or close this tab.")
+        if run.status != first.status:
+            st.rerun(scope="app")  # started: poll at the running pace from now on
+        st.info(_wait_note(run))
         draw_live(run)
-        if st.button("Cancel this run", key=f"cancel-{run_id}"):
-            pool().cancel(run_id)
+        if run.owner == session_owner() and st.button("Cancel this run", key=f"cancel-{run_id}"):
+            pool().cancel(run_id, session_owner())
             st.toast(f"Asked run {run_id} to stop.")
 
     _poll()
 
 
-def watch_group(run_ids: list[int], draw, every_s: float = 1.5) -> None:
-    """Poll a batch of jobs: progress, a Cancel-all button, and `draw(finished_runs)` as they land."""
+def watch_group(run_ids: list[int], draw) -> None:
+    """Poll a batch of jobs: progress, a Cancel-the-rest button (for its owner), and
+    `draw(finished_runs)` as they land. Full rows are read only when another run has finished."""
     if not run_ids:
         return
-    all_done_at_start = all(r.finished for r in store().get_many(run_ids))
+    all_done_at_start = all(status in FINISHED for status, _ in store().peek_many(run_ids).values())
+    seen = {"finished": None, "runs": []}
 
-    @st.fragment(run_every=None if all_done_at_start else every_s)
+    @st.fragment(run_every=None if all_done_at_start else POLL_GROUP_S)
     def _poll():
-        runs = store().get_many(run_ids)
-        finished = [r for r in runs if r.finished]
-        if len(finished) < len(runs):
-            st.progress(len(finished) / len(runs), text=f"{len(finished)} of {len(runs)} jobs finished; "
+        peeks = store().peek_many(run_ids)
+        finished_ids = tuple(i for i in run_ids if peeks.get(i, ("done",))[0] in FINISHED)
+        if finished_ids != seen["finished"]:
+            seen["finished"], seen["runs"] = finished_ids, store().get_many(list(finished_ids))
+        finished = seen["runs"]
+        if len(finished) < len(run_ids):
+            st.progress(len(finished) / len(run_ids), text=f"{len(finished)} of {len(run_ids)} jobs finished; "
                         "results appear as they land. They keep going if you leave this page.")
-            if st.button("Cancel the rest", key=f"cancel-group-{run_ids[0]}"):
-                for run in runs:
-                    if not run.finished:
-                        pool().cancel(run.id)
+            mine = [i for i in run_ids if i not in finished_ids and i in my_runs()]
+            if mine and st.button("Cancel the rest", key=f"cancel-group-{run_ids[0]}"):
+                for run_id in mine:
+                    pool().cancel(run_id, session_owner())
         elif not all_done_at_start:
             st.rerun(scope="app")
         troubles = [r for r in finished if r.status != "done"]

@@ -34,7 +34,7 @@ def _show_sweep(prefix: str, figure) -> None:
     def draw(runs):
         rows = sweep_rows(r.result for r in runs)
         if rows:
-            st.plotly_chart(figure(rows), key=f"sweep-{prefix}-chart")
+            shared.cached_chart(f"sweep-{prefix}-chart", (shown, len(runs)), lambda: figure(rows))
             st.dataframe([{name: row[key] for key, name in COLUMNS.items()} for row in rows], hide_index=True,
                          column_config=ROW_FORMAT, key=f"sweep-{prefix}-table")
 
@@ -44,8 +44,7 @@ def _show_sweep(prefix: str, figure) -> None:
 def _submit(cells, prefix: str) -> str:
     shared.logits_or_stop(cells[0].teacher)
     group = shared.new_group(prefix)
-    for cell in cells:
-        shared.pool().submit(cell, group=group)
+    shared.submit(cells, group=group)
     return group
 
 

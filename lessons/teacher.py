@@ -44,7 +44,7 @@ with right:
         submitted = st.form_submit_button("Train a teacher", key="teacher_submit")
     if submitted:
         try:
-            st.session_state.teacher_run = shared.pool().submit(TeacherConfig(epochs=epochs, seed=int(seed)))
+            st.session_state.teacher_run = shared.submit([TeacherConfig(epochs=epochs, seed=int(seed))])[0]
         except ConfigError as error:
             st.error(str(error))
 
@@ -56,7 +56,8 @@ def _live(run):
                 text=f"epoch {progress.epoch:.1f} of {run.config['epochs']}"
                 + (f" · training loss {losses[-1][1]:.3f}" if losses else ""))
     if losses:
-        st.plotly_chart(teacher_curve_figure(losses, progress.curves, run.config["epochs"]), key=f"tc-{run.id}")
+        shared.cached_chart(f"tc-{run.id}", len(losses),
+                            lambda: teacher_curve_figure(losses, progress.curves, run.config["epochs"]))
 
 
 def _done(run):

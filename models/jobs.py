@@ -9,8 +9,12 @@ in its own process, so a run has one lifecycle wherever it runs.
 from __future__ import annotations
 
 import dataclasses
+import heapq
+import os
+import threading
 import time
 from concurrent.futures import Future
+from dataclasses import dataclass
 from typing import Callable
 
 from models.config import (
@@ -26,9 +30,11 @@ from models.data import default_dataset
 from models.paths import state_dir
 from models.results import JsonRecord, Progress
 from models.store import RunStore
-from models.workers import worker_pool
+from models.workers import cores, set_threads_for, worker_pool
 
 PROGRESS_EVERY_S = 0.25  # step records land at most this often; epoch ends always land
+DEFAULT_PER_OWNER = 3  # submissions one browser session may have queued or running ($DISTILL_SESSION_JOBS)
+DEFAULT_RUN_S = 30.0  # a run's expected length before any of its kind has finished here
 
 
 class JobCancelled(Exception):
@@ -91,6 +97,7 @@ def run_job(store_path: str, run_id: int, kind: str, values: dict) -> str:
     store.claim(run_id)
     config_class, runner = JOB_KINDS[kind]
     last_write = 0.0
+    set_threads_for(store.count_running())
 
     def on_progress(record: Progress) -> None:
         nonlocal last_write
@@ -99,6 +106,7 @@ def run_job(store_path: str, run_id: int, kind: str, values: dict) -> str:
             last_write = time.monotonic()
             if store.cancel_requested(run_id):
                 raise JobCancelled
+            set_threads_for(store.count_running())  # a lone job uses every core; busy workers share them
 
     try:
         config = config_class(**values)
@@ -116,30 +124,176 @@ def run_job(store_path: str, run_id: int, kind: str, values: dict) -> str:
         return "failed"
 
 
-class JobPool:
-    """Submit configs; results land in the store. One per server process."""
+@dataclass(frozen=True)
+class RoomLimits:
+    """Caps a workshop facilitator sets for everyone's runs (0 = no cap), and a pinned teacher."""
 
-    def __init__(self, store: RunStore, workers: int | None = None):
+    epochs: int = 0
+    train_size: int = 0
+    teacher: str = ""
+
+    def check(self, config) -> None:
+        """Raise ConfigError naming the cap when a config exceeds it."""
+        epochs = getattr(config, "epochs", None)
+        if self.epochs and epochs is not None and epochs > self.epochs:
+            raise ConfigError(f"the facilitator capped epochs at {self.epochs} for this room, got {epochs}")
+        size = getattr(config, "train_size", getattr(config, "queries", None))
+        if self.train_size and size is not None and (size == 0 or size > self.train_size):
+            raise ConfigError(f"the facilitator capped training images at {self.train_size:,} for this room, "
+                              f"got {'all' if size == 0 else f'{size:,}'}")
+
+
+def room_limits(store: RunStore) -> RoomLimits:
+    return RoomLimits(int(store.setting("cap_epochs", "0")), int(store.setting("cap_train_size", "0")),
+                      store.setting("pinned_teacher"))
+
+
+def set_room_limits(store: RunStore, limits: RoomLimits) -> None:
+    store.set_setting("cap_epochs", str(limits.epochs))
+    store.set_setting("cap_train_size", str(limits.train_size))
+    store.set_setting("pinned_teacher", limits.teacher)
+
+
+@dataclass(frozen=True)
+class Queued:
+    """A run waiting in the pool's own queue (the store says 'queued')."""
+
+    run_id: int
+    owner: str
+    kind: str
+    values: dict
+
+
+@dataclass(frozen=True)
+class QueuePlace:
+    """Where a queued run stands: 1 = next to start; wait_s estimated from the runs ahead."""
+
+    place: int
+    wait_s: float
+
+
+class JobPool:
+    """Submit configs; results land in the store. One per server process.
+
+    The pool keeps its own queue and starts a run only when a worker is free, picking owners in
+    turn (round robin), so one visitor's ten jobs do not make another's single job wait behind
+    all of them. A worker that dies takes only its own run down: the run ends as failed with a
+    reason and a fresh worker replaces it.
+    """
+
+    def __init__(self, store: RunStore, workers: int | None = None, per_owner: int | None = None):
         self.store = store
         self.store.mark_orphans()
-        self._executor = worker_pool(workers)
-        self.workers = self._executor._max_workers
+        self.workers = max(1, min(workers or cores(), cores()))
+        self.per_owner = per_owner or int(os.environ.get("DISTILL_SESSION_JOBS", DEFAULT_PER_OWNER))
+        self._pool = worker_pool(self.workers)
+        self._lock = threading.Lock()
+        self._waiting: list[Queued] = []
+        self._running: dict[int, tuple[str, Future]] = {}  # run id -> (owner, future)
+        self._last_served: dict[str, int] = {}  # owner -> dispatch counter when last served
 
-    def submit(self, config, name: str = "", group: str = "") -> int:
+    # -- submitting -----------------------------------------------------------------------------
+    def active_submissions(self, owner: str) -> int:
+        """Submissions of this owner still queued or running; a group of runs counts once."""
+        runs = self.store.list(owner=owner, active=True)
+        return len({r.group or f"run-{r.id}" for r in runs})
+
+    def check_room(self, owner: str) -> None:
+        """Raise ConfigError when this owner already has the most active submissions allowed."""
+        if owner and self.active_submissions(owner) >= self.per_owner:
+            raise ConfigError(f"you already have {self.per_owner} submissions queued or running; wait for one "
+                              "to finish or cancel it (everyone in the room shares the workers)")
+
+    def submit(self, config, name: str = "", group: str = "", owner: str = "") -> int:
         kind = kind_of(config)
-        run_id = self.store.create(kind, dataclasses.asdict(config), name, group)
-        future = self._executor.submit(run_job, str(self.store.path), run_id, kind, dataclasses.asdict(config))
-        future.add_done_callback(lambda f: self._on_done(run_id, f))
+        room_limits(self.store).check(config)
+        values = dataclasses.asdict(config)
+        run_id = self.store.create(kind, values, name, group, owner=owner)
+        with self._lock:
+            self._waiting.append(Queued(run_id, owner, kind, values))
+        self._dispatch()
         return run_id
 
+    def submit_many(self, configs: list, name: str = "", group: str = "", owner: str = "") -> list[int]:
+        """One submission of several runs (seeds, a sweep, a curve): checked against the owner's room once."""
+        self.check_room(owner)
+        limits = room_limits(self.store)
+        for config in configs:  # all or nothing: refuse before the first one starts
+            limits.check(config)
+        return [self.submit(config, name, group, owner) for config in configs]
+
+    # -- dispatching ----------------------------------------------------------------------------
+    def _next_waiting(self) -> Queued:
+        """The earliest run of the owner served longest ago (round robin over owners)."""
+        owners = list(dict.fromkeys(q.owner for q in self._waiting))
+        owner = min(owners, key=lambda o: (self._last_served.get(o, -1), owners.index(o)))
+        return next(q for q in self._waiting if q.owner == owner)
+
+    def _dispatch(self) -> None:
+        with self._lock:
+            while self._waiting and len(self._running) < self.workers:
+                job = self._next_waiting()
+                self._waiting.remove(job)
+                self._last_served[job.owner] = max(self._last_served.values(), default=0) + 1
+                future = self._pool.schedule(run_job, args=(str(self.store.path), job.run_id, job.kind, job.values))
+                self._running[job.run_id] = (job.owner, future)
+                future.add_done_callback(lambda f, run_id=job.run_id: self._on_done(run_id, f))
+
     def _on_done(self, run_id: int, future: Future) -> None:
-        if future.cancelled() or future.exception() is not None:  # the worker process died
+        with self._lock:
+            self._running.pop(run_id, None)
+        error = None if future.cancelled() else future.exception()
+        if error is not None:  # the worker itself died (killed, out of memory): run_job never raises
+            code = getattr(error, "exitcode", None)
+            reason = ("the worker stopped unexpectedly" + (f" (exit code {code})" if code is not None else "")
+                      + ", possibly out of memory")
             run = self.store.get(run_id)
             if run and not run.finished:
-                self.store.set_status(run_id, "interrupted", "the worker process stopped unexpectedly")
+                self.store.set_status(run_id, "failed", reason)
+        self._dispatch()
 
-    def cancel(self, run_id: int) -> None:
-        self.store.request_cancel(run_id)
+    def queue_places(self) -> dict[int, QueuePlace]:
+        """Every waiting run's place in line and estimated wait, in the order the pool will start them."""
+        with self._lock:
+            waiting, last_served = list(self._waiting), dict(self._last_served)
+            running = list(self._running)
+        order = []
+        while waiting:  # replay the round robin without starting anything
+            owners = list(dict.fromkeys(q.owner for q in waiting))
+            owner = min(owners, key=lambda o: (last_served.get(o, -1), owners.index(o)))
+            job = next(q for q in waiting if q.owner == owner)
+            waiting.remove(job)
+            last_served[owner] = max(last_served.values(), default=0) + 1
+            order.append(job)
+        estimates = self.store.typical_seconds()
+        busy = [max(0.0, estimates.get(run.kind, DEFAULT_RUN_S) - run.elapsed) for run in self.store.get_many(running)]
+        finish_times = sorted(busy + [0.0] * (self.workers - len(busy)))[: self.workers]
+        places = {}
+        for place, job in enumerate(order, 1):
+            start = heapq.heappop(finish_times)  # the earliest free worker takes the next run
+            places[job.run_id] = QueuePlace(place, round(start, 1))
+            heapq.heappush(finish_times, start + estimates.get(job.kind, DEFAULT_RUN_S))
+        return places
+
+    # -- cancelling and stopping ----------------------------------------------------------------
+    def cancel(self, run_id: int, owner: str | None = None) -> bool:
+        """Cancel a run. With an owner, only that owner's runs; None (the facilitator) may cancel any.
+        Returns whether the request was accepted."""
+        run = self.store.get(run_id)
+        if run is None or run.finished or (owner is not None and run.owner != owner):
+            return False
+        with self._lock:
+            queued = next((q for q in self._waiting if q.run_id == run_id), None)
+            if queued:
+                self._waiting.remove(queued)
+        if queued:
+            self.store.set_status(run_id, "cancelled")
+        else:
+            self.store.request_cancel(run_id)  # the worker checks at its next progress record
+        return True
+
+    def worker_pids(self) -> list[int]:
+        return [worker.pid for worker in self._pool._pool_manager.worker_manager.workers.values()]
 
     def shutdown(self) -> None:
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        self._pool.stop()

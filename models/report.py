@@ -12,7 +12,7 @@ from models.store import Run
 SETTING_KEYS = ("student", "temperature", "alpha", "train_size", "epochs", "teacher", "omit_class")
 CSV_COLUMNS = ("id", "name", "status", "student", "student_params", "temperature", "alpha", "train_size",
                "epochs", "seed", "distilled_accuracy", "scratch_accuracy", "gain", "teacher_accuracy",
-               "seconds", "dataset", "created")
+               "seconds", "dataset", "created", "archived")
 
 
 def run_rows(runs: list[Run]) -> list[dict]:
@@ -25,6 +25,7 @@ def run_rows(runs: list[Run]) -> list[dict]:
             "name": run.name,
             "label": run.name or f"#{run.id} {config['student']} T={config['temperature']:g}",
             "status": run.status,
+            "archived": run.archived,
             **{k: config.get(k) for k in (*SETTING_KEYS, "seed")},
             **{k: getattr(result, k, None) for k in ("student_params", "distilled_accuracy", "scratch_accuracy",
                                                      "gain", "teacher_accuracy", "teacher_params", "seconds")},

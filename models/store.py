@@ -11,6 +11,7 @@ import io
 import json
 import os
 import sqlite3
+import statistics
 import time
 from contextlib import closing
 from dataclasses import dataclass
@@ -22,12 +23,16 @@ from models.paths import state_dir
 from models.results import RESULT_TYPES, JsonRecord, Progress
 
 ACTIVE = ("queued", "running")
+FINISHED = ("done", "failed", "cancelled", "interrupted")
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     kind TEXT NOT NULL,
     name TEXT NOT NULL DEFAULT '',
     group_id TEXT NOT NULL DEFAULT '',
+    owner TEXT NOT NULL DEFAULT '',
+    archived INTEGER NOT NULL DEFAULT 0,
+    started REAL,
     status TEXT NOT NULL,
     config TEXT NOT NULL,
     progress TEXT NOT NULL DEFAULT '{}',
@@ -39,7 +44,10 @@ CREATE TABLE IF NOT EXISTS runs (
     created REAL NOT NULL,
     updated REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
+# Columns added since the first version; an older store gets them with these defaults.
+ADDED_COLUMNS = {"owner": "TEXT NOT NULL DEFAULT ''", "archived": "INTEGER NOT NULL DEFAULT 0", "started": "REAL"}
 # Stores written before runs had a group column: add it, and move the two old ways of grouping
 # (a sweep id inside a sweep cell's config, a "curve-" name on extractions) into it.
 MIGRATE_GROUPS = """
@@ -61,6 +69,14 @@ class Run:
     result: JsonRecord | None  # the result type of its kind (models/results.py)
     error: str
     created: float
+    owner: str = ""  # the browser session that submitted it ('' for the CLI)
+    archived: bool = False
+    started: float | None = None
+
+    @property
+    def elapsed(self) -> float:
+        """Seconds since a worker started it (0 while queued)."""
+        return time.time() - self.started if self.started else 0.0
 
     @property
     def finished(self) -> bool:
@@ -91,6 +107,9 @@ class RunStore:
             columns = {row[1] for row in db.execute("PRAGMA table_info(runs)")}
             if "group_id" not in columns:
                 db.executescript(MIGRATE_GROUPS)
+            for column, kind in ADDED_COLUMNS.items():
+                if column not in columns:
+                    db.execute(f"ALTER TABLE runs ADD COLUMN {column} {kind}")
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=30)
@@ -101,21 +120,23 @@ class RunStore:
         with closing(self._connect()) as db, db:
             return db.execute(sql, params).lastrowid
 
-    def create(self, kind: str, config: dict, name: str = "", group: str = "", owner_pid: int | None = None) -> int:
+    def create(self, kind: str, config: dict, name: str = "", group: str = "", owner: str = "",
+               owner_pid: int | None = None) -> int:
         now = time.time()
         return self._write(
-            "INSERT INTO runs (kind, name, group_id, status, config, owner_pid, created, updated) "
-            "VALUES (?,?,?,?,?,?,?,?)",
-            (kind, name.strip()[:80], group, "queued", json.dumps(config), owner_pid or os.getpid(), now, now))
+            "INSERT INTO runs (kind, name, group_id, owner, status, config, owner_pid, created, updated) "
+            "VALUES (?,?,?,?,?,?,?,?,?)",
+            (kind, name.strip()[:80], group, owner, "queued", json.dumps(config), owner_pid or os.getpid(), now, now))
 
     def set_status(self, run_id: int, status: str, error: str = "") -> None:
         self._write("UPDATE runs SET status=?, error=?, updated=? WHERE id=?",
                     (status, error, time.time(), run_id))
 
     def claim(self, run_id: int) -> None:
-        """A worker starts the run: it now belongs to the worker's process."""
-        self._write("UPDATE runs SET status='running', owner_pid=?, updated=? WHERE id=?",
-                    (os.getpid(), time.time(), run_id))
+        """A worker starts the run. The row stays owned by the process that submitted it: a worker
+        that dies is the pool's to report (as failed), a server that dies leaves its runs interrupted."""
+        now = time.time()
+        self._write("UPDATE runs SET status='running', started=?, updated=? WHERE id=?", (now, now, run_id))
 
     def set_progress(self, run_id: int, progress: Progress) -> None:
         self._write("UPDATE runs SET progress=?, updated=? WHERE id=?",
@@ -165,15 +186,64 @@ class RunStore:
         return [found[i] for i in run_ids if i in found]
 
     def list(self, kind: str | None = None, status: str | None = None, group: str | None = None,
+             owner: str | None = None, active: bool = False, archived: bool | None = None,
              limit: int = 500) -> list[Run]:
-        """Newest first."""
+        """Newest first. active: only queued or running; archived: None = both."""
         self.mark_orphans()
         clauses, params = [], []
-        for column, value in (("kind", kind), ("status", status), ("group_id", group)):
+        for column, value in (("kind", kind), ("status", status), ("group_id", group), ("owner", owner)):
             if value:
                 clauses.append(f"{column}=?"), params.append(value)
+        if active:
+            clauses.append("status IN ('queued','running')")
+        if archived is not None:
+            clauses.append("archived=?"), params.append(int(archived))
         where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
         return self._select(f"{where} ORDER BY id DESC LIMIT ?", (*params, limit))
+
+    def count_running(self) -> int:
+        with closing(self._connect()) as db:
+            return db.execute("SELECT COUNT(*) FROM runs WHERE status='running'").fetchone()[0]
+
+    def peek(self, run_id: int) -> tuple[str, float] | None:
+        """(status, last update time) from the row alone: what a waiting page polls."""
+        with closing(self._connect()) as db:
+            row = db.execute("SELECT status, updated FROM runs WHERE id=?", (run_id,)).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def peek_many(self, run_ids: list[int]) -> dict[int, tuple[str, float]]:
+        """run id -> (status, last update time), without reading progress or results."""
+        placeholders = ",".join("?" * len(run_ids))
+        with closing(self._connect()) as db:
+            rows = db.execute(f"SELECT id, status, updated FROM runs WHERE id IN ({placeholders})",
+                              tuple(run_ids)).fetchall()
+        return {row[0]: (row[1], row[2]) for row in rows}
+
+    def typical_seconds(self, recent: int = 20) -> dict[str, float]:
+        """kind -> median wall time of its last finished runs here: the basis of queue wait estimates."""
+        with closing(self._connect()) as db:
+            rows = db.execute("SELECT kind, updated - started FROM runs WHERE status='done' AND started IS NOT NULL "
+                              "ORDER BY id DESC LIMIT 500").fetchall()
+        by_kind: dict[str, list[float]] = {}
+        for kind, seconds in rows:
+            if len(by_kind.setdefault(kind, [])) < recent:
+                by_kind[kind].append(seconds)
+        return {kind: statistics.median(values) for kind, values in by_kind.items()}
+
+    def archive(self, kind: str) -> int:
+        """Take every finished run of this kind off the leaderboard (kept in the database and exports)."""
+        with closing(self._connect()) as db, db:
+            return db.execute("UPDATE runs SET archived=1 WHERE kind=? AND status NOT IN ('queued','running')",
+                              (kind,)).rowcount
+
+    def setting(self, key: str, default: str = "") -> str:
+        with closing(self._connect()) as db:
+            row = db.execute("SELECT value FROM settings WHERE key=?", (key,)).fetchone()
+        return row[0] if row else default
+
+    def set_setting(self, key: str, value: str) -> None:
+        self._write("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+                    (key, value))
 
     def group(self, group: str) -> list[Run]:
         """The runs of one group in the order they were submitted."""
@@ -189,11 +259,12 @@ class RunStore:
     def _select(self, tail: str, params: tuple) -> list[Run]:
         with closing(self._connect()) as db:
             rows = db.execute(
-                "SELECT id, kind, name, group_id, status, config, progress, result, error, created FROM runs "
-                + tail, params).fetchall()
+                "SELECT id, kind, name, group_id, status, config, progress, result, error, created, owner, archived, "
+                "started FROM runs " + tail, params).fetchall()
         return [Run(id=r["id"], kind=r["kind"], name=r["name"], group=r["group_id"], status=r["status"],
                     config=json.loads(r["config"]), progress=Progress.from_json(json.loads(r["progress"])),
-                    result=_result(r["kind"], r["result"]), error=r["error"], created=r["created"]) for r in rows]
+                    result=_result(r["kind"], r["result"]), error=r["error"], created=r["created"],
+                    owner=r["owner"], archived=bool(r["archived"]), started=r["started"]) for r in rows]
 
 
 def _result(kind: str, text: str | None) -> JsonRecord | None:

@@ -79,4 +79,4 @@ def _cell_in_worker(values: dict) -> SweepCellResult:
 def run_cells(cells: list[SweepCell], workers: int | None = None) -> list[SweepCellResult]:
     """Run cells in parallel worker processes (the job pool's kind of worker), for the CLI and benchmarks."""
     with worker_pool(min(workers or len(cells), len(cells))) as pool:
-        return list(pool.map(_cell_in_worker, [dataclasses.asdict(c) for c in cells]))
+        return list(pool.map(_cell_in_worker, [dataclasses.asdict(c) for c in cells]).result())

@@ -1,16 +1,31 @@
-"""The one way the lab starts worker processes: spawned (no forked torch threads or locks), each
-with a bounded torch thread count and a lower CPU priority than the process that serves pages."""
+"""The one way the lab starts worker processes: spawned (no forked torch threads or locks), each at
+a lower CPU priority than the process that serves pages, with a torch thread count that follows
+how many jobs share the cores.
+
+pebble's ProcessPool rather than the standard library's: when a worker dies (killed, out of
+memory) pebble fails only that worker's task and starts a fresh worker, where a
+ProcessPoolExecutor breaks for good and fails every later submit.
+"""
 from __future__ import annotations
 
 import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
+
+import pebble
 
 WORKER_NICENESS = 10  # sliders in the web server stay responsive while workers train
 
 
 def cores() -> int:
     return os.cpu_count() or 1
+
+
+def set_threads_for(jobs_running: int) -> None:
+    """Give this worker its share of the cores: all of them when it runs alone."""
+    import torch
+    threads = max(1, cores() // max(1, jobs_running))
+    if torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
 
 
 def _init_worker(threads: int) -> None:
@@ -22,8 +37,10 @@ def _init_worker(threads: int) -> None:
     torch.set_num_threads(threads)
 
 
-def worker_pool(workers: int | None = None, threads: int | None = None) -> ProcessPoolExecutor:
-    """At most one worker per core; threads per worker default to the worker's share of the cores."""
+def worker_pool(workers: int | None = None, threads: int | None = None) -> pebble.ProcessPool:
+    """At most one worker per core; threads per worker default to the worker's share of the cores.
+    Submit with `.schedule(function, args=...)`; use as a context manager or call `.stop()`."""
     workers = max(1, min(workers or cores(), cores()))
-    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_init_worker, initargs=(threads or max(1, cores() // workers),))
+    return pebble.ProcessPool(max_workers=workers, initializer=_init_worker,
+                              initargs=(threads or max(1, cores() // workers),),
+                              context=multiprocessing.get_context("spawn"))

@@ -81,3 +81,40 @@ def test_pretrained_teacher_tiny_student_shows_in_comparison(server):
         assert "done" in row.inner_text() and "mlp-100" in row.inner_text()
         page.screenshot(path=str(ARTIFACTS / "compare.png"), full_page=True)
         browser.close()
+
+
+SESSIONS = 4
+
+
+def test_several_sessions_finish_runs_at_once_without_errors(server):
+    """A workshop in miniature: a fresh server, several visitors submitting within a second of each
+    other, their runs finishing and drawing their first charts together."""
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--disable-background-timer-throttling",
+            "--disable-renderer-backgrounding"])
+        pages = [browser.new_context(viewport={"width": 1200, "height": 900}).new_page() for _ in range(SESSIONS)]
+        for page in pages:
+            page.goto(f"{server}/distill")
+        for number, page in enumerate(pages):
+            page.get_by_label("Transfer-set size").wait_for(timeout=120_000)
+            page.get_by_label("Transfer-set size").fill("300")
+            page.get_by_label("Epochs (passes over the transfer set)").fill("2")
+            page.get_by_label("Name for the leaderboard").fill(f"visitor-{number}")
+        for page in pages:
+            page.get_by_role("button", name="Distil").click()
+        for page in pages:
+            page.get_by_text("Scratch twin", exact=True).wait_for(timeout=240_000)
+            _settled(page)
+            assert page.locator('[data-testid="stException"]').count() == 0, page.inner_text("body")
+        pages[0].get_by_role("link", name="4. Compare runs").click()
+        _settled(pages[0])
+        for number in range(SESSIONS):
+            cell = pages[0].locator('[data-testid="stDataFrame"] [role="gridcell"]', has_text=f"visitor-{number}")
+            cell.first.wait_for(state="attached", timeout=30_000)
+        browser.close()
+    from models.store import RunStore
+    runs = RunStore().list(kind="distill")  # the server's store: this test's state folder
+    assert sorted(r.name for r in runs) == [f"visitor-{n}" for n in range(SESSIONS)]
+    assert {r.status for r in runs} == {"done"} and len({r.owner for r in runs}) == SESSIONS

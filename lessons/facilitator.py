@@ -1,0 +1,77 @@
+"""For the presenter of a workshop: caps for the room, a pinned teacher, cancel any run, and a fresh
+leaderboard. Behind a secret set on the server; with no secret set there are no controls."""
+import hmac
+import os
+
+import streamlit as st
+
+from lessons import shared
+from models.config import ConfigError
+from models.jobs import RoomLimits, room_limits, set_room_limits
+
+st.title("Facilitator")
+
+
+def _secret() -> str:
+    """$DISTILL_FACILITATOR_SECRET, or `facilitator_secret` in .streamlit/secrets.toml."""
+    try:
+        from_file = st.secrets.get("facilitator_secret", "")
+    except (FileNotFoundError, KeyError):  # no secrets file: that is fine
+        from_file = ""
+    return os.environ.get("DISTILL_FACILITATOR_SECRET") or from_file
+
+
+secret = _secret()
+if not secret:
+    st.info("No facilitator secret is set on this server, so there are no controls here. To run a workshop, "
+            "start the server with `DISTILL_FACILITATOR_SECRET=…` (or `facilitator_secret` in "
+            "`.streamlit/secrets.toml`).")
+    st.stop()
+
+if not st.session_state.get("facilitator"):
+    with st.form("facilitator-login"):
+        given = st.text_input("Facilitator secret", type="password", key="facilitator_secret")
+        if st.form_submit_button("Unlock", key="facilitator_unlock"):
+            if hmac.compare_digest(given.encode(), secret.encode()):
+                st.session_state.facilitator = True
+                st.rerun()
+            st.error("That is not the facilitator secret.")
+    st.stop()
+
+store = shared.store()
+limits = room_limits(store)
+st.subheader("Caps for the room")
+st.markdown("Every run anyone starts must stay within these (0 = no cap). Runs already queued are not touched.")
+with st.form("room-limits"):
+    c1, c2 = st.columns(2)
+    epochs = c1.number_input("Most epochs per run", 0, 1000, limits.epochs, key="cap_epochs")
+    train_size = c2.number_input("Most training images (transfer set, or a copier's questions)", 0, 60_000,
+                                 limits.train_size, step=500, key="cap_train_size")
+    teachers = ["(each visitor's choice)", "pretrained"] + [r.result.checkpoint for r in store.list(kind="teacher",
+                                                                                                   status="done")]
+    current = teachers.index(limits.teacher) if limits.teacher in teachers else 0
+    teacher = st.selectbox("Teacher for everyone", teachers, index=current, key="pinned_teacher",
+                           format_func=lambda t: t if t.startswith("(") or t == "pretrained" else f"trained: {os.path.basename(t)}")
+    if st.form_submit_button("Apply to the room", type="primary", key="apply_limits"):
+        set_room_limits(store, RoomLimits(int(epochs), int(train_size), "" if teacher.startswith("(") else teacher))
+        st.success("Applied. New runs are checked against these caps.")
+
+st.subheader("Runs in progress")
+active = store.list(active=True)
+if not active:
+    st.caption("Nothing is queued or running.")
+for run in active:
+    cols = st.columns([4, 1])
+    cols[0].write(f"#{run.id} {run.kind} · {run.status} · {run.name or 'unnamed'}")
+    if cols[1].button("Cancel", key=f"facilitator-cancel-{run.id}"):
+        shared.pool().cancel(run.id)  # no owner: the facilitator may cancel any run
+        st.toast(f"Cancelled run {run.id}.")
+
+st.subheader("A fresh leaderboard")
+st.markdown("Archiving takes every finished distillation off the Compare page. Nothing is deleted: archived runs "
+            "stay in the database and in Compare's CSV export.")
+if st.button("Archive the leaderboard", key="archive"):
+    try:
+        st.success(f"Archived {store.archive('distill')} runs.")
+    except ConfigError as error:
+        st.error(str(error))
