@@ -4,6 +4,7 @@ import streamlit as st
 from lessons import shared
 from lessons.figures import gain_figure, size_figure, temperature_figure
 from models.report import rows_to_csv, run_rows, seed_groups
+from models.stats import MIN_SEEDS_FOR_VERDICT, chance_clear_gains
 
 st.title("4. Compare runs")
 st.markdown(
@@ -57,17 +58,40 @@ if done:
 
     st.subheader("Is the gain real?")
     st.markdown(
-        "Runs with the same settings and different seeds are grouped below. A gain is **clear** when "
-        "its mean is more than twice its seed-to-seed spread (standard deviation), **within noise** "
-        "when it is not, and **worse** when the student lost out to its twin by that margin."
+        f"""
+Runs are grouped when they share **every setting but the seed, the same data and the same teacher
+checkpoint**; each seed counts once (in a workshop many people keep seed 0, and three copies of one
+run are one piece of evidence, not three). For each group we take the gain of every seed (distilled
+minus its own twin) and its **95 % interval**: the range the true average gain plausibly lies in,
+given how much the seeds disagree (mean ± t · standard deviation / √seeds). A gain is **clear** when
+the whole interval is above zero, **worse** when it is below, and **within noise** when it straddles
+zero. With fewer than {MIN_SEEDS_FOR_VERDICT} seeds there is no verdict: two seeds cannot say how
+noisy a setting is.
+"""
     )
     groups = seed_groups(done)
     shown = {"student": "student", "temperature": "T", "alpha": "α", "train_size": "transfer set",
-             "epochs": "epochs", "seeds": "seeds", "gain_mean": "gain", "gain_std": "± gain", "verdict": "verdict"}
+             "epochs": "epochs", "dataset": "dataset", "seeds": "seeds", "gain_mean": "gain",
+             "gain_ci_low": "interval from", "gain_ci_high": "interval to", "verdict": "verdict",
+             "repeats": "repeated seeds (not counted)"}
     if any(g["omit_class"] is not None for g in groups):
         shown["omit_class"] = "digit left out"
     st.dataframe([{name: g[key] for key, name in shown.items()} for g in groups], hide_index=True,
-                 key="groups-table", column_config={"gain": percent, "± gain": percent})
-    if all(g["seeds"] < 2 for g in groups):
-        st.info("Every setting has one seed so far, so no gain can be called real yet: run the same "
-                "settings with another seed or two.")
+                 key="groups-table", column_config={k: percent for k in ("gain", "interval from", "interval to")})
+    judged = sum(g["verdict"] in ("clear gain", "within noise", "worse") for g in groups)
+    if judged > 1:
+        st.caption(f"{judged} settings are judged here. If distillation did nothing at all, chance alone would "
+                   f"still call about {chance_clear_gains(judged):.1f} of them a clear gain (2.5 % each).")
+    if not judged:
+        st.info(f"No setting has {MIN_SEEDS_FOR_VERDICT} different seeds yet, so no gain can be called real: "
+                "run the same settings with other seeds (the Distil page's 'Repeat over seeds').")
+    with_controls = [r for r in done if r["smoothed_accuracy"] is not None]
+    if with_controls:
+        st.subheader("Knowledge or just softness?")
+        st.markdown(shared.CONTROLS_EXPLAINED)
+        st.dataframe([{"run": r["id"], "student": r["student"], "T": r["temperature"],
+                       "distilled": r["distilled_accuracy"], "smoothed-label twin": r["smoothed_accuracy"],
+                       "shuffled-teacher twin": r["shuffled_accuracy"], "scratch twin": r["scratch_accuracy"]}
+                      for r in with_controls], hide_index=True, key="controls-table",
+                     column_config={k: percent for k in ("distilled", "smoothed-label twin", "shuffled-teacher twin",
+                                                         "scratch twin")})

@@ -49,12 +49,16 @@ with st.form("distill"):
                                 key="seeds",
                                 help="Runs seeds S, S+1, … and says whether the gain beats the seed-to-seed noise.")
         name = st.text_input("Name for the leaderboard (optional)", max_chars=80, key="run_name")
+        controls = st.checkbox("Add two controls: knowledge or just softness?", key="controls",
+                               help="Also trains a smoothed-label twin and a shuffled-teacher twin (about twice "
+                                    "the time).")
     submitted = st.form_submit_button("Distil", type="primary", key="distill_submit")
 
 if submitted:
     try:
         config = DistillConfig(student=student, temperature=float(temperature), alpha=float(alpha),
-                               train_size=int(train_size), epochs=int(epochs), seed=int(seed), teacher=teacher)
+                               train_size=int(train_size), epochs=int(epochs), seed=int(seed), teacher=teacher,
+                               controls=bool(controls))
         config.check_train_size(data.train_size)
         shared.logits_or_stop(teacher)  # warm the cache and catch a broken checkpoint here
         group = shared.new_group("seeds") if seeds > 1 else ""
@@ -80,11 +84,30 @@ def _done(run):
     cols[2].metric("Gain", f"{r.gain:+.2%}")
     cols[3].metric("Teacher", f"{r.teacher_accuracy:.2%}",
                    help=f"{r.teacher_params:,} parameters vs the student's {r.student_params:,}")
+    _controls([r])
     st.caption(
         "One run is one roll of the dice: on MNIST the difference between seeds can be as large as the "
         "effect itself. Repeat with two more seeds and the Compare page tells you whether the gain is "
         "clear or within noise.")
     st.page_link("lessons/compare.py", label="Compare all runs", icon=":material/leaderboard:")
+
+
+def _controls(results) -> None:
+    """The two controls' accuracies beside the student's, when the run trained them."""
+    if results[0].smoothed_accuracy is None:
+        return
+    mean = lambda key: sum(getattr(r, key) for r in results) / len(results)  # noqa: E731
+    cols = st.columns(3)
+    cols[0].metric("Distilled student", f"{mean('distilled_accuracy'):.2%}")
+    cols[1].metric("Smoothed-label twin", f"{mean('smoothed_accuracy'):.2%}",
+                   help=f"Labels smoothed by ε = {results[0].smoothing:.3f}: as soft as the teacher at this T")
+    cols[2].metric("Shuffled-teacher twin", f"{mean('shuffled_accuracy'):.2%}")
+    beats = mean("distilled_accuracy") > max(mean("smoothed_accuracy"), mean("shuffled_accuracy"))
+    st.caption("The distilled student beats both controls here: its gain is more than softness."
+               if beats else "The distilled student does not beat both controls here: part or all of its gain "
+               "may be softness, not the teacher's knowledge.")
+    with st.expander("What the two controls rule out"):
+        st.markdown(shared.CONTROLS_EXPLAINED)
 
 
 def _seeds_done(runs):
@@ -95,10 +118,13 @@ def _seeds_done(runs):
     cols = st.columns(4)
     cols[0].metric("Distilled (mean)", f"{summary.distilled_mean:.2%}", help=f"± {summary.distilled_std:.2%}")
     cols[1].metric("Scratch twin (mean)", f"{summary.scratch_mean:.2%}", help=f"± {summary.scratch_std:.2%}")
-    cols[2].metric("Gain", f"{summary.gain_mean:+.2%} ± {summary.gain_std:.2%}")
+    interval = (f"95 % interval {summary.gain_ci_low:+.2%} to {summary.gain_ci_high:+.2%}"
+                if summary.gain_ci_low is not None else "no interval from one seed")
+    cols[2].metric("Gain (mean)", f"{summary.gain_mean:+.2%}", help=interval)
     cols[3].metric("Verdict", summary.verdict)
-    st.caption(f"Over seeds {', '.join(map(str, summary.seeds))}. ± is the seed-to-seed standard deviation; "
-               "a gain is clear only when it is more than twice that.")
+    st.caption(f"Over seeds {', '.join(map(str, summary.seeds))}: gain {summary.gain_mean:+.2%}, {interval}. "
+               "The gain is clear only when the whole interval is above zero (see Compare, 'Is the gain real?').")
+    _controls([r.result for r in runs])
     shared.cached_chart(f"lc-seeds-{runs[0].id}", 1,
                         lambda: learning_curves_figure(runs[0].result.curves, runs[0].config["epochs"]))
 

@@ -99,14 +99,20 @@ def gain_figure(rows: list[dict], teacher_accuracy: float) -> go.Figure:
                    yaxis_tickformat=".0%")
 
 
+def _interval_bars(rows: list[dict]) -> dict:
+    """Error bars spanning each row's 95 % interval of the mean gain (none below two seeds)."""
+    return dict(type="data", visible=True,
+                array=[r["gain_ci_high"] - r["gain_mean"] if r["gain_ci_high"] is not None else 0 for r in rows],
+                arrayminus=[r["gain_mean"] - r["gain_ci_low"] if r["gain_ci_low"] is not None else 0 for r in rows])
+
+
 def gain_by_temperature_figure(rows: list[dict]) -> go.Figure:
-    """Mean gain against T, one line per student, error bars = seed-to-seed standard deviation."""
+    """Mean gain against T, one line per student, error bars = the 95 % interval of the mean gain."""
     fig = go.Figure()
     for student in dict.fromkeys(r["student"] for r in rows):
         mine = sorted((r for r in rows if r["student"] == student), key=lambda r: r["temperature"])
         fig.add_scatter(x=[r["temperature"] for r in mine], y=[r["gain_mean"] for r in mine],
-                        error_y=dict(type="data", array=[r["gain_std"] for r in mine], visible=True),
-                        mode="lines+markers", name=student)
+                        error_y=_interval_bars(mine), mode="lines+markers", name=student)
     fig.add_hline(y=0, line_color="#999999")
     fig.update_xaxes(type="log")
     return _layout(fig, "Gain from the teacher against temperature", "temperature T (log scale)",
@@ -117,7 +123,7 @@ def gain_by_size_figure(rows: list[dict]) -> go.Figure:
     rows = sorted(rows, key=lambda r: r["train_size"])
     fig = go.Figure()
     fig.add_scatter(x=[r["train_size"] for r in rows], y=[r["gain_mean"] for r in rows],
-                    error_y=dict(type="data", array=[r["gain_std"] for r in rows], visible=True),
+                    error_y=_interval_bars(rows),
                     mode="lines+markers", name="gain", line_color=DISTILLED)
     fig.add_hline(y=0, line_color="#999999")
     fig.update_xaxes(type="log")

@@ -68,14 +68,22 @@ def _done(run):
     report = run.result.missing_digit
     digit = report.omitted_class
     st.subheader(f"Test images of the digit {digit} ({report.test_images_of_class:,} of them)")
-    cols = st.columns(3)
+    cols = st.columns(4)
     cols[0].metric("Scratch twin", f"{report.scratch_omitted_class_accuracy:.1%}",
                    help="Trained on labels only: it has never been told this digit exists.")
-    cols[1].metric("Distilled student", f"{report.omitted_class_accuracy:.1%}")
-    cols[2].metric(f"Distilled, bias of {digit} raised by {report.bias_shift:g}",
+    if report.scratch_bias_shift is not None:
+        cols[1].metric(f"Scratch twin, bias raised by {report.scratch_bias_shift:g}",
+                       f"{report.scratch_omitted_class_accuracy_adjusted:.1%}",
+                       help="The twin gets its own shift, chosen the same way: the comparison is fair.")
+    cols[2].metric("Distilled student", f"{report.omitted_class_accuracy:.1%}")
+    cols[3].metric(f"Distilled, bias of {digit} raised by {report.bias_shift:g}",
                    f"{report.omitted_class_accuracy_adjusted:.1%}",
                    help=f"The shift was chosen to maximise accuracy on {report.validation_size:,} "
                         "training images held out of the transfer set, never on the test set.")
+    st.caption("How the shifts were chosen: each model's shift maximises its overall accuracy on "
+               f"{report.validation_size:,} training images held out of the transfer set. The paper chose its "
+               "+3.5 by looking at the test set itself, which flatters the result a little; choosing on held-out "
+               "training images is stricter, so expect slightly lower numbers than the paper's 98.6 %.")
     st.caption(f"Run #{run.id}: {run.config['student']}, T = {run.config['temperature']:g}, "
                f"α = {run.config['alpha']:g}, {run.config['epochs']} epochs; overall test accuracy "
                f"{run.result.distilled_accuracy:.2%} before the shift, "
@@ -83,10 +91,11 @@ def _done(run):
 
     st.markdown("**Try the bias yourself.** The student has learnt what the digit looks like but, never "
                 "having seen one, it is shy of naming it. Raising that one output's bias lets it speak up; "
-                "too much and it starts naming everything that digit.")
+                "too much and it starts naming everything that digit. This slider explores on the **test set**, "
+                "as the paper did; the shift above was chosen without it.")
     logits = _student_test_logits(run.id, run.config["student"])
-    bias = st.slider("Bias added to the missing digit's score", 0.0, 15.0, float(report.bias_shift), 0.25,
-                     key=f"bias-{run.id}")
+    bias = st.slider("Bias added to the missing digit's score (exploring on the test set)", 0.0, 15.0,
+                     float(report.bias_shift), 0.25, key=f"bias-{run.id}")
     adjusted = shifted(logits, digit, bias)
     of_digit = data.test_y == digit
     a, b = st.columns(2)

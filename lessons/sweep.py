@@ -4,25 +4,28 @@ import streamlit as st
 from lessons import shared
 from lessons.figures import gain_by_size_figure, gain_by_temperature_figure
 from models.config import MAX_SEEDS, STUDENT_NAMES, ConfigError, SweepConfig
+from models.stats import MIN_SEEDS_FOR_VERDICT, VERDICTS, chance_clear_gains
 from models.sweep import PAPER_FINDING, SIZE_SWEEP_STUDENTS, size_sweep_cells, sweep_rows
 
 st.title("Sweeps: temperature, size and data")
 st.markdown(
-    """
+    f"""
 One run can be luck. Here each setting is trained several times with different *seeds* (random
 starting points), and each point shows the average **gain** (distilled minus its scratch twin) with
-a bar for the seed-to-seed spread (standard deviation). A gain is **clear** only when it is more
-than twice that spread; on MNIST the noise is often about as large as the effect.
+a bar for its **95 % interval**: the range the true average gain plausibly lies in, given how much
+the seeds disagree. A gain is **clear** only when the whole interval is above zero, **worse** when
+it is below, and **within noise** otherwise; with fewer than {MIN_SEEDS_FOR_VERDICT} seeds there is
+no verdict. On MNIST the noise is often about as large as the effect.
 """
 )
 shared.dataset_caption()
 data = shared.dataset()
 # Display names, the verdict first so it is never scrolled out of sight.
 COLUMNS = {"student": "student", "temperature": "T", "train_size": "transfer set", "gain_mean": "gain",
-           "gain_std": "± gain", "verdict": "verdict", "distilled_mean": "distilled", "distilled_std": "± distilled",
-           "scratch_mean": "scratch twin", "scratch_std": "± scratch", "seeds": "seeds"}
+           "gain_ci_low": "interval from", "gain_ci_high": "interval to", "verdict": "verdict",
+           "distilled_mean": "distilled", "scratch_mean": "scratch twin", "seeds": "seeds"}
 ROW_FORMAT = {COLUMNS[k]: st.column_config.NumberColumn(format="percent")
-              for k in ("distilled_mean", "distilled_std", "scratch_mean", "scratch_std", "gain_mean", "gain_std")}
+              for k in ("distilled_mean", "scratch_mean", "gain_mean", "gain_ci_low", "gain_ci_high")}
 
 
 def _show_sweep(prefix: str, figure) -> None:
@@ -37,6 +40,12 @@ def _show_sweep(prefix: str, figure) -> None:
             shared.cached_chart(f"sweep-{prefix}-chart", (shown, len(runs)), lambda: figure(rows))
             st.dataframe([{name: row[key] for key, name in COLUMNS.items()} for row in rows], hide_index=True,
                          column_config=ROW_FORMAT, key=f"sweep-{prefix}-table")
+            judged = sum(row["verdict"] != VERDICTS[3] for row in rows)
+            if judged > 1:
+                st.caption(f"{judged} settings are judged at once. If distillation did nothing at all, chance "
+                           f"alone would still call about {chance_clear_gains(judged):.1f} of them a clear gain "
+                           "(2.5 % each), so one 'clear gain' among many is weak evidence; a pattern across "
+                           "neighbouring settings is stronger.")
 
     shared.watch_group([r.id for r in shared.store().group(shown)], draw)
 
@@ -79,11 +88,15 @@ with by_size:
     st.markdown("Distillation matters most when labelled data is scarce: the teacher's soft targets say "
                 "far more per image than a label does. Each size gets a similar training budget "
                 "(fewer images, more passes).")
+    st.caption("Where the extra knowledge comes from: the teacher learned from all "
+               f"{data.train_size:,} labelled training images, and its soft targets on the student's few images "
+               "pass on some of what it learned from the rest. A student with 500 images is really learning from "
+               "a teacher that saw them all, which is exactly why copying a model through its answers works.")
     with st.form("sweep-n"):
         c1, c2, c3 = st.columns(3)
         size_student = c1.selectbox("Student", SIZE_SWEEP_STUDENTS, index=1, key="size_student")
         size_temperature = c2.number_input("Temperature T", 0.1, 100.0, 8.0, key="size_temperature")
-        size_seeds = c3.number_input("Seeds per size", 1, MAX_SEEDS, 2, key="size_seeds")
+        size_seeds = c3.number_input("Seeds per size", 1, MAX_SEEDS, MIN_SEEDS_FOR_VERDICT, key="size_seeds")
         choices = [n for n in (250, 500, 1000, 2000, 5000, 10000, 20000, 60000) if n <= data.train_size]
         sizes = st.multiselect("Transfer-set sizes", choices, default=[n for n in choices if n >= 500][:6] + (
             [choices[-1]] if choices[-1] > 10000 else []), key="size_sizes")

@@ -58,7 +58,8 @@ class Dataset:
         return (255 - pixels * 255).round().to(torch.uint8).numpy()
 
     def summary(self) -> dict:
-        return {"name": self.name, "train_size": self.train_size, "test_size": self.test_size}
+        return {"name": self.name, "train_size": self.train_size, "test_size": self.test_size,
+                "fingerprint": self.fingerprint}
 
     def describe(self) -> str:
         text = f"{self.name}: {self.train_size:,} training and {self.test_size:,} test images"

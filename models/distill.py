@@ -15,11 +15,20 @@ from torch import nn
 
 from models.config import DistillConfig, check_train_size
 from models.data import Dataset
-from models.loss import distillation_loss
+from models.controls import (
+    entropy,
+    matching_smoothing,
+    shuffled_soft_targets,
+    smoothed_labels,
+    soft_distribution_loss,
+)
+from models.loss import distillation_loss, soft_targets
 from models.missing_digit import missing_digit_report, validation_indices
 from models.nets import build_student, count_params
 from models.results import DistillResult, Progress
-from models.teacher import TeacherLogits, load_teacher, teacher_logits
+from models.teacher import TeacherLogits, load_teacher, teacher_digest, teacher_logits
+
+CONTROL_SEED_OFFSET = 2  # the shuffle's random stream: not the weights' (seed) nor the batches' (seed + 1)
 from models.training import (
     BATCH_ORDER_OFFSET,
     FitSettings,
@@ -34,8 +43,8 @@ from models.training import (
 )
 
 def soft_target_loss(temperature: float, alpha: float) -> LossFn:
-    """Hinton's loss on (student logits, teacher logits, labels)."""
-    return lambda student, teacher, labels: distillation_loss(student, teacher, labels, temperature, alpha)
+    """Hinton's loss on (student logits, targets with the teacher's logits under "teacher", labels)."""
+    return lambda student, targets, labels: distillation_loss(student, targets["teacher"], labels, temperature, alpha)
 
 
 def transfer_indices(seed: int, train_size: int, labels: torch.Tensor, omit_class: int | None = None) -> torch.Tensor:
@@ -63,9 +72,10 @@ def student_and_twin(name: str, seed: int, copies: int = 2) -> list[nn.Module]:
 
 def fit_on_teacher(models: dict[str, nn.Module], losses: dict[str, LossFn], dataset: Dataset,
                    logits: TeacherLogits, index: torch.Tensor, settings: FitSettings,
-                   on_point=lambda point: None) -> list[dict]:
-    """`fit` on the transfer set `index`, with the teacher's logits as targets, evaluating every model
-    on the test set after each epoch. Returns one point per epoch: {"epoch": e, name: accuracy}."""
+                   on_point=lambda point: None, extra_targets: dict | None = None) -> list[dict]:
+    """`fit` on the transfer set `index`, with the teacher's logits as targets["teacher"] (plus any
+    extra per-image targets), evaluating every model on the test set after each epoch. Returns one
+    point per epoch: {"epoch": e, name: accuracy}."""
     curves: list[dict] = []
 
     def on_epoch(epoch: int) -> None:
@@ -73,9 +83,20 @@ def fit_on_teacher(models: dict[str, nn.Module], losses: dict[str, LossFn], data
                                           for name, m in models.items()}})
         on_point(curves)
 
-    source = TrainingSet(dataset.train_x[index], dataset.train_y[index], logits.train[index])
+    source = TrainingSet(dataset.train_x[index], dataset.train_y[index],
+                         {"teacher": logits.train[index], **(extra_targets or {})})
     fit(models, losses, source, settings, on_epoch)
     return curves
+
+
+def control_targets(teacher_logits: torch.Tensor, labels: torch.Tensor, temperature: float, seed: int
+                    ) -> tuple[dict[str, torch.Tensor], float]:
+    """The two controls' per-image target distributions at T, and the smoothing ε that matches the
+    teacher's mean soft-target entropy on this transfer set."""
+    epsilon = matching_smoothing(float(entropy(soft_targets(teacher_logits, temperature)).mean()))
+    generator = torch.Generator().manual_seed(seed + CONTROL_SEED_OFFSET)
+    return ({"smoothed": smoothed_labels(labels, epsilon),
+             "shuffled": shuffled_soft_targets(teacher_logits, temperature, generator)}, epsilon)
 
 
 def distill(config: DistillConfig, dataset: Dataset, logits: TeacherLogits | None = None,
@@ -86,14 +107,19 @@ def distill(config: DistillConfig, dataset: Dataset, logits: TeacherLogits | Non
     started = time.perf_counter()
     index = transfer_indices(config.seed, config.train_size, dataset.train_y, config.omit_class)
     logits = logits or teacher_logits(config.teacher, dataset)
-    student, twin = student_and_twin(config.student, config.seed)
+    models = dict(zip(["distilled", "scratch", "smoothed", "shuffled"],
+                      student_and_twin(config.student, config.seed, copies=4 if config.controls else 2)))
+    losses = {"distilled": soft_target_loss(config.temperature, config.alpha), "scratch": hard_label_loss}
+    extra, epsilon = {}, None
+    if config.controls:
+        extra, epsilon = control_targets(logits.train[index], dataset.train_y[index], config.temperature, config.seed)
+        losses |= {name: soft_distribution_loss(config.temperature, config.alpha, name) for name in extra}
     settings = FitSettings(config.epochs, config.batch_size, config.learning_rate, config.seed + BATCH_ORDER_OFFSET)
     curves = fit_on_teacher(
-        {"distilled": student, "scratch": twin},
-        {"distilled": soft_target_loss(config.temperature, config.alpha), "scratch": hard_label_loss},
-        dataset, logits, index, settings,
+        models, losses, dataset, logits, index, settings,
         lambda points: on_progress(Progress("distill", points[-1]["epoch"], config.epochs,
-                                            curves=list(points), epoch_end=True)))
+                                            curves=list(points), epoch_end=True)), extra)
+    student, twin = models["distilled"], models["scratch"]
     report = missing_digit_report(student, twin, dataset, config.omit_class) if config.omit_class is not None else None
     last = curves[-1]
     result = DistillResult(
@@ -102,5 +128,7 @@ def distill(config: DistillConfig, dataset: Dataset, logits: TeacherLogits | Non
         teacher_accuracy=accuracy(logits.test, dataset.test_y),
         distilled_accuracy=last["distilled"], scratch_accuracy=last["scratch"],
         gain=last["distilled"] - last["scratch"], seconds=round(time.perf_counter() - started, 2),
-        dataset=dataset.summary(), curves=curves, missing_digit=report)
+        dataset=dataset.summary(), curves=curves, missing_digit=report,
+        teacher_digest=teacher_digest(config.teacher), smoothed_accuracy=last.get("smoothed"),
+        shuffled_accuracy=last.get("shuffled"), smoothing=epsilon)
     return result, {k: v.cpu() for k, v in student.state_dict().items()}

@@ -230,6 +230,7 @@ class JobPool:
         return next(q for q in self._waiting if q.owner == owner)
 
     def _dispatch(self) -> None:
+        started = []
         with self._lock:
             while self._waiting and len(self._running) < self.workers:
                 job = self._next_waiting()
@@ -237,7 +238,10 @@ class JobPool:
                 self._last_served[job.owner] = max(self._last_served.values(), default=0) + 1
                 future = self._pool.schedule(run_job, args=(str(self.store.path), job.run_id, job.kind, job.values))
                 self._running[job.run_id] = (job.owner, future)
-                future.add_done_callback(lambda f, run_id=job.run_id: self._on_done(run_id, f))
+                started.append((job.run_id, future))
+        # Outside the lock: a future that is already done runs its callback at once, in this thread.
+        for run_id, future in started:
+            future.add_done_callback(lambda f, run_id=run_id: self._on_done(run_id, f))
 
     def _on_done(self, run_id: int, future: Future) -> None:
         with self._lock:

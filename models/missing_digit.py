@@ -38,17 +38,23 @@ def choose_bias_shift(validation_logits: torch.Tensor, validation_labels: torch.
 
 
 def missing_digit_report(student: nn.Module, twin: nn.Module, dataset: Dataset, digit: int) -> MissingDigitReport:
+    """Both models get their own bias shift, each chosen on the same validation split: a fair
+    comparison, since the twin too might name the digit once nudged."""
     validation = validation_indices(dataset.train_size)
-    shift = choose_bias_shift(predict_logits(student, dataset.train_x[validation]),
-                              dataset.train_y[validation], digit)
+    val_x, val_y = dataset.train_x[validation], dataset.train_y[validation]
+    shift = choose_bias_shift(predict_logits(student, val_x), val_y, digit)
+    twin_shift = choose_bias_shift(predict_logits(twin, val_x), val_y, digit)
     test_logits = predict_logits(student, dataset.test_x)
     of_digit = dataset.test_y == digit
     labels = dataset.test_y[of_digit]
+    twin_logits = predict_logits(twin, dataset.test_x[of_digit])
     return MissingDigitReport(
         omitted_class=digit,
         omitted_class_accuracy=accuracy(test_logits[of_digit], labels),
         omitted_class_accuracy_adjusted=accuracy(shifted(test_logits[of_digit], digit, shift), labels),
-        scratch_omitted_class_accuracy=accuracy(predict_logits(twin, dataset.test_x[of_digit]), labels),
+        scratch_omitted_class_accuracy=accuracy(twin_logits, labels),
+        scratch_bias_shift=twin_shift,
+        scratch_omitted_class_accuracy_adjusted=accuracy(shifted(twin_logits, digit, twin_shift), labels),
         bias_shift=shift,
         overall_accuracy_adjusted=accuracy(shifted(test_logits, digit, shift), dataset.test_y),
         test_images_of_class=int(of_digit.sum()),

@@ -2,17 +2,24 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
+import json
 from datetime import datetime, timezone
 from typing import Iterable
 
+from models.config import DistillConfig
 from models.stats import summarise
 from models.store import Run
 
 SETTING_KEYS = ("student", "temperature", "alpha", "train_size", "epochs", "teacher", "omit_class")
+# What makes two runs comparable seeds of one setting: every config field but the seed (the defaults
+# fill fields older runs lack), the same dataset, and the same teacher checkpoint bytes.
+GROUP_KEYS = ("setting", "dataset_fingerprint", "teacher_digest")
 CSV_COLUMNS = ("id", "name", "status", "student", "student_params", "temperature", "alpha", "train_size",
                "epochs", "seed", "distilled_accuracy", "scratch_accuracy", "gain", "teacher_accuracy",
-               "seconds", "dataset", "created", "archived")
+               "smoothed_accuracy", "shuffled_accuracy", "seconds", "dataset", "teacher_digest", "created",
+               "archived")
 
 
 def run_rows(runs: list[Run]) -> list[dict]:
@@ -28,25 +35,41 @@ def run_rows(runs: list[Run]) -> list[dict]:
             "archived": run.archived,
             **{k: config.get(k) for k in (*SETTING_KEYS, "seed")},
             **{k: getattr(result, k, None) for k in ("student_params", "distilled_accuracy", "scratch_accuracy",
-                                                     "gain", "teacher_accuracy", "teacher_params", "seconds")},
+                                                     "gain", "teacher_accuracy", "teacher_params", "seconds",
+                                                     "smoothed_accuracy", "shuffled_accuracy", "teacher_digest")},
             "dataset": result.dataset.get("name") if result else None,
+            "dataset_fingerprint": result.dataset.get("fingerprint", result.dataset.get("name")) if result else None,
+            "setting": setting_key(config),
             "created": datetime.fromtimestamp(run.created, timezone.utc).strftime("%Y-%m-%d %H:%M"),
         })
     return rows
 
 
+def setting_key(config: dict) -> str:
+    """Every config field but the seed, as one comparable string (defaults fill older runs' gaps)."""
+    full = {**dataclasses.asdict(DistillConfig()), **config}
+    full.pop("seed")
+    return json.dumps(full, sort_keys=True)
+
+
 def seed_groups(rows: list[dict]) -> list[dict]:
-    """Finished runs with the same settings but different seeds, with mean gain, spread and verdict."""
-    groups: dict[tuple, list[dict]] = {}
-    for row in rows:
+    """Finished runs of one setting on one dataset with one teacher checkpoint, each seed counted once
+    (the newest run of a repeated seed stands for it), with the gain's interval and verdict."""
+    groups: dict[tuple, dict[int, dict]] = {}
+    runs_in: dict[tuple, int] = {}
+    for row in rows:  # newest first, so the first run seen of a seed is the one kept
         if row["status"] == "done":
-            groups.setdefault(tuple(row[k] for k in SETTING_KEYS), []).append(row)
+            key = tuple(row[k] for k in GROUP_KEYS)
+            groups.setdefault(key, {}).setdefault(row["seed"], row)
+            runs_in[key] = runs_in.get(key, 0) + 1
     out = []
-    for key, members in groups.items():
+    for key, by_seed in groups.items():
+        members = sorted(by_seed.values(), key=lambda m: m["seed"])
         s = summarise([m["seed"] for m in members], [m["distilled_accuracy"] for m in members],
                       [m["scratch_accuracy"] for m in members])
-        out.append({**dict(zip(SETTING_KEYS, key)), "seeds": s.count, "gain_mean": s.gain_mean,
-                    "gain_std": s.gain_std, "verdict": s.verdict})
+        out.append({**{k: members[0][k] for k in SETTING_KEYS}, "dataset": members[0]["dataset"],
+                    "seeds": s.count, "gain_mean": s.gain_mean, "gain_ci_low": s.gain_ci_low,
+                    "gain_ci_high": s.gain_ci_high, "verdict": s.verdict, "repeats": runs_in[key] - s.count})
     return out
 
 

@@ -85,11 +85,14 @@ class MissingDigitReport(JsonRecord):
     overall_accuracy_adjusted: float
     test_images_of_class: int
     validation_size: int
+    scratch_bias_shift: float | None = None  # the twin's own validation-chosen shift (None in older runs)
+    scratch_omitted_class_accuracy_adjusted: float | None = None
 
 
 # The measured figures of a missing-digit report: what a multi-seed summary averages.
 MISSING_DIGIT_FIGURES = ("omitted_class_accuracy", "omitted_class_accuracy_adjusted", "scratch_omitted_class_accuracy",
-                         "bias_shift", "overall_accuracy_adjusted")
+                         "scratch_omitted_class_accuracy_adjusted", "bias_shift", "scratch_bias_shift",
+                         "overall_accuracy_adjusted")
 
 
 @dataclass(frozen=True)
@@ -108,6 +111,10 @@ class DistillResult(JsonRecord):
     dataset: dict
     curves: list = field(default_factory=list)
     missing_digit: MissingDigitReport | None = None
+    teacher_digest: str = ""  # "" in runs stored before digests were recorded
+    smoothed_accuracy: float | None = None  # controls (None when not trained): label smoothing of equal entropy
+    shuffled_accuracy: float | None = None  # and the teacher's soft targets with its resemblances shuffled
+    smoothing: float | None = None  # the label-smoothing ε matched to the teacher's mean entropy at T
 
     @classmethod
     def from_json(cls, data: dict) -> "DistillResult":
@@ -128,6 +135,7 @@ class SweepCellResult(JsonRecord):
     distilled: dict
     seconds: float
     dataset: dict
+    teacher_digest: str = ""
 
 
 @dataclass(frozen=True)
@@ -168,6 +176,7 @@ class ExtractionResult(JsonRecord):
     seconds: float
     dataset: dict
     config: dict
+    teacher_digest: str = ""
 
 
 @dataclass(frozen=True)

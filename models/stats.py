@@ -1,17 +1,26 @@
 """One summary for any group of runs: seeds of one setting, a sweep's cells, a leaderboard group.
 
 Each member is a (seed, distilled accuracy, scratch accuracy) triple; the gain is paired per seed
-(distilled minus its own twin), which cancels the luck of initialisation that both share.
+(distilled minus its own twin), which cancels the luck of initialisation that both share. The
+verdict reads the 95 % t-interval of the mean paired gain: is all of it above zero, below, or not?
 """
 from __future__ import annotations
 
+import math
 import statistics
 from dataclasses import dataclass
+
+from scipy import stats as scipy_stats
+
+CONFIDENCE = 0.95
+MIN_SEEDS_FOR_VERDICT = 3  # with 2 seeds the interval is so wide (t = 12.7) that a verdict means little
+VERDICTS = ("clear gain", "within noise", "worse", f"need at least {MIN_SEEDS_FOR_VERDICT} seeds")
 
 
 @dataclass(frozen=True)
 class GroupSummary:
-    """Means and sample standard deviations over the group's seeds, and the verdict on the gain."""
+    """Means and sample standard deviations over the group's seeds, the gain's 95 % interval
+    (None below 2 seeds) and the verdict on the gain."""
 
     seeds: list
     distilled_mean: float
@@ -20,6 +29,8 @@ class GroupSummary:
     scratch_std: float
     gain_mean: float
     gain_std: float
+    gain_ci_low: float | None
+    gain_ci_high: float | None
     verdict: str
 
     @property
@@ -32,18 +43,33 @@ def spread(values: list[float]) -> float:
     return statistics.stdev(values) if len(values) > 1 else 0.0
 
 
-def verdict(gain_mean: float, gain_std: float, k: int) -> str:
-    """'clear gain', 'within noise' or 'worse': is the mean gain beyond twice its spread?
-
-    With one seed there is no spread to compare against, so the answer is 'one seed only'.
-    """
+def t_interval(values: list[float], confidence: float = CONFIDENCE) -> tuple[float, float] | None:
+    """mean ± t(K−1) · sd / √K: the two-sided confidence interval of the mean; None for K < 2."""
+    k = len(values)
     if k < 2:
-        return "one seed only"
-    if gain_mean > 2 * gain_std:
+        return None
+    mean, half = statistics.fmean(values), 0.0
+    if spread(values) > 0:
+        half = float(scipy_stats.t.ppf(0.5 + confidence / 2, k - 1)) * spread(values) / math.sqrt(k)
+    return mean - half, mean + half
+
+
+def verdict(interval: tuple[float, float] | None, k: int) -> str:
+    """'clear gain' when the whole interval is above 0, 'worse' when below, else 'within noise'."""
+    if interval is None or k < MIN_SEEDS_FOR_VERDICT:
+        return VERDICTS[3]
+    low, high = interval
+    if low > 0:
         return "clear gain"
-    if gain_mean < -2 * gain_std:
+    if high < 0:
         return "worse"
     return "within noise"
+
+
+def chance_clear_gains(judged: int, confidence: float = CONFIDENCE) -> float:
+    """How many 'clear gain' verdicts chance alone gives among `judged` settings that truly have no
+    effect: each interval lies wholly above 0 with probability (1 − confidence) / 2."""
+    return judged * (1 - confidence) / 2
 
 
 def summarise(seeds: list, distilled: list[float], scratch: list[float]) -> GroupSummary:
@@ -51,10 +77,12 @@ def summarise(seeds: list, distilled: list[float], scratch: list[float]) -> Grou
     if not (len(seeds) == len(distilled) == len(scratch)) or not seeds:
         raise ValueError("summarise needs one distilled and one scratch accuracy per seed")
     gains = [d - s for d, s in zip(distilled, scratch)]
+    interval = t_interval(gains)
     return GroupSummary(
         seeds=list(seeds),
         distilled_mean=statistics.fmean(distilled), distilled_std=spread(distilled),
         scratch_mean=statistics.fmean(scratch), scratch_std=spread(scratch),
         gain_mean=statistics.fmean(gains), gain_std=spread(gains),
-        verdict=verdict(statistics.fmean(gains), spread(gains), len(gains)),
+        gain_ci_low=interval[0] if interval else None, gain_ci_high=interval[1] if interval else None,
+        verdict=verdict(interval, len(gains)),
     )

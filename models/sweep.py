@@ -17,7 +17,7 @@ from models.distill import fit_on_teacher, soft_target_loss, student_and_twin, t
 from models.nets import student_params
 from models.results import Progress, SweepCellResult
 from models.stats import summarise
-from models.teacher import TeacherLogits, teacher_logits
+from models.teacher import TeacherLogits, teacher_digest, teacher_logits
 from models.training import BATCH_ORDER_OFFSET, FitSettings, ProgressFn, epochs_for_size, hard_label_loss, no_progress
 from models.workers import worker_pool
 
@@ -49,7 +49,8 @@ def run_cell(cell: SweepCell, dataset: Dataset, logits: TeacherLogits | None = N
     last = curves[-1]
     return SweepCellResult(student=cell.student, seed=cell.seed, train_size=len(index), epochs=cell.epochs,
                            alpha=cell.alpha, scratch=last["scratch"], distilled={n: last[n] for n in names},
-                           seconds=round(time.perf_counter() - started, 2), dataset=dataset.summary())
+                           seconds=round(time.perf_counter() - started, 2), dataset=dataset.summary(),
+                           teacher_digest=teacher_digest(cell.teacher))
 
 
 def sweep_rows(cell_results: Iterable[SweepCellResult]) -> list[dict]:
@@ -68,7 +69,8 @@ def sweep_rows(cell_results: Iterable[SweepCellResult]) -> list[dict]:
         rows.append({"student": student, "temperature": temperature, "train_size": train_size,
                      "seeds": s.count, "distilled_mean": s.distilled_mean, "distilled_std": s.distilled_std,
                      "scratch_mean": s.scratch_mean, "scratch_std": s.scratch_std,
-                     "gain_mean": s.gain_mean, "gain_std": s.gain_std, "verdict": s.verdict})
+                     "gain_mean": s.gain_mean, "gain_std": s.gain_std, "gain_ci_low": s.gain_ci_low,
+                     "gain_ci_high": s.gain_ci_high, "verdict": s.verdict})
     return rows
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -84,6 +86,13 @@ def load_teacher(spec: str = "pretrained") -> TeacherCNN:
     return _load_cached(str(path), _file_digest(path))
 
 
+def teacher_digest(spec: str) -> str:
+    """Short SHA-1 of the checkpoint's bytes: runs record it, so two teachers that share a name never
+    look comparable."""
+    load_teacher(spec)  # a clear error for a missing or broken checkpoint
+    return _file_digest(checkpoint_path(spec))
+
+
 def save_teacher(model: TeacherCNN, path: Path, sidecar: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     torch.save(model.state_dict(), path)
@@ -91,18 +100,29 @@ def save_teacher(model: TeacherCNN, path: Path, sidecar: dict) -> None:
 
 
 _memory: dict[str, TeacherLogits] = {}
+# Many visitors' pages ask at once after a server start: one thread computes, the others wait for it
+# (without the lock each computed its own copy, and their writes raced on the cache file).
+_computing = threading.Lock()
 
 
 def teacher_logits(spec: str, dataset: Dataset) -> TeacherLogits:
     """Logits computed once per (checkpoint, dataset), then kept in memory and on disk.
 
-    Students read these instead of running the teacher on every batch.
+    Students read these instead of running the teacher on every batch. Safe to call from several
+    threads at once.
     """
     path = checkpoint_path(spec)
     model = load_teacher(spec)
     key = f"{_file_digest(path)}-{dataset.fingerprint}"
     if key in _memory:
         return _memory[key]
+    with _computing:
+        if key not in _memory:
+            _memory[key] = _logits_from_disk_or_model(model, key, dataset)
+    return _memory[key]
+
+
+def _logits_from_disk_or_model(model: TeacherCNN, key: str, dataset: Dataset) -> TeacherLogits:
     cache_file = state_dir() / "cache" / f"logits-{key}.pt"
     logits = None
     if cache_file.is_file():
@@ -115,8 +135,7 @@ def teacher_logits(spec: str, dataset: Dataset) -> TeacherLogits:
     if logits is None:
         logits = TeacherLogits(predict_logits(model, dataset.train_x), predict_logits(model, dataset.test_x))
         cache_file.parent.mkdir(parents=True, exist_ok=True)
-        partial = cache_file.with_suffix(".tmp")
+        partial = cache_file.with_suffix(f".{os.getpid()}.tmp")  # other processes (workers) may write too
         torch.save({"train": logits.train, "test": logits.test}, partial)
         partial.replace(cache_file)  # atomic, so a reader never sees half a file
-    _memory[key] = logits
     return logits

@@ -67,11 +67,12 @@ class FitSettings:
 @dataclass(frozen=True, eq=False)
 class TrainingSet:
     """What `fit` draws batches from: images (N, 1, 28, 28), optional labels (N,), optional per-image
-    targets (N, ...) such as teacher logits or a copier's answers, and an optional input transform."""
+    targets (N, ...) such as teacher logits or a copier's answers (or a dict of several, each
+    batched alike), and an optional input transform."""
 
     images: torch.Tensor
     labels: torch.Tensor | None = None
-    targets: torch.Tensor | None = None
+    targets: torch.Tensor | dict | None = None
     transform: Transform | None = None
 
     def __len__(self) -> int:
@@ -89,8 +90,16 @@ def _optimiser_and_schedule(model: nn.Module, settings: FitSettings, total_steps
     return optimiser, None
 
 
-def _to(tensor: torch.Tensor | None, device: torch.device) -> torch.Tensor | None:
+def _to(tensor, device: torch.device):
+    if isinstance(tensor, dict):
+        return {key: value.to(device) for key, value in tensor.items()}
     return None if tensor is None else tensor.to(device)
+
+
+def _take(tensor, index: torch.Tensor):
+    if isinstance(tensor, dict):
+        return {key: value[index] for key, value in tensor.items()}
+    return None if tensor is None else tensor[index]
 
 
 def fit(models: dict[str, nn.Module], losses: dict[str, LossFn], batches_source: TrainingSet,
@@ -119,8 +128,7 @@ def fit(models: dict[str, nn.Module], losses: dict[str, LossFn], batches_source:
             x = images[batch]
             if batches_source.transform is not None:
                 x = batches_source.transform(x, generator)
-            y = None if labels is None else labels[batch]
-            t = None if targets is None else targets[batch]
+            y, t = _take(labels, batch), _take(targets, batch)
             step_losses = {}
             for name, model in models.items():
                 loss = losses[name](model(x), t, y)

@@ -97,7 +97,7 @@ def test_distill_page_runs_a_tiny_student_and_compare_page_shows_it(app):
     assert list(table["name"]) == ["tiny from the UI"] and list(table["status"]) == ["done"]
     assert 0 < table["distilled"][0] <= 1 and table["parameters"][0] == 8070
     assert at.download_button  # CSV export
-    assert "one seed" in texts(at)
+    assert "No setting has 3 different seeds yet" in texts(at)
 
     second_tab = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)  # another session, same server
     second_tab.run()
@@ -176,7 +176,7 @@ def test_sweep_page_runs_both_sweeps_as_jobs(app):
     run_until(at, lambda at: len(at.tabs[0].dataframe) == 1)
     table = at.tabs[0].dataframe[0].value
     assert list(table["T"]) == [1.0, 4.0] and list(table["student"]) == ["mlp-10", "mlp-10"]
-    assert list(table["verdict"]) == ["one seed only"] * 2
+    assert list(table["verdict"]) == ["need at least 3 seeds"] * 2
     cells = RunStore().list(kind="sweep_cell")
     assert list(table["scratch twin"]) == [cells[0].result.scratch] * 2  # one shared twin per cell
 
@@ -198,7 +198,11 @@ def test_paper_table_page_runs_a_short_budget(app):
     at.button(key="hinton_submit").click()
     at.run()
     run_until(at, lambda at: at.dataframe[0].value["this machine (errors)"].notna().all())
-    assert "short budget" in texts(at)
+    assert "laptop version: the teacher is this lab's CNN (pretrained)" in texts(at)
+    run = RunStore().list(kind="hinton")[0]
+    assert run.config["teacher"] == "pretrained" and run.config["epochs"] == 4
+    shape = run.result.teacher_errors < run.result.distilled_errors < run.result.scratch_errors
+    assert ("This run has the paper's shape" in texts(at)) == shape
 
 
 def test_copying_page_builds_the_budget_curve_from_jobs(app, monkeypatch):

@@ -1,0 +1,206 @@
+"""A workshop room on one machine: N real Chromium sessions against a fresh server.
+
+    DISTILL_DATA=../shared/data python -m bench.load --sessions 10 [--state DIR]
+
+Each session opens the app, moves the T slider on *Soft targets* five times, distils a small
+student (500 images, 3 epochs), waits for it, and looks for it on *Compare*. Prints one JSON
+object: first-page and slider re-render times (median, 95th percentile), runs submitted /
+finished / shown to their owner, exceptions seen, CPU seconds of the server and of its workers,
+and resident memory of the server with its workers before, at peak and after the sessions close.
+Run it against an older checkout (same command there) for the baseline.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+from playwright.async_api import async_playwright
+
+ROOT = Path.cwd()
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--disable-background-timer-throttling", "--disable-renderer-backgrounding"]
+TICK = os.sysconf("SC_CLK_TCK")
+STEP_MS = 180_000  # a page step that takes longer than this counts as a failed session
+RUN_MS = 900_000  # a run may wait this long for a worker
+SETTLED = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _stat(pid: int) -> tuple[int, float]:
+    """(parent pid, CPU seconds used) of a live process, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[1]), (int(fields[11]) + int(fields[12])) / TICK
+
+
+def _tree(root: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                children.setdefault(_stat(int(entry.name))[0], []).append(int(entry.name))
+            except (OSError, IndexError):
+                pass
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo += children.get(pid, [])
+    return found
+
+
+def _rss_mb(pids: list[int]) -> float:
+    total = 0
+    for pid in pids:
+        try:
+            line = next(l for l in Path(f"/proc/{pid}/status").read_text().splitlines() if l.startswith("VmRSS"))
+            total += int(line.split()[1])
+        except (OSError, StopIteration):
+            pass
+    return round(total / 1024, 1)
+
+
+def _cpu(server: int) -> tuple[float, float]:
+    """CPU seconds of the server process and of all its descendants (workers)."""
+    own = _stat(server)[1]
+    workers = 0.0
+    for pid in _tree(server)[1:]:
+        try:
+            workers += _stat(pid)[1]
+        except (OSError, IndexError):
+            pass
+    return own, workers
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))] if ordered else float("nan")
+
+
+async def _session(browser, url: str, number: int, out: dict) -> None:
+    context = await browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = await context.new_page()
+    step = "first page"
+    try:
+        tick = time.perf_counter()
+        await page.goto(url, timeout=STEP_MS)
+        await page.get_by_text("Why it is in the news").wait_for(timeout=STEP_MS)
+        out["first_page"].append(time.perf_counter() - tick)
+        step = "soft targets"
+        await page.goto(f"{url}/soft_targets", timeout=STEP_MS)
+        await page.get_by_text("its second choice").first.wait_for(timeout=STEP_MS)
+        await page.wait_for_selector(SETTLED, timeout=STEP_MS)
+        await page.get_by_role("slider", name="Temperature T").focus()
+        for move in range(1, 6):  # T starts at 4; each ArrowRight adds 0.5
+            tick = time.perf_counter()
+            await page.keyboard.press("ArrowRight")
+            await page.get_by_text(f"At T = {4 + 0.5 * move:g}").first.wait_for(timeout=STEP_MS)
+            out["slider"].append(time.perf_counter() - tick)
+        step = "distil form"
+        await page.goto(f"{url}/distill", timeout=STEP_MS)
+        await page.get_by_label("Transfer-set size").wait_for(timeout=STEP_MS)
+        await page.get_by_label("Transfer-set size").fill("500")
+        await page.get_by_label("Epochs (passes over the transfer set)").fill("3")
+        name = f"load-{number}"
+        await page.get_by_label("Name for the leaderboard").fill(name)
+        await page.get_by_role("button", name="Distil").click()
+        out["submitted"] += 1
+        step = "waiting for the run"
+        await page.get_by_text("Scratch twin", exact=True).wait_for(timeout=RUN_MS)
+        out["finished"] += 1
+        out["exceptions"] += await page.locator('[data-testid="stException"]').count()
+        step = "compare"
+        await page.goto(f"{url}/compare", timeout=STEP_MS)
+        cell = page.locator('[data-testid="stDataFrame"] [role="gridcell"]', has_text=name)
+        await cell.first.wait_for(state="attached", timeout=STEP_MS)
+        out["shown"] += 1
+        out["exceptions"] += await page.locator('[data-testid="stException"]').count()
+    except Exception as error:  # a session that fails is counted, not fatal to the benchmark
+        out["errors"].append(f"session {number} at {step}: {type(error).__name__}: {str(error).splitlines()[0][:120]}")
+        out["exceptions"] += await page.locator('[data-testid="stException"]').count()
+    finally:
+        await context.close()
+
+
+async def _drive(url: str, sessions: int) -> dict:
+    out = {"first_page": [], "slider": [], "submitted": 0, "finished": 0, "shown": 0, "exceptions": 0, "errors": []}
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        await asyncio.gather(*(_session(browser, url, n, out) for n in range(sessions)))
+        await browser.close()
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", type=int, default=10)
+    parser.add_argument("--settle-s", type=float, default=10.0, help="wait after the sessions close, then read memory")
+    args = parser.parse_args()
+    port = _port()
+    state = tempfile.mkdtemp(prefix="load-state-")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "DISTILL_STATE": state, "DISTILL_SESSION_JOBS": "3"}
+    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+                               "--server.headless", "true"], cwd=ROOT, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    peak = {"mb": 0.0}
+    stop = threading.Event()
+    try:
+        while True:
+            try:
+                urllib.request.urlopen(f"{url}/_stcore/health", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        before_mb = _rss_mb(_tree(server.pid))
+        cpu_before = _cpu(server.pid)
+
+        def sample() -> None:
+            while not stop.wait(0.5):
+                peak["mb"] = max(peak["mb"], _rss_mb(_tree(server.pid)))
+
+        threading.Thread(target=sample, daemon=True).start()
+        started = time.perf_counter()
+        out = asyncio.run(_drive(url, args.sessions))
+        wall = time.perf_counter() - started
+        cpu_after = _cpu(server.pid)
+        time.sleep(args.settle_s)
+        after_mb = _rss_mb(_tree(server.pid))
+    finally:
+        stop.set()
+        server.terminate()
+        server.wait(timeout=60)
+    server_cpu = cpu_after[0] - cpu_before[0]
+    print(json.dumps({
+        "sessions": args.sessions, "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
+                                                            capture_output=True, text=True).stdout.strip(),
+        "wall_s": round(wall, 1),
+        "first_page_s": {"median": round(statistics.median(out["first_page"]), 2) if out["first_page"] else None,
+                         "p95": round(_percentile(out["first_page"], 0.95), 2)},
+        "slider_rerender_s": {"median": round(statistics.median(out["slider"]), 3) if out["slider"] else None,
+                              "p95": round(_percentile(out["slider"], 0.95), 3)},
+        "runs": {"submitted": out["submitted"], "finished": out["finished"], "shown_to_owner": out["shown"]},
+        "exceptions_seen": out["exceptions"], "session_errors": out["errors"],
+        "cpu_s": {"server": round(server_cpu, 1), "server_per_session": round(server_cpu / args.sessions, 2),
+                  "workers": round(cpu_after[1] - cpu_before[1], 1)},
+        "memory_mb": {"before": before_mb, "peak": peak["mb"], "after": after_mb},
+    }, indent=2))
+
+
+if __name__ == "__main__":
+    main()
