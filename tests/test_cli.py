@@ -21,7 +21,12 @@ def test_distill_json_keys_and_values():
     assert {"student", "student_params", "teacher_params", "teacher_accuracy", "distilled_accuracy",
             "scratch_accuracy", "gain", "seconds", "dataset", "distilled_accuracy_std",
             "scratch_accuracy_std", "verdict"} <= set(result)
-    assert result["dataset"] == {"name": "MNIST sample (bundled)", "train_size": 8000, "test_size": 10000}
+    assert {k: result["dataset"][k] for k in ("name", "train_size", "test_size")} == {
+        "name": "MNIST sample (bundled)", "train_size": 8000, "test_size": 10000}
+    assert result["dataset"]["fingerprint"].startswith("8000-")  # groups runs by the data they saw
+    low, high = result["gain_ci_low"], result["gain_ci_high"]
+    assert low < result["gain"] < high or low == high == result["gain"]
+    assert result["verdict"] == "need at least 3 seeds" and len(result["teacher_digest"]) == 12
     assert 0.99 < result["teacher_accuracy"] <= 1 and 0 < result["distilled_accuracy"] <= 1
     assert result["gain"] == pytest.approx(result["distilled_accuracy"] - result["scratch_accuracy"])
     assert result["seeds"] == [0, 1] and result["student_params"] == 8070
@@ -36,6 +41,14 @@ def test_distill_omit_class_keys(capsys):
     assert result["omitted_class"] == 7 and result["epochs"] == 1 and result["temperature"] == 20.0
     assert result["scratch_omitted_class_accuracy"] < 0.02  # the twin never saw a 7
     assert result["omitted_class_accuracy_adjusted"] >= result["omitted_class_accuracy"]
+
+
+def test_distill_controls_keys(capsys):
+    status, out, err = cli(capsys, "distill", "--student", "mlp-10", "--train-size", "300", "--epochs", "1",
+                           "--controls", "--json")
+    assert status == 0, err
+    result = json.loads(out)
+    assert 0 < result["smoothed_accuracy"] <= 1 and 0 < result["shuffled_accuracy"] <= 1
 
 
 def test_evaluate_json_keys():

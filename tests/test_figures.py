@@ -53,10 +53,12 @@ def test_gain_figure_draws_one_segment_per_run_and_the_teacher_line():
 
 
 def test_sweep_figures_have_error_bars_and_a_zero_line():
-    rows = [{"student": "mlp-10", "temperature": t, "train_size": n, "gain_mean": g, "gain_std": 0.01}
-            for t, n, g in ((1.0, 500, 0.01), (4.0, 1000, 0.02))]
+    rows = [{"student": "mlp-10", "temperature": t, "train_size": n, "gain_mean": g, "gain_ci_low": low,
+             "gain_ci_high": high} for t, n, g, low, high in ((1.0, 500, 0.01, -0.01, 0.03), (4.0, 1000, 0.02, None, None))]
     by_t = figures.gain_by_temperature_figure(rows)
-    assert list(by_t.data[0].x) == [1.0, 4.0] and list(by_t.data[0].error_y.array) == [0.01, 0.01]
+    assert list(by_t.data[0].x) == [1.0, 4.0]
+    assert list(by_t.data[0].error_y.array) == [pytest.approx(0.02), 0]  # the interval, none from one seed
+    assert list(by_t.data[0].error_y.arrayminus) == [pytest.approx(0.02), 0]
     assert by_t.layout.xaxis.type == "log" and by_t.layout.shapes[0].y0 == 0
     by_n = figures.gain_by_size_figure(rows)
     assert list(by_n.data[0].x) == [500, 1000] and by_n.layout.xaxis.type == "log"

@@ -133,7 +133,8 @@ def test_distill_page_repeats_over_seeds_and_gives_a_verdict(app):
     expected = summarise([r.config["seed"] for r in runs], [r.result.distilled_accuracy for r in runs],
                          [r.result.scratch_accuracy for r in runs])
     assert next(m.value for m in at.metric if m.label == "Verdict") == expected.verdict
-    assert next(m.value for m in at.metric if m.label == "Gain").startswith(f"{expected.gain_mean:+.2%}")
+    assert next(m.value for m in at.metric if m.label == "Gain (mean)") == f"{expected.gain_mean:+.2%}"
+    assert f"95 % interval {expected.gain_ci_low:+.2%} to {expected.gain_ci_high:+.2%}" in texts(at)
 
 
 def test_teacher_knows_page(app):
@@ -154,7 +155,9 @@ def test_missing_digit_page_runs_and_bias_slider_moves_the_result(app):
     at.button(key="md_submit").click()
     at.run()
     run_until(at, lambda at: any(m.label == "Scratch twin" for m in at.metric))
-    assert [m.label for m in at.metric][:2] == ["Scratch twin", "Distilled student"]
+    labels = [m.label for m in at.metric]
+    assert labels[0] == "Scratch twin" and labels[1].startswith("Scratch twin, bias raised by")
+    assert labels[2] == "Distilled student" and "chose its +3.5 by looking at the test set" in texts(at)
     slider = next(s for s in at.slider if s.key and s.key.startswith("bias-"))
     slider.set_value(0.0).run()
     at_zero = next(m.value for m in at.metric if m.label == "Test 3s recognised")
