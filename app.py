@@ -1,8 +1,6 @@
 """Distillation Lab: the router and the process-wide settings. Pages live in lessons/."""
 import streamlit as st
 
-import lessons.preload  # noqa: F401  (before any page: no import races between visitors)
-
 st.set_page_config(page_title="Distillation Lab", page_icon=":material/science:", layout="wide")
 
 PAGES = {

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
+import lessons.preload  # noqa: F401  (before any chart is drawn: no import races between visitors)
+
 DISTILLED, SCRATCH, TEACHER = "#1f77b4", "#ff7f0e", "#2ca02c"
 
 

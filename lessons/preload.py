@@ -3,8 +3,9 @@
 Streamlit runs each visitor's script in its own thread. plotly imports pandas on first use and
 checks `sys.modules` first, so a second thread can get a half-imported pandas ("partially
 initialized module 'pandas' has no attribute 'Series'") when several visitors draw their first
-chart at once after a server start. app.py imports this module; Python's import lock makes every
-other thread wait until it has finished, so by the time any page draws, these are complete.
+chart at once after a server start. lessons/figures.py, through which every chart is drawn, imports
+this module; Python's import lock makes every other thread wait until it has finished, so by the
+time any page draws, these are complete. The start page draws no chart and does not wait for it.
 """
 import numpy
 import pandas

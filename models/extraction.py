@@ -19,7 +19,7 @@ from models.data import Dataset
 from models.nets import build_student, count_params
 from models.queries import query_set
 from models.results import ExtractionResult, Progress
-from models.teacher import load_teacher
+from models.teacher import load_teacher, teacher_digest
 from models.training import (
     BATCH_ORDER_OFFSET,
     FitSettings,
@@ -144,7 +144,8 @@ def run_extraction(config: ExtractConfig, dataset: Dataset, on_progress: Progres
         fidelity=(copy_predictions == teacher_predictions).float().mean().item(),
         teacher_accuracy=(teacher_predictions == dataset.test_y).float().mean().item(),
         student=config.student, student_params=count_params(copy), epochs=epochs_for_size(config.queries),
-        seconds=round(time.perf_counter() - started, 2), dataset=dataset.summary(), config=asdict(config))
+        seconds=round(time.perf_counter() - started, 2), dataset=dataset.summary(), config=asdict(config),
+        teacher_digest=teacher_digest(config.teacher))
 
 
 def expected_calibration_error(probs: torch.Tensor, labels: torch.Tensor, bins: int = 15) -> float:
