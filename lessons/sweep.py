@@ -23,9 +23,11 @@ data = shared.dataset()
 # Display names, the verdict first so it is never scrolled out of sight.
 COLUMNS = {"student": "student", "temperature": "T", "train_size": "transfer set", "gain_mean": "gain",
            "gain_ci_low": "interval from", "gain_ci_high": "interval to", "verdict": "verdict",
-           "distilled_mean": "distilled", "scratch_mean": "scratch twin", "seeds": "seeds"}
+           "distilled_mean": "distilled", "smoothed_mean": "smoothed-label twin",
+           "shuffled_mean": "shuffled-teacher twin", "scratch_mean": "scratch twin", "seeds": "seeds"}
 ROW_FORMAT = {COLUMNS[k]: st.column_config.NumberColumn(format="percent")
-              for k in ("distilled_mean", "scratch_mean", "gain_mean", "gain_ci_low", "gain_ci_high")}
+              for k in ("distilled_mean", "scratch_mean", "gain_mean", "gain_ci_low", "gain_ci_high", "smoothed_mean",
+                        "shuffled_mean")}
 
 
 def _show_sweep(prefix: str, figure) -> None:
@@ -38,8 +40,13 @@ def _show_sweep(prefix: str, figure) -> None:
         rows = sweep_rows(r.result for r in runs)
         if rows:
             shared.cached_chart(f"sweep-{prefix}-chart", (shown, len(runs)), lambda: figure(rows))
-            st.dataframe([{name: row[key] for key, name in COLUMNS.items()} for row in rows], hide_index=True,
+            shown = {k: v for k, v in COLUMNS.items() if k not in ("smoothed_mean", "shuffled_mean")
+                     or rows[0]["smoothed_mean"] is not None}
+            st.dataframe([{name: row[key] for key, name in shown.items()} for row in rows], hide_index=True,
                          column_config=ROW_FORMAT, key=f"sweep-{prefix}-table")
+            if rows[0]["smoothed_mean"] is not None:
+                with st.expander("Knowledge or just softness? What the two control twins rule out"):
+                    st.markdown(shared.CONTROLS_EXPLAINED)
             judged = sum(row["verdict"] != VERDICTS[3] for row in rows)
             if judged > 1:
                 st.caption(f"{judged} settings are judged at once. If distillation did nothing at all, chance "
@@ -72,12 +79,14 @@ with by_temperature:
         train_size = c2.number_input("Transfer-set size", 1, data.train_size,
                                      min(defaults.train_size, data.train_size), 500, key="sweep_train_size")
         epochs = c3.number_input("Epochs", 1, 200, defaults.epochs, key="sweep_epochs")
+        sweep_controls = st.checkbox("Add the two controls at every T (smoothed-label and shuffled-teacher twins; "
+                                     "about twice the time)", key="sweep_controls")
         go = st.form_submit_button("Run the sweep", type="primary", key="sweep_submit")
     if go:
         try:
             config = SweepConfig(students=tuple(students), temperatures=tuple(sorted(temperatures)),
                                  seeds=int(seeds), train_size=int(train_size), epochs=int(epochs),
-                                 teacher=shared.chosen_teacher())
+                                 teacher=shared.chosen_teacher(), controls=bool(sweep_controls))
             st.session_state.sweep_t = _submit(config.cells(), "t")
         except ConfigError as error:
             st.error(f"Not started: {error}")

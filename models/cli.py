@@ -77,16 +77,18 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_teacher(args) -> int:
-    config = TeacherConfig(epochs=args.epochs, seed=args.seed)
+    config = TeacherConfig(epochs=args.epochs, seed=args.seed, train_size=args.train_size)
     import platform
     from pathlib import Path
 
     import torch
     import torchvision
 
-    from models.data import data_root
+    from models.config import check_train_size
+    from models.data import data_root, default_dataset
     from models.teacher import save_teacher
     from models.training import train_teacher
+    check_train_size(config.train_size, default_dataset().train_size)
     model, trained = train_teacher(config, _dataset())
     result = trained.sidecar()
     if args.save:
@@ -179,7 +181,7 @@ def _name_list(text: str) -> tuple:
 def cmd_sweep(args) -> int:
     config = SweepConfig(students=args.students, temperatures=args.temperatures, seeds=args.seeds,
                          seed=args.seed, train_size=args.train_size, epochs=args.epochs, alpha=args.alpha,
-                         teacher=args.teacher)
+                         teacher=args.teacher, controls=args.controls)
     import time
 
     from models.config import check_train_size
@@ -278,6 +280,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("teacher", help="train a teacher CNN on the training set")
     p.add_argument("--epochs", type=int, default=TeacherConfig.epochs, help="passes over the training set")
     p.add_argument("--seed", type=int, default=0, help="seed for weights and batch order")
+    p.add_argument("--train-size", type=int, default=0,
+                   help="train on the first N training images only (0 = all; a small N is a quick smoke run)")
     p.add_argument("--save", help="write the checkpoint here, with a .json sidecar beside it")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(run=cmd_teacher)
@@ -317,6 +321,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--epochs", type=int, default=sweep.epochs, help="passes over the transfer set")
     p.add_argument("--alpha", type=float, default=sweep.alpha, help="weight on the soft targets, in [0, 1]")
     p.add_argument("--teacher", default="pretrained", help="'pretrained' or a path to a .pt checkpoint")
+    p.add_argument("--controls", action="store_true",
+                   help="also train a smoothed-label and a shuffled-teacher twin at every T (rows add their means)")
     out = p.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help='print {"rows": [...]} as one JSON object')
     out.add_argument("--csv", metavar="PATH", help="also write the rows to a CSV file")

@@ -136,6 +136,8 @@ class SweepCellResult(JsonRecord):
     seconds: float
     dataset: dict
     teacher_digest: str = ""
+    smoothed: dict | None = None  # controls, "T" -> accuracy, when the cell trained them
+    shuffled: dict | None = None
 
 
 @dataclass(frozen=True)

@@ -8,12 +8,14 @@ trains 6 models, not 10.
 from __future__ import annotations
 
 import dataclasses
+import statistics
 import time
 from typing import Iterable
 
 from models.config import SweepCell
 from models.data import Dataset, default_dataset
-from models.distill import fit_on_teacher, soft_target_loss, student_and_twin, transfer_indices
+from models.controls import soft_distribution_loss
+from models.distill import control_targets, fit_on_teacher, soft_target_loss, student_and_twin, transfer_indices
 from models.nets import student_params
 from models.results import Progress, SweepCellResult
 from models.stats import summarise
@@ -39,18 +41,26 @@ def run_cell(cell: SweepCell, dataset: Dataset, logits: TeacherLogits | None = N
     index = transfer_indices(cell.seed, cell.train_size, dataset.train_y)
     logits = logits or teacher_logits(cell.teacher, dataset)
     names = [f"{t:g}" for t in cell.temperatures]
-    models = student_and_twin(cell.student, cell.seed, copies=len(names) + 1)
     losses = {"scratch": hard_label_loss,
               **{name: soft_target_loss(t, cell.alpha) for name, t in zip(names, cell.temperatures)}}
+    extra = {}
+    if cell.controls:  # at each T, the two controls' targets (models/controls.py), trained beside the rest
+        for name, t in zip(names, cell.temperatures):
+            targets, _ = control_targets(logits.train[index], dataset.train_y[index], t, cell.seed)
+            for control, target in targets.items():
+                extra[f"{control}-{name}"] = target
+                losses[f"{control}-{name}"] = soft_distribution_loss(t, cell.alpha, f"{control}-{name}")
+    models = dict(zip(losses, student_and_twin(cell.student, cell.seed, copies=len(losses))))
     settings = FitSettings(cell.epochs, seed=cell.seed + BATCH_ORDER_OFFSET)
-    curves = fit_on_teacher(dict(zip(["scratch", *names], models)), losses, dataset, logits, index, settings,
+    curves = fit_on_teacher(models, losses, dataset, logits, index, settings,
                             lambda points: on_progress(Progress("sweep", points[-1]["epoch"], cell.epochs,
-                                                                epoch_end=True)))
+                                                                epoch_end=True)), extra)
     last = curves[-1]
+    controls = {c: {n: last[f"{c}-{n}"] for n in names} if cell.controls else None for c in ("smoothed", "shuffled")}
     return SweepCellResult(student=cell.student, seed=cell.seed, train_size=len(index), epochs=cell.epochs,
                            alpha=cell.alpha, scratch=last["scratch"], distilled={n: last[n] for n in names},
                            seconds=round(time.perf_counter() - started, 2), dataset=dataset.summary(),
-                           teacher_digest=teacher_digest(cell.teacher))
+                           teacher_digest=teacher_digest(cell.teacher), **controls)
 
 
 def sweep_rows(cell_results: Iterable[SweepCellResult]) -> list[dict]:
@@ -60,17 +70,21 @@ def sweep_rows(cell_results: Iterable[SweepCellResult]) -> list[dict]:
     for result in cell_results:
         for temperature, distilled in result.distilled.items():
             key = (result.student, float(temperature), result.train_size)
-            groups.setdefault(key, []).append((result.seed, distilled, result.scratch))
+            controls = tuple((getattr(result, c) or {}).get(temperature) for c in ("smoothed", "shuffled"))
+            groups.setdefault(key, []).append((result.seed, distilled, result.scratch, *controls))
     rows = []
     by_size = sorted(groups.items(), key=lambda item: (student_params(item[0][0]), item[0][1], item[0][2]))
     for (student, temperature, train_size), members in by_size:
-        seeds, distilled, scratch = zip(*sorted(members))
+        seeds, distilled, scratch, smoothed, shuffled = zip(*sorted(members))
         s = summarise(list(seeds), list(distilled), list(scratch))
+        with_controls = None not in smoothed
         rows.append({"student": student, "temperature": temperature, "train_size": train_size,
                      "seeds": s.count, "distilled_mean": s.distilled_mean, "distilled_std": s.distilled_std,
                      "scratch_mean": s.scratch_mean, "scratch_std": s.scratch_std,
                      "gain_mean": s.gain_mean, "gain_std": s.gain_std, "gain_ci_low": s.gain_ci_low,
-                     "gain_ci_high": s.gain_ci_high, "verdict": s.verdict})
+                     "gain_ci_high": s.gain_ci_high, "verdict": s.verdict,
+                     "smoothed_mean": statistics.fmean(smoothed) if with_controls else None,
+                     "shuffled_mean": statistics.fmean(shuffled) if with_controls else None})
     return rows
 
 

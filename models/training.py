@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from models.config import ConfigError, TeacherConfig
+from models.config import ConfigError, TeacherConfig, check_train_size
 from models.data import Dataset
 from models.device import best_device
 from models.nets import TeacherCNN, count_params
@@ -187,9 +187,11 @@ def train_teacher(config: TeacherConfig, dataset: Dataset, on_progress: Progress
         curves.append({"epoch": epoch, "teacher": evaluate(model, dataset)})
         on_progress(Progress("teacher", epoch, config.epochs, len(losses), list(curves), list(losses), True))
 
+    check_train_size(config.train_size, dataset.train_size)
+    images, labels = (dataset.train_x[:config.train_size], dataset.train_y[:config.train_size]) if config.train_size \
+        else (dataset.train_x, dataset.train_y)
     settings = FitSettings(config.epochs, config.batch_size, config.max_lr, config.seed, "one-cycle")
-    fit({"teacher": model}, {"teacher": hard_label_loss}, TrainingSet(dataset.train_x, dataset.train_y),
-        settings, on_epoch, on_step)
+    fit({"teacher": model}, {"teacher": hard_label_loss}, TrainingSet(images, labels), settings, on_epoch, on_step)
     model = model.cpu().eval()
     return model, TeacherResult(
         test_accuracy=curves[-1]["teacher"], params=count_params(model), epochs=config.epochs,

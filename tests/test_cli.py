@@ -60,7 +60,7 @@ def test_evaluate_json_keys():
 
 def test_teacher_trains_saves_and_the_checkpoint_evaluates_the_same(tmp_path, capsys):
     saved = tmp_path / "mine.pt"
-    out = run_cli("teacher", "--epochs", "1", "--save", str(saved), "--json")
+    out = run_cli("teacher", "--epochs", "1", "--train-size", "500", "--save", str(saved), "--json")
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout)
     assert result["epochs"] == 1 and result["saved"] == str(saved)
@@ -85,10 +85,11 @@ def test_sweep_json_and_csv(tmp_path, capsys):
 
 
 def test_hinton_json_and_the_run_lands_in_the_store():
-    out = run_cli("hinton", "--epochs", "1", "--json")
+    # The wiring only: the laptop version for one epoch (the paper's own teacher trains in the engine tests).
+    out = run_cli("hinton", "--teacher", "pretrained", "--epochs", "1", "--json")
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout)
-    assert result["budget"] == "short" and result["epochs"] == 1
+    assert result["config"]["teacher"] == "pretrained" and result["epochs"] == 1 and result["teacher_errors"] < 100
     from models.store import RunStore
     stored = RunStore().list(kind="hinton")[0]
     assert stored.status == "done" and stored.result.teacher_errors == result["teacher_errors"]
@@ -119,6 +120,8 @@ def test_extract_json_keys():
     (["distill", "--omit-class", "12"], "digit 0-9"),
     (["evaluate", "--teacher", "/nonexistent/teacher.pt"], "missing"),
     (["teacher", "--epochs", "0"], "epochs"),
+    (["teacher", "--train-size", "-1"], "train size"),
+    (["teacher", "--train-size", "9000"], "train size"),
     (["sweep", "--temperatures", "2,-1"], "temperature"),
     (["sweep", "--temperatures", "two"], "temperatures"),
     (["sweep", "--students", "mlp-10,vgg"], "unknown student"),

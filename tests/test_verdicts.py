@@ -68,6 +68,18 @@ def test_distill_with_controls_trains_both_on_the_same_batches(sample):
     assert plain.smoothed_accuracy is None and len(result.teacher_digest) == 12
 
 
+def test_sweep_cells_train_the_controls_at_every_temperature(sample):
+    from models.config import SweepCell
+    from models.sweep import run_cell, sweep_rows
+    plain = run_cell(SweepCell("mlp-10", (2.0, 8.0), train_size=200, epochs=1), sample)
+    both = run_cell(SweepCell("mlp-10", (2.0, 8.0), train_size=200, epochs=1, controls=True), sample)
+    assert both.distilled == plain.distilled and both.scratch == plain.scratch  # the controls ride along
+    assert set(both.smoothed) == set(both.shuffled) == {"2", "8"} and plain.smoothed is None
+    rows = sweep_rows([both])
+    assert [r["smoothed_mean"] for r in rows] == [both.smoothed["2"], both.smoothed["8"]]
+    assert sweep_rows([plain])[0]["shuffled_mean"] is None
+
+
 def test_missing_digit_twin_gets_its_own_validation_shift(sample):
     report = distill(DistillConfig(student="mlp-30", temperature=20.0, train_size=0, epochs=2, omit_class=3),
                      sample)[0].missing_digit
