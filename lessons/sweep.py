@@ -40,9 +40,9 @@ def _show_sweep(prefix: str, figure) -> None:
         rows = sweep_rows(r.result for r in runs)
         if rows:
             shared.cached_chart(f"sweep-{prefix}-chart", (shown, len(runs)), lambda: figure(rows))
-            shown = {k: v for k, v in COLUMNS.items() if k not in ("smoothed_mean", "shuffled_mean")
-                     or rows[0]["smoothed_mean"] is not None}
-            st.dataframe([{name: row[key] for key, name in shown.items()} for row in rows], hide_index=True,
+            columns = {k: v for k, v in COLUMNS.items() if k not in ("smoothed_mean", "shuffled_mean")
+                       or rows[0]["smoothed_mean"] is not None}
+            st.dataframe([{name: row[key] for key, name in columns.items()} for row in rows], hide_index=True,
                          column_config=ROW_FORMAT, key=f"sweep-{prefix}-table")
             if rows[0]["smoothed_mean"] is not None:
                 with st.expander("Knowledge or just softness? What the two control twins rule out"):
