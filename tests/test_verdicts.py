@@ -95,4 +95,4 @@ def test_the_laptop_paper_table_has_the_papers_shape_on_full_mnist():
     result = run_hinton(HintonConfig(), load_mnist(FULL_MNIST, allow_download=False))
     assert result.dataset["train_size"] == 60000
     assert result.teacher_errors < result.distilled_errors < result.scratch_errors, result
-    assert "laptop version" in result.note and "CNN" in result.note
+    assert result.budget == "laptop" and "laptop version" in result.note and "CNN" in result.note
