@@ -38,10 +38,15 @@ HEADERS = {"id": "run", "name": "name", "student": "student", "student_params": 
            "temperature": "T", "alpha": "α", "train_size": "transfer set", "epochs": "epochs", "seed": "seed",
            "status": "status", "dataset": "dataset", "created": "started (UTC)"}
 percent = st.column_config.NumberColumn(format="percent")
-st.dataframe(
-    [{HEADERS[k]: r[k] for k in HEADERS} for r in rows], hide_index=True, key="runs-table",
-    column_config={"distilled": percent, "scratch twin": percent, "gain": percent},
-)
+ACCURACY_COLUMNS = {"distilled": percent, "scratch twin": percent, "gain": percent}
+mine = [r for r in rows if r["id"] in shared.my_runs()]
+if mine:  # in a room of thirty, your own runs should not need scrolling for
+    st.subheader("Your runs")
+    st.dataframe([{HEADERS[k]: r[k] for k in HEADERS} for r in mine], hide_index=True, key="my-runs-table",
+                 column_config=ACCURACY_COLUMNS)
+    st.subheader("Everyone's runs")
+st.dataframe([{HEADERS[k]: r[k] for k in HEADERS} for r in rows], hide_index=True, key="runs-table",
+             column_config=ACCURACY_COLUMNS)
 _csv_button()
 
 unfinished = [r for r in rows if r["status"] in ("queued", "running")]

@@ -93,8 +93,8 @@ def test_distill_page_runs_a_tiny_student_and_compare_page_shows_it(app):
     assert at.metric[0].label == "Distilled student" and at.metric[0].value.endswith("%")
 
     at = open_page(at, "compare")
-    table = at.dataframe[0].value
-    assert list(table["name"]) == ["tiny from the UI"] and list(table["status"]) == ["done"]
+    mine, table = at.dataframe[0].value, at.dataframe[1].value  # "Your runs", then everyone's
+    assert list(mine["name"]) == list(table["name"]) == ["tiny from the UI"] and list(table["status"]) == ["done"]
     assert 0 < table["distilled"][0] <= 1 and table["parameters"][0] == 8070
     assert at.download_button  # CSV export
     assert "No setting has 3 different seeds yet" in texts(at)
@@ -102,7 +102,8 @@ def test_distill_page_runs_a_tiny_student_and_compare_page_shows_it(app):
     second_tab = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)  # another session, same server
     second_tab.run()
     second_tab = open_page(second_tab, "compare")
-    assert list(second_tab.dataframe[0].value["name"]) == ["tiny from the UI"]
+    assert list(second_tab.dataframe[0].value["name"]) == ["tiny from the UI"]  # everyone's; not theirs
+    assert "Your runs" not in [h.value for h in second_tab.subheader]
 
 
 def test_distill_page_rejects_a_train_size_larger_than_the_data(app):
