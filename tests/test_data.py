@@ -18,7 +18,9 @@ def test_no_mnist_and_no_network_falls_back_to_the_sample(tmp_path, monkeypatch)
     assert attempts, "the download should have been tried"
     assert dataset.name == SAMPLE_NAME
     assert "bundled sample" in dataset.notice and "download failed" in dataset.notice
-    assert dataset.summary() == {"name": SAMPLE_NAME, "train_size": 8000, "test_size": 10000}
+    assert dataset.summary() == {"name": SAMPLE_NAME, "train_size": 8000, "test_size": 10000,
+                                 "fingerprint": dataset.fingerprint}
+    assert dataset.fingerprint == load_mnist(tmp_path, allow_download=False).fingerprint  # same images, same key
 
 
 def test_sample_is_real_class_balanced_mnist(sample):
