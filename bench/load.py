@@ -125,7 +125,10 @@ async def _session(browser, url: str, number: int, out: dict) -> None:
         out["finished"] += 1
         out["exceptions"] += await page.locator('[data-testid="stException"]').count()
         step = "compare"
-        await page.goto(f"{url}/compare", timeout=STEP_MS)
+        # Through the sidebar, as a visitor would: a reload would start a new session, which is not the
+        # run's owner, and would have to find its row in the whole room's leaderboard.
+        await page.get_by_role("link", name="4. Compare runs").click()
+        await page.wait_for_selector(SETTLED, timeout=STEP_MS)
         cell = page.locator('[data-testid="stDataFrame"] [role="gridcell"]', has_text=name)
         await cell.first.wait_for(state="attached", timeout=STEP_MS)
         out["shown"] += 1
