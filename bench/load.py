@@ -105,7 +105,7 @@ async def _session(browser, url: str, number: int, out: dict) -> None:
         await page.goto(f"{url}/soft_targets", timeout=STEP_MS)
         await page.get_by_text("its second choice").first.wait_for(timeout=STEP_MS)
         await page.wait_for_selector(SETTLED, timeout=STEP_MS)
-        await page.get_by_role("slider", name="Temperature T").focus()
+        await page.get_by_role("slider", name="Temperature T").focus(timeout=STEP_MS)
         for move in range(1, 6):  # T starts at 4; each ArrowRight adds 0.5
             tick = time.perf_counter()
             await page.keyboard.press("ArrowRight")
