@@ -144,8 +144,9 @@ class RoomLimits:
 
 
 def room_limits(store: RunStore) -> RoomLimits:
-    return RoomLimits(int(store.setting("cap_epochs", "0")), int(store.setting("cap_train_size", "0")),
-                      store.setting("pinned_teacher"))
+    settings = store.settings()
+    return RoomLimits(int(settings.get("cap_epochs", 0)), int(settings.get("cap_train_size", 0)),
+                      settings.get("pinned_teacher", ""))
 
 
 def set_room_limits(store: RunStore, limits: RoomLimits) -> None:
@@ -295,9 +296,6 @@ class JobPool:
         else:
             self.store.request_cancel(run_id)  # the worker checks at its next progress record
         return True
-
-    def worker_pids(self) -> list[int]:
-        return [worker.pid for worker in self._pool._pool_manager.worker_manager.workers.values()]
 
     def shutdown(self) -> None:
         self._pool.stop()

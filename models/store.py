@@ -33,6 +33,7 @@ CREATE TABLE IF NOT EXISTS runs (
     owner TEXT NOT NULL DEFAULT '',
     archived INTEGER NOT NULL DEFAULT 0,
     started REAL,
+    worker_pid INTEGER,
     status TEXT NOT NULL,
     config TEXT NOT NULL,
     progress TEXT NOT NULL DEFAULT '{}',
@@ -47,7 +48,8 @@ CREATE TABLE IF NOT EXISTS runs (
 CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 # Columns added since the first version; an older store gets them with these defaults.
-ADDED_COLUMNS = {"owner": "TEXT NOT NULL DEFAULT ''", "archived": "INTEGER NOT NULL DEFAULT 0", "started": "REAL"}
+ADDED_COLUMNS = {"owner": "TEXT NOT NULL DEFAULT ''", "archived": "INTEGER NOT NULL DEFAULT 0", "started": "REAL",
+                 "worker_pid": "INTEGER"}
 # Stores written before runs had a group column: add it, and move the two old ways of grouping
 # (a sweep id inside a sweep cell's config, a "curve-" name on extractions) into it.
 MIGRATE_GROUPS = """
@@ -72,6 +74,7 @@ class Run:
     owner: str = ""  # the browser session that submitted it ('' for the CLI)
     archived: bool = False
     started: float | None = None
+    worker_pid: int | None = None  # the process training it, once started
 
     @property
     def elapsed(self) -> float:
@@ -136,7 +139,8 @@ class RunStore:
         """A worker starts the run. The row stays owned by the process that submitted it: a worker
         that dies is the pool's to report (as failed), a server that dies leaves its runs interrupted."""
         now = time.time()
-        self._write("UPDATE runs SET status='running', started=?, updated=? WHERE id=?", (now, now, run_id))
+        self._write("UPDATE runs SET status='running', worker_pid=?, started=?, updated=? WHERE id=?",
+                    (os.getpid(), now, now, run_id))
 
     def set_progress(self, run_id: int, progress: Progress) -> None:
         self._write("UPDATE runs SET progress=?, updated=? WHERE id=?",
@@ -236,10 +240,10 @@ class RunStore:
             return db.execute("UPDATE runs SET archived=1 WHERE kind=? AND status NOT IN ('queued','running')",
                               (kind,)).rowcount
 
-    def setting(self, key: str, default: str = "") -> str:
+    def settings(self) -> dict[str, str]:
+        """Every room setting in one read (pages ask on every rerun)."""
         with closing(self._connect()) as db:
-            row = db.execute("SELECT value FROM settings WHERE key=?", (key,)).fetchone()
-        return row[0] if row else default
+            return dict(db.execute("SELECT key, value FROM settings").fetchall())
 
     def set_setting(self, key: str, value: str) -> None:
         self._write("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
@@ -260,11 +264,12 @@ class RunStore:
         with closing(self._connect()) as db:
             rows = db.execute(
                 "SELECT id, kind, name, group_id, status, config, progress, result, error, created, owner, archived, "
-                "started FROM runs " + tail, params).fetchall()
+                "started, worker_pid FROM runs " + tail, params).fetchall()
         return [Run(id=r["id"], kind=r["kind"], name=r["name"], group=r["group_id"], status=r["status"],
                     config=json.loads(r["config"]), progress=Progress.from_json(json.loads(r["progress"])),
                     result=_result(r["kind"], r["result"]), error=r["error"], created=r["created"],
-                    owner=r["owner"], archived=bool(r["archived"]), started=r["started"]) for r in rows]
+                    owner=r["owner"], archived=bool(r["archived"]), started=r["started"],
+                    worker_pid=r["worker_pid"]) for r in rows]
 
 
 def _result(kind: str, text: str | None) -> JsonRecord | None:
