@@ -4,7 +4,7 @@ import streamlit as st
 from lessons import shared
 from lessons.figures import learning_curves_figure
 from models.config import ConfigError, DistillConfig
-from models.config import MAX_SEEDS, STUDENT_NAMES
+from models.config import MAX_SEEDS, MAX_TEMPERATURE, MIN_TEMPERATURE, STUDENT_NAMES
 from models.nets import student_params
 from models.stats import summarise
 
@@ -31,8 +31,8 @@ with st.form("distill"):
             format_func=lambda name: f"{name}  ({student_params(name):,} parameters)",
             help="mlp-W: two hidden layers of W units, as in Hinton et al. cnn-tiny: a very small CNN.",
             key="student")
-        temperature = st.number_input("Temperature T (> 0)", value=defaults.temperature, min_value=0.1,
-                                      max_value=100.0, step=0.5,
+        temperature = st.number_input("Temperature T (0.1 to 100)", value=defaults.temperature,
+                                      min_value=MIN_TEMPERATURE, max_value=MAX_TEMPERATURE, step=0.5,
                                       help="How much the teacher's probabilities are flattened.", key="temperature")
         alpha = st.slider("α: weight on the teacher's soft targets", 0.0, 1.0, defaults.alpha, 0.05,
                           help="1 = learn only from the teacher, 0 = only from the labels (same as the twin).",

@@ -7,6 +7,7 @@ import streamlit as st
 
 from lessons import shared
 from models.jobs import RoomLimits, room_limits, set_room_limits
+from models.names import markdown_text
 
 st.title("Facilitator")
 
@@ -61,7 +62,7 @@ if not active:
     st.caption("Nothing is queued or running.")
 for run in active:
     cols = st.columns([4, 1])
-    cols[0].write(f"#{run.id} {run.kind} · {run.status} · {run.name or 'unnamed'}")
+    cols[0].write(f"#{run.id} {run.kind} · {run.status} · {markdown_text(run.name) or 'unnamed'}")
     if cols[1].button("Cancel", key=f"facilitator-cancel-{run.id}"):
         shared.pool().cancel(run.id)  # no owner: the facilitator may cancel any run
         st.toast(f"Cancelled run {run.id}.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 
 import lessons.preload  # noqa: F401  (before any chart is drawn: no import races between visitors)
+from models.names import chart_text
 
 DISTILLED, SCRATCH, TEACHER = "#1f77b4", "#ff7f0e", "#2ca02c"
 
@@ -54,10 +55,10 @@ def size_figure(rows: list[dict], teacher_params: int, teacher_accuracy: float) 
     fig = go.Figure()
     fig.add_scatter(x=[r["student_params"] for r in rows], y=[r["distilled_accuracy"] for r in rows],
                     mode="markers", name="distilled", marker=dict(color=DISTILLED, size=10),
-                    text=[r["label"] for r in rows])
+                    text=[chart_text(r["label"]) for r in rows])
     fig.add_scatter(x=[r["student_params"] for r in rows], y=[r["scratch_accuracy"] for r in rows],
                     mode="markers", name="scratch twin", marker=dict(color=SCRATCH, size=8, symbol="x"),
-                    text=[r["label"] for r in rows])
+                    text=[chart_text(r["label"]) for r in rows])
     fig.add_scatter(x=[teacher_params], y=[teacher_accuracy], mode="markers", name="teacher",
                     marker=dict(color=TEACHER, size=14, symbol="star"))
     fig.update_xaxes(type="log")
@@ -85,9 +86,9 @@ def gain_figure(rows: list[dict], teacher_accuracy: float) -> go.Figure:
     """Each run as a segment from its scratch twin (x) to its distilled student (dot); the segment's
     length is the gain. The teacher's accuracy is the dashed reference line both aim at."""
     fig = go.Figure()
-    labels = [r["label"] for r in rows]
+    labels = [chart_text(r["label"]) for r in rows]
     for row in rows:
-        fig.add_scatter(x=[row["label"]] * 2, y=[row["scratch_accuracy"], row["distilled_accuracy"]],
+        fig.add_scatter(x=[chart_text(row["label"])] * 2, y=[row["scratch_accuracy"], row["distilled_accuracy"]],
                         mode="lines", line=dict(color=DISTILLED if row["gain"] >= 0 else SCRATCH, width=3),
                         showlegend=False, hoverinfo="skip")
     fig.add_scatter(x=labels, y=[r["scratch_accuracy"] for r in rows], mode="markers", name="scratch twin",

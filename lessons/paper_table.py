@@ -1,9 +1,12 @@
 """The paper's table: Hinton et al.'s MNIST result next to the latest rerun on this machine."""
+from pathlib import Path
+
 import streamlit as st
 
 from lessons import shared
 from models.config import FULL_BUDGET_EPOCHS, LAPTOP_TABLE_EPOCHS, PAPER_TEACHER, ConfigError, HintonConfig
 from models.hinton import PAPER_ERRORS
+from models.names import markdown_text
 
 st.title("The paper's table")
 st.markdown(
@@ -32,10 +35,10 @@ if latest:
     r = latest.result
     teacher = r.config.get("teacher", PAPER_TEACHER)  # runs stored before the laptop version trained the paper's
     shape = r.teacher_errors < r.distilled_errors < r.scratch_errors
-    st.caption(f"Latest run (#{latest.id}, `{latest.name or 'app'}`): {r.epochs} epochs per model, "
+    st.caption(f"Latest run (#{latest.id}, {markdown_text(latest.name) or 'app'}): {r.epochs} epochs per model, "
                f"{r.seconds:.0f} s on {r.device}, {r.dataset['name']} ({r.dataset['train_size']:,} training "
                f"images), errors out of {r.test_size:,}. Teacher: "
-               f"{'the paper’s 2 × 1200 net, trained here' if teacher == PAPER_TEACHER else f'the CNN `{teacher}`'}.")
+               f"{'the paper’s 2 × 1200 net, trained here' if teacher == PAPER_TEACHER else f'the CNN {markdown_text(Path(teacher).name)}'}.")
     st.markdown(f"**What differs from the paper:** {r.note}.")
     (st.success if shape else st.warning)(
         "This run has the paper's shape: the teacher makes the fewest errors, and the distilled student fewer "

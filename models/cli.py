@@ -30,6 +30,7 @@ from models.config import (
     SweepConfig,
     TeacherConfig,
     TeacherError,
+    check_output_path,
     check_seeds,
 )
 
@@ -89,6 +90,8 @@ def cmd_teacher(args) -> int:
     from models.teacher import save_teacher
     from models.training import train_teacher
     check_train_size(config.train_size, default_dataset().train_size)
+    if args.save:
+        check_output_path(args.save, "--save")
     model, trained = train_teacher(config, _dataset())
     result = trained.sidecar()
     if args.save:
@@ -190,6 +193,8 @@ def cmd_sweep(args) -> int:
     from models.sweep import PAPER_FINDING, run_cells, sweep_rows
     from models.teacher import teacher_logits
     check_train_size(config.train_size, default_dataset().train_size)
+    if args.csv:
+        check_output_path(args.csv, "--csv")
     teacher_logits(config.teacher, default_dataset())  # fail fast on a bad teacher; warms the disk cache for workers
     dataset = _dataset()
     started = time.perf_counter()
@@ -224,8 +229,11 @@ def cmd_hinton(args) -> int:
     config = _hinton_config(args)
     from models.jobs import run_job
     from models.store import RunStore
-    dataset = _dataset()
+    from models.teacher import load_teacher
+    if config.teacher != PAPER_TEACHER:
+        load_teacher(config.teacher)  # a bad checkpoint is bad input: refuse before any work
     store = RunStore()
+    dataset = _dataset()
     # The same job as the page's button, run in this process: the Paper's table page shows it.
     run_id = store.create("hinton", dataclasses.asdict(config), name="python -m models hinton")
     if run_job(str(store.path), run_id, "hinton", dataclasses.asdict(config)) != "done":

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 # mlp-W: two hidden layers of W units, as in Hinton et al.; cnn-tiny: a very small CNN (models/nets.py).
 STUDENT_NAMES = ("mlp-10", "mlp-30", "mlp-100", "mlp-300", "mlp-800", "cnn-tiny")
@@ -18,6 +20,9 @@ SOURCES = ("mnist", "fashion", "noise")
 ANSWER_LABELS = {"probs": "full probabilities", "top3": "top-3 probabilities", "label": "top label only",
                  "rounded": "probabilities rounded to 0.1"}
 MAX_SEEDS = 10
+# Outside these, softmax(logits / T) is one-hot or flat to float32 precision and training learns nothing
+# (T = 1e20 trained to 9.8 %, T = 1e300 overflowed); the paper's range is 1 to 20.
+MIN_TEMPERATURE, MAX_TEMPERATURE = 0.1, 100.0
 LAPTOP_TABLE_EPOCHS = 12  # the paper's table with the pretrained CNN teacher: 4 epochs left a gap of 15 errors, 12 of 33
 FULL_BUDGET_EPOCHS = 100  # the paper's table at full budget: epochs per model
 # Standard deviation of the noise defence on log-probabilities. Measured with mlp-100 copies from
@@ -32,6 +37,15 @@ REPORTED_PER_ACCOUNT = int(round(REPORTED_EXCHANGES / REPORTED_ACCOUNTS, -1))  #
 
 class ConfigError(ValueError):
     """A bad value, with a one-line reason that names the valid range."""
+
+
+class StoreError(ConfigError):
+    """The run store on disk is unusable (damaged, read-only, missing folder): one plain sentence,
+    handled like bad input (exit status 2 in the CLI, a message on the page)."""
+
+    def __init__(self, message: str, read_only: bool = False):
+        super().__init__(message)
+        self.read_only = read_only
 
 
 class TeacherError(RuntimeError):
@@ -53,7 +67,21 @@ def check_seeds(first: int, count: int) -> None:
     if not 1 <= count <= MAX_SEEDS:
         raise ConfigError(f"seeds must be between 1 and {MAX_SEEDS}, got {count}")
     check_seed(first)
-    check_seed(first + count - 1)
+    if first + count - 1 >= 2**31:
+        raise ConfigError(f"seeds {first} to {first + count - 1} run past the largest seed {2**31 - 1}; "
+                          f"start at {2**31 - count} or lower")
+
+
+def check_output_path(path: str, what: str) -> None:
+    """An output file must be writable before any work starts (not after an hour of training)."""
+    target = Path(path)
+    if target.is_dir():
+        raise ConfigError(f"{what} {path} is a directory; give a file name inside it")
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        raise ConfigError(f"{what} {path}: folder {folder} does not exist; create it first")
+    if not os.access(folder, os.W_OK) or (target.exists() and not os.access(target, os.W_OK)):
+        raise ConfigError(f"{what} {path} is not writable; choose another place or fix its permissions")
 
 
 def check_student(name: str) -> None:
@@ -61,8 +89,8 @@ def check_student(name: str) -> None:
 
 
 def check_temperature(temperature: float) -> None:
-    if not (isinstance(temperature, (int, float)) and math.isfinite(temperature) and temperature > 0):
-        raise ConfigError(f"temperature T must be a number greater than 0, got {temperature}")
+    if not (isinstance(temperature, (int, float)) and MIN_TEMPERATURE <= temperature <= MAX_TEMPERATURE):
+        raise ConfigError(f"temperature T must lie in [{MIN_TEMPERATURE:g}, {MAX_TEMPERATURE:g}], got {temperature}")
 
 
 def check_alpha(alpha: float) -> None:

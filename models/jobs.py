@@ -22,6 +22,7 @@ from models.config import (
     DistillConfig,
     ExtractConfig,
     HintonConfig,
+    StoreError,
     SweepCell,
     TeacherConfig,
     TeacherError,
@@ -29,7 +30,7 @@ from models.config import (
 from models.data import default_dataset
 from models.paths import state_dir
 from models.results import JsonRecord, Progress
-from models.store import RunStore
+from models.store import SERVER_ID, RunStore, heartbeat_seconds
 from models.workers import cores, set_threads_for, worker_pool
 
 PROGRESS_EVERY_S = 0.25  # step records land at most this often; epoch ends always land
@@ -87,41 +88,82 @@ def kind_of(config) -> str:
     raise TypeError(f"no job kind for {type(config).__name__}")
 
 
+class RunEnded(Exception):
+    """The run was ended elsewhere (cancelled, or marked interrupted by a server that thought it
+    dead): stop working on it and leave its status alone."""
+
+
+class Heartbeat:
+    """Beats on a running run's row from a background thread, so liveness never depends on how
+    often the training loop reports. `ended` is set once the row says the run is over."""
+
+    def __init__(self, store: RunStore, run_id: int):
+        self.store, self.run_id = store, run_id
+        self.ended = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name=f"heartbeat-{run_id}", daemon=True)
+
+    def __enter__(self) -> "Heartbeat":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(heartbeat_seconds()):
+            try:
+                if not self.store.beat(self.run_id):
+                    self.ended.set()
+                    return
+            except StoreError:  # a store briefly locked: the next beat tries again
+                continue
+
+
 def run_job(store_path: str, run_id: int, kind: str, values: dict) -> str:
     """Run one stored job here (a worker, or the CLI's own process). Returns the final status;
     never raises for a job's own failure: the reason goes into the run's row."""
     store = RunStore(store_path)
     if store.cancel_requested(run_id):
-        store.set_status(run_id, "cancelled")
+        store.end(run_id, "cancelled")
         return "cancelled"
-    store.claim(run_id)
+    if not store.claim(run_id):  # cancelled or interrupted while it waited
+        return _status(store, run_id)
     config_class, runner = JOB_KINDS[kind]
     last_write = 0.0
     set_threads_for(store.count_running())
 
-    def on_progress(record: Progress) -> None:
-        nonlocal last_write
-        if record.epoch_end or time.monotonic() - last_write > PROGRESS_EVERY_S:
-            store.set_progress(run_id, record)
-            last_write = time.monotonic()
-            if store.cancel_requested(run_id):
-                raise JobCancelled
-            set_threads_for(store.count_running())  # a lone job uses every core; busy workers share them
+    with Heartbeat(store, run_id) as heartbeat:
+        def on_progress(record: Progress) -> None:
+            nonlocal last_write
+            if heartbeat.ended.is_set():
+                raise RunEnded
+            if record.epoch_end or time.monotonic() - last_write > PROGRESS_EVERY_S:
+                store.set_progress(run_id, record)
+                last_write = time.monotonic()
+                if store.cancel_requested(run_id):
+                    raise JobCancelled
+                set_threads_for(store.count_running())  # a lone job uses every core; busy workers share them
 
-    try:
-        config = config_class(**values)
-        result, weights = runner(run_id, config, default_dataset(), on_progress)
-        store.finish(run_id, result, weights)
-        return "done"
-    except JobCancelled:
-        store.set_status(run_id, "cancelled")
-        return "cancelled"
-    except (ConfigError, TeacherError) as error:
-        store.set_status(run_id, "failed", str(error))
-        return "failed"
-    except Exception as error:  # a worker must outlive a bad job; the page shows the reason
-        store.set_status(run_id, "failed", f"{type(error).__name__}: {error}")
-        return "failed"
+        try:
+            config = config_class(**values)
+            result, weights = runner(run_id, config, default_dataset(), on_progress)
+            store.finish(run_id, result, weights)
+        except JobCancelled:
+            store.end(run_id, "cancelled")
+        except RunEnded:
+            pass
+        except (ConfigError, TeacherError) as error:
+            store.end(run_id, "failed", str(error))
+        except Exception as error:  # a worker must outlive a bad job; the page shows the reason
+            store.end(run_id, "failed", f"{type(error).__name__}: {error}")
+    return _status(store, run_id)
+
+
+def _status(store: RunStore, run_id: int) -> str:
+    rows = store.peek(run_id)
+    return rows[0] if rows else "missing"
 
 
 @dataclass(frozen=True)
@@ -184,6 +226,8 @@ class JobPool:
 
     def __init__(self, store: RunStore, workers: int | None = None, per_owner: int | None = None):
         self.store = store
+        self.server = SERVER_ID
+        self.store.beat_server(self.server)
         self.store.mark_orphans()
         self.workers = max(1, min(workers or cores(), cores()))
         self.per_owner = per_owner or int(os.environ.get("DISTILL_SESSION_JOBS", DEFAULT_PER_OWNER))
@@ -192,6 +236,16 @@ class JobPool:
         self._waiting: list[Queued] = []
         self._running: dict[int, tuple[str, Future]] = {}  # run id -> (owner, future)
         self._last_served: dict[str, int] = {}  # owner -> dispatch counter when last served
+        self._stopping = threading.Event()
+        # Beats for the runs this server queued: they stay alive while it does, whatever the PIDs.
+        threading.Thread(target=self._beat, name="server-heartbeat", daemon=True).start()
+
+    def _beat(self) -> None:
+        while not self._stopping.wait(heartbeat_seconds()):
+            try:
+                self.store.beat_server(self.server)
+            except StoreError:  # a store briefly locked: the next beat tries again
+                continue
 
     # -- submitting -----------------------------------------------------------------------------
     def active_submissions(self, owner: str) -> int:
@@ -209,7 +263,9 @@ class JobPool:
         kind = kind_of(config)
         room_limits(self.store).check(config)
         values = dataclasses.asdict(config)
-        run_id = self.store.create(kind, values, name, group, owner=owner)
+        if self._stopping.is_set():
+            raise ConfigError("the server is stopping; start the run again once it is back")
+        run_id = self.store.create(kind, values, name, group, owner=owner, server=self.server)
         with self._lock:
             self._waiting.append(Queued(run_id, owner, kind, values))
         self._dispatch()
@@ -252,10 +308,9 @@ class JobPool:
             code = getattr(error, "exitcode", None)
             reason = ("the worker stopped unexpectedly" + (f" (exit code {code})" if code is not None else "")
                       + ", possibly out of memory")
-            run = self.store.get(run_id)
-            if run and not run.finished:
-                self.store.set_status(run_id, "failed", reason)
-        self._dispatch()
+            self.store.end(run_id, "failed", reason)  # a no-op when the run had ended already
+        if not self._stopping.is_set():
+            self._dispatch()
 
     def queue_places(self) -> dict[int, QueuePlace]:
         """Every waiting run's place in line and estimated wait, in the order the pool will start them."""
@@ -292,10 +347,27 @@ class JobPool:
             if queued:
                 self._waiting.remove(queued)
         if queued:
-            self.store.set_status(run_id, "cancelled")
+            self.store.end(run_id, "cancelled")
         else:
             self.store.request_cancel(run_id)  # the worker checks at its next progress record
         return True
 
-    def shutdown(self) -> None:
+    def shutdown(self, grace_s: float = 5.0) -> None:
+        """Stop for good (the server is stopping): queued runs and running ones end as interrupted,
+        workers are stopped within grace_s, and the server stops beating."""
+        if self._stopping.is_set():
+            return
+        self._stopping.set()
+        with self._lock:
+            waiting, self._waiting = self._waiting, []
+            running = list(self._running)
+        try:
+            for job in waiting:
+                self.store.end(job.run_id, "interrupted", "the server was stopped before this run started")
+            for run_id in running:
+                self.store.end(run_id, "interrupted", "the server was stopped while this run was training")
+            self.store.forget_server(self.server)
+        except StoreError:  # the store is gone too: stopping the workers matters more
+            pass
         self._pool.stop()
+        self._pool.join(timeout=grace_s)

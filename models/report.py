@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 from typing import Iterable
 
 from models.config import DistillConfig
+from models.names import clean_name, spreadsheet_cell
 from models.stats import summarise
 from models.store import Run
 
@@ -29,8 +30,9 @@ def run_rows(runs: list[Run]) -> list[dict]:
         config, result = run.config, run.result
         rows.append({
             "id": run.id,
-            "name": run.name,
-            "label": run.name or f"#{run.id} {config['student']} T={config['temperature']:g}",
+            "name": clean_name(run.name),  # rows written before names were cleaned on the way in
+            # The id keeps every label unique: one visitor's name cannot stand in for another's run.
+            "label": f"#{run.id} " + (clean_name(run.name) or f"{config['student']} T={config['temperature']:g}"),
             "status": run.status,
             "archived": run.archived,
             **{k: config.get(k) for k in (*SETTING_KEYS, "seed")},
@@ -74,11 +76,11 @@ def seed_groups(rows: list[dict]) -> list[dict]:
 
 
 def to_csv(rows: Iterable[dict], columns: Iterable[str]) -> str:
-    """CSV text with these columns (extra keys in a row are left out)."""
+    """CSV text with these columns (extra keys in a row are left out); no cell is a spreadsheet formula."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(columns), extrasaction="ignore")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows({key: spreadsheet_cell(value) for key, value in row.items()} for row in rows)
     return buffer.getvalue()
 
 

@@ -2,23 +2,33 @@
 
 Every run (teacher training, distillation, ...) is one row: its kind, config, status, the latest
 progress record, the result and the student's weights. Workers write, pages read; a reload, a
-second tab or a server restart loses nothing finished. A row left 'queued' or 'running' by a
-process that no longer exists reads as 'interrupted', never silently gone.
+second tab or a server restart loses nothing finished.
+
+Liveness is by heartbeat, not by process id (a second server in another container sees other
+PIDs): the server that queued a run beats in the `servers` table, the worker training it beats on
+the run's row. A queued or running run counts as interrupted only when both have gone quiet. A run
+that ended (cancelled, failed, interrupted) never turns *done* later, and a *done* run carries no
+error text.
+
+A store that cannot be used (damaged, read-only, a missing folder) raises StoreError with one plain
+sentence; a read-only store still opens for reading.
 """
 from __future__ import annotations
 
 import io
 import json
 import os
+import socket
 import sqlite3
 import statistics
 import time
-from contextlib import closing
+import uuid
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import torch
-
+from models.config import StoreError
+from models.names import clean_name
 from models.paths import state_dir
 from models.results import RESULT_TYPES, JsonRecord, Progress
 
@@ -46,10 +56,11 @@ CREATE TABLE IF NOT EXISTS runs (
     updated REAL NOT NULL
 );
 CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS servers (id TEXT PRIMARY KEY, heartbeat REAL NOT NULL, host TEXT NOT NULL DEFAULT '');
 """
 # Columns added since the first version; an older store gets them with these defaults.
 ADDED_COLUMNS = {"owner": "TEXT NOT NULL DEFAULT ''", "archived": "INTEGER NOT NULL DEFAULT 0", "started": "REAL",
-                 "worker_pid": "INTEGER"}
+                 "worker_pid": "INTEGER", "server": "TEXT NOT NULL DEFAULT ''", "heartbeat": "REAL"}
 # Stores written before runs had a group column: add it, and move the two old ways of grouping
 # (a sweep id inside a sweep cell's config, a "curve-" name on extractions) into it.
 MIGRATE_GROUPS = """
@@ -90,21 +101,65 @@ def default_path() -> Path:
     return state_dir() / "lab.sqlite"
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+def heartbeat_seconds() -> float:
+    """How often servers and workers beat ($DISTILL_HEARTBEAT_S; tests make it short)."""
+    return float(os.environ.get("DISTILL_HEARTBEAT_S", 2.0))
+
+
+def stale_after() -> float:
+    """Silence longer than this means the process is gone (several missed beats, not one slow one)."""
+    return 7.5 * heartbeat_seconds()
+
+
+# This process's identity as a server: unique across machines, containers and PID namespaces.
+SERVER_ID = f"{socket.gethostname()}-{uuid.uuid4().hex[:12]}"
+
+
+def _explain(error: sqlite3.Error, name: str) -> StoreError:
+    """One sentence a visitor or an operator can act on, naming the file but no server path."""
+    text = str(error).lower()
+    if "readonly" in text or "read-only" in text:
+        return StoreError(f"the run store {name} is read-only, so new runs cannot be saved (finished ones can "
+                          "still be browsed); fix the permissions of the file and its folder", read_only=True)
+    if "not a database" in text or "malformed" in text or "corrupt" in text:
+        return StoreError(f"the run store {name} is damaged or not a SQLite database; move it aside (the lab "
+                          "then starts a fresh one) and restart")
+    if "unable to open" in text:
+        return StoreError(f"the run store {name} cannot be opened; check that the state folder exists and is "
+                          "readable ($DISTILL_STATE)")
+    if "locked" in text or "busy" in text:
+        return StoreError(f"the run store {name} is locked by another program; close it and try again")
+    return StoreError(f"the run store {name} failed ({type(error).__name__}: {error})")
 
 
 class RunStore:
     def __init__(self, path: Path | str | None = None):
         self.path = Path(path) if path else default_path()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with closing(self._connect()) as db, db:
+        self.name = self.path.name
+        self.read_only = False
+        self.notice = ""  # said on every page while it holds: a fresh start, or a read-only store
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise StoreError(f"the state folder for {self.name} cannot be created ({error.strerror}); set "
+                             "$DISTILL_STATE to a writable folder") from None
+        if self.path.is_dir():
+            raise StoreError(f"the run store {self.name} is a folder, not a file; move it aside and restart")
+        was_empty = self.path.is_file() and self.path.stat().st_size == 0
+        try:
+            self._create_schema()
+        except StoreError as error:
+            if not error.read_only:
+                raise
+            self.read_only = True
+            self._select("LIMIT 1", ())  # a read-only store must at least be readable
+            self.notice = str(error)
+        if was_empty:
+            self.notice = (f"the run store {self.name} was an empty file (0 bytes), so a fresh store was started "
+                           "in it; no runs were lost because it held none")
+
+    def _create_schema(self) -> None:
+        with self._session(write=True) as db:
             db.execute("PRAGMA journal_mode=WAL")  # readers never block the writing worker
             db.executescript(SCHEMA)
             columns = {row[1] for row in db.execute("PRAGMA table_info(runs)")}
@@ -114,70 +169,112 @@ class RunStore:
                 if column not in columns:
                     db.execute(f"ALTER TABLE runs ADD COLUMN {column} {kind}")
 
-    def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, timeout=30)
-        db.row_factory = sqlite3.Row
-        return db
+    @contextmanager
+    def _session(self, write: bool = False):
+        """A connection whose failures come out as StoreError; a write session commits at the end."""
+        if write and self.read_only:
+            raise StoreError(f"the run store {self.name} is read-only, so new runs cannot be saved (finished ones "
+                             "can still be browsed); fix the permissions of the file and its folder", read_only=True)
+        try:
+            db = sqlite3.connect(self.path, timeout=30)
+            db.row_factory = sqlite3.Row
+            with closing(db):
+                if write:
+                    with db:
+                        yield db
+                else:
+                    yield db
+        except sqlite3.Error as error:
+            raise _explain(error, self.name) from None
 
-    def _write(self, sql: str, params: tuple = ()) -> int:
-        with closing(self._connect()) as db, db:
-            return db.execute(sql, params).lastrowid
+    def _write(self, sql: str, params: tuple = ()) -> sqlite3.Cursor:
+        with self._session(write=True) as db:
+            return db.execute(sql, params)
 
+    def _read(self, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
+        with self._session() as db:
+            return db.execute(sql, params).fetchall()
+
+    # -- a run's life ---------------------------------------------------------------------------
     def create(self, kind: str, config: dict, name: str = "", group: str = "", owner: str = "",
-               owner_pid: int | None = None) -> int:
+               owner_pid: int | None = None, server: str = SERVER_ID) -> int:
         now = time.time()
         return self._write(
-            "INSERT INTO runs (kind, name, group_id, owner, status, config, owner_pid, created, updated) "
-            "VALUES (?,?,?,?,?,?,?,?,?)",
-            (kind, name.strip()[:80], group, owner, "queued", json.dumps(config), owner_pid or os.getpid(), now, now))
+            "INSERT INTO runs (kind, name, group_id, owner, status, config, owner_pid, server, heartbeat, created, "
+            "updated) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            (kind, clean_name(name), group, owner, "queued", json.dumps(config), owner_pid or os.getpid(), server,
+             now, now, now)).lastrowid
 
-    def set_status(self, run_id: int, status: str, error: str = "") -> None:
-        self._write("UPDATE runs SET status=?, error=?, updated=? WHERE id=?",
-                    (status, error, time.time(), run_id))
+    def end(self, run_id: int, status: str, error: str = "") -> bool:
+        """Move a queued or running run to an ending status. A run that already ended keeps its
+        status and reason (a late worker cannot overwrite 'interrupted'). Returns whether it moved."""
+        assert status in FINISHED and status != "done", status
+        return self._write(f"UPDATE runs SET status=?, error=?, updated=? WHERE id=? AND status IN {ACTIVE}",
+                           (status, error, time.time(), run_id)).rowcount == 1
 
-    def claim(self, run_id: int) -> None:
-        """A worker starts the run. The row stays owned by the process that submitted it: a worker
-        that dies is the pool's to report (as failed), a server that dies leaves its runs interrupted."""
+    def claim(self, run_id: int) -> bool:
+        """A worker starts a queued run (False: it was cancelled or interrupted meanwhile, leave it).
+        The row keeps its server: a worker that dies is the pool's to report (as failed)."""
         now = time.time()
-        self._write("UPDATE runs SET status='running', worker_pid=?, started=?, updated=? WHERE id=?",
-                    (os.getpid(), now, now, run_id))
+        return self._write("UPDATE runs SET status='running', worker_pid=?, started=?, heartbeat=?, updated=? "
+                           "WHERE id=? AND status='queued'", (os.getpid(), now, now, now, run_id)).rowcount == 1
+
+    def beat(self, run_id: int) -> bool:
+        """The worker is alive and still working on this run; False once the run ended elsewhere."""
+        return self._write("UPDATE runs SET heartbeat=? WHERE id=? AND status='running'",
+                           (time.time(), run_id)).rowcount == 1
+
+    def beat_server(self, server: str = SERVER_ID) -> None:
+        self._write("INSERT INTO servers (id, heartbeat, host) VALUES (?,?,?) ON CONFLICT(id) DO UPDATE SET "
+                    "heartbeat=excluded.heartbeat", (server, time.time(), socket.gethostname()))
+
+    def forget_server(self, server: str = SERVER_ID) -> None:
+        self._write("DELETE FROM servers WHERE id=?", (server,))
 
     def set_progress(self, run_id: int, progress: Progress) -> None:
-        self._write("UPDATE runs SET progress=?, updated=? WHERE id=?",
-                    (json.dumps(progress.to_json()), time.time(), run_id))
+        now = time.time()
+        self._write("UPDATE runs SET progress=?, heartbeat=?, updated=? WHERE id=? AND status='running'",
+                    (json.dumps(progress.to_json()), now, now, run_id))
 
-    def finish(self, run_id: int, result: JsonRecord, weights: dict | None = None) -> None:
+    def finish(self, run_id: int, result: JsonRecord, weights: dict | None = None) -> bool:
+        """Store a running run's result. False when the run had already ended (cancelled, interrupted)."""
         blob = None
         if weights is not None:
+            import torch  # only workers store weights: pages and the CLI's refusals stay torch-free
             buffer = io.BytesIO()
             torch.save(weights, buffer)
             blob = buffer.getvalue()
-        self._write("UPDATE runs SET status='done', result=?, weights=?, updated=? WHERE id=?",
-                    (json.dumps(result.to_json()), blob, time.time(), run_id))
+        return self._write("UPDATE runs SET status='done', error='', result=?, weights=?, updated=? "
+                           "WHERE id=? AND status='running'",
+                           (json.dumps(result.to_json()), blob, time.time(), run_id)).rowcount == 1
 
     def request_cancel(self, run_id: int) -> None:
         self._write("UPDATE runs SET cancel_requested=1 WHERE id=?", (run_id,))
 
     def cancel_requested(self, run_id: int) -> bool:
-        with closing(self._connect()) as db:
-            row = db.execute("SELECT cancel_requested FROM runs WHERE id=?", (run_id,)).fetchone()
-        return bool(row and row[0])
+        row = self._read("SELECT cancel_requested FROM runs WHERE id=?", (run_id,))
+        return bool(row and row[0][0])
 
     def weights(self, run_id: int) -> dict | None:
-        with closing(self._connect()) as db:
-            row = db.execute("SELECT weights FROM runs WHERE id=?", (run_id,)).fetchone()
-        if not row or row[0] is None:
+        row = self._read("SELECT weights FROM runs WHERE id=?", (run_id,))
+        if not row or row[0][0] is None:
             return None
-        return torch.load(io.BytesIO(row[0]), map_location="cpu", weights_only=True)
+        import torch
+        return torch.load(io.BytesIO(row[0][0]), map_location="cpu", weights_only=True)
 
-    def mark_orphans(self) -> None:
-        """Queued or running rows whose owning process is gone were interrupted."""
-        with closing(self._connect()) as db:
-            rows = db.execute("SELECT id, owner_pid FROM runs WHERE status IN ('queued','running')").fetchall()
-        for row in rows:
-            if not _pid_alive(row["owner_pid"]):
-                self.set_status(row["id"], "interrupted", "the server stopped before this run finished")
+    def mark_orphans(self) -> int:
+        """Queued or running runs whose worker and server have both gone quiet were interrupted."""
+        if self.read_only:
+            return 0
+        now = time.time()
+        quiet = now - stale_after()
+        return self._write(
+            "UPDATE runs SET status='interrupted', error=?, updated=? WHERE status IN ('queued','running') "
+            "AND COALESCE(heartbeat, updated) < ? AND NOT EXISTS "
+            "(SELECT 1 FROM servers WHERE servers.id = runs.server AND servers.heartbeat >= ?)",
+            ("the server stopped before this run finished", now, quiet, quiet)).rowcount
 
+    # -- reading --------------------------------------------------------------------------------
     def get(self, run_id: int) -> Run | None:
         runs = self.get_many([run_id])
         return runs[0] if runs else None
@@ -206,28 +303,23 @@ class RunStore:
         return self._select(f"{where} ORDER BY id DESC LIMIT ?", (*params, limit))
 
     def count_running(self) -> int:
-        with closing(self._connect()) as db:
-            return db.execute("SELECT COUNT(*) FROM runs WHERE status='running'").fetchone()[0]
+        return self._read("SELECT COUNT(*) FROM runs WHERE status='running'")[0][0]
 
     def peek(self, run_id: int) -> tuple[str, float] | None:
         """(status, last update time) from the row alone: what a waiting page polls."""
-        with closing(self._connect()) as db:
-            row = db.execute("SELECT status, updated FROM runs WHERE id=?", (run_id,)).fetchone()
-        return (row[0], row[1]) if row else None
+        rows = self._read("SELECT status, updated FROM runs WHERE id=?", (run_id,))
+        return (rows[0][0], rows[0][1]) if rows else None
 
     def peek_many(self, run_ids: list[int]) -> dict[int, tuple[str, float]]:
         """run id -> (status, last update time), without reading progress or results."""
         placeholders = ",".join("?" * len(run_ids))
-        with closing(self._connect()) as db:
-            rows = db.execute(f"SELECT id, status, updated FROM runs WHERE id IN ({placeholders})",
-                              tuple(run_ids)).fetchall()
+        rows = self._read(f"SELECT id, status, updated FROM runs WHERE id IN ({placeholders})", tuple(run_ids))
         return {row[0]: (row[1], row[2]) for row in rows}
 
     def typical_seconds(self, recent: int = 20) -> dict[str, float]:
         """kind -> median wall time of its last finished runs here: the basis of queue wait estimates."""
-        with closing(self._connect()) as db:
-            rows = db.execute("SELECT kind, updated - started FROM runs WHERE status='done' AND started IS NOT NULL "
-                              "ORDER BY id DESC LIMIT 500").fetchall()
+        rows = self._read("SELECT kind, updated - started FROM runs WHERE status='done' AND started IS NOT NULL "
+                          "ORDER BY id DESC LIMIT 500")
         by_kind: dict[str, list[float]] = {}
         for kind, seconds in rows:
             if len(by_kind.setdefault(kind, [])) < recent:
@@ -236,14 +328,12 @@ class RunStore:
 
     def archive(self, kind: str) -> int:
         """Take every finished run of this kind off the leaderboard (kept in the database and exports)."""
-        with closing(self._connect()) as db, db:
-            return db.execute("UPDATE runs SET archived=1 WHERE kind=? AND status NOT IN ('queued','running')",
-                              (kind,)).rowcount
+        return self._write("UPDATE runs SET archived=1 WHERE kind=? AND status NOT IN ('queued','running')",
+                           (kind,)).rowcount
 
     def settings(self) -> dict[str, str]:
         """Every room setting in one read (pages ask on every rerun)."""
-        with closing(self._connect()) as db:
-            return dict(db.execute("SELECT key, value FROM settings").fetchall())
+        return {row[0]: row[1] for row in self._read("SELECT key, value FROM settings")}
 
     def set_setting(self, key: str, value: str) -> None:
         self._write("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
@@ -255,21 +345,23 @@ class RunStore:
 
     def latest_group(self, kind: str, prefix: str = "") -> str | None:
         """The newest group of runs of this kind (whose id starts with prefix), if any."""
-        with closing(self._connect()) as db:
-            row = db.execute("SELECT group_id FROM runs WHERE kind=? AND group_id LIKE ? AND group_id != '' "
-                             "ORDER BY id DESC LIMIT 1", (kind, prefix + "%")).fetchone()
-        return row[0] if row else None
+        rows = self._read("SELECT group_id FROM runs WHERE kind=? AND group_id LIKE ? AND group_id != '' "
+                          "ORDER BY id DESC LIMIT 1", (kind, prefix + "%"))
+        return rows[0][0] if rows else None
 
     def _select(self, tail: str, params: tuple) -> list[Run]:
-        with closing(self._connect()) as db:
-            rows = db.execute(
-                "SELECT id, kind, name, group_id, status, config, progress, result, error, created, owner, archived, "
-                "started, worker_pid FROM runs " + tail, params).fetchall()
-        return [Run(id=r["id"], kind=r["kind"], name=r["name"], group=r["group_id"], status=r["status"],
-                    config=json.loads(r["config"]), progress=Progress.from_json(json.loads(r["progress"])),
-                    result=_result(r["kind"], r["result"]), error=r["error"], created=r["created"],
-                    owner=r["owner"], archived=bool(r["archived"]), started=r["started"],
-                    worker_pid=r["worker_pid"]) for r in rows]
+        rows = self._read(
+            "SELECT id, kind, name, group_id, status, config, progress, result, error, created, owner, archived, "
+            "started, worker_pid FROM runs " + tail, params)
+        try:
+            return [Run(id=r["id"], kind=r["kind"], name=r["name"], group=r["group_id"], status=r["status"],
+                        config=json.loads(r["config"]), progress=Progress.from_json(json.loads(r["progress"])),
+                        result=_result(r["kind"], r["result"]), error=r["error"], created=r["created"],
+                        owner=r["owner"], archived=bool(r["archived"]), started=r["started"],
+                        worker_pid=r["worker_pid"]) for r in rows]
+        except (ValueError, TypeError, KeyError) as error:  # a row edited by hand or by a stranger's program
+            raise StoreError(f"the run store {self.name} holds a row this version cannot read "
+                             f"({type(error).__name__}); move the file aside and restart") from None
 
 
 def _result(kind: str, text: str | None) -> JsonRecord | None:

@@ -80,6 +80,8 @@ def _load_cached(path: str, digest: str) -> TeacherCNN:
 def load_teacher(spec: str = "pretrained") -> TeacherCNN:
     """A read-only teacher in eval mode. Raises TeacherError with a one-line reason."""
     path = checkpoint_path(spec)
+    if path.is_dir():
+        raise TeacherError(f"teacher checkpoint {path} is a directory; give the path of a .pt file inside it")
     if not path.is_file():
         raise TeacherError(f"teacher checkpoint {path} is missing; train a teacher first "
                            "(python -m models teacher --save PATH, or the Teacher page)")

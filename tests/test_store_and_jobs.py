@@ -8,7 +8,7 @@ import torch
 from models.config import DistillConfig
 from models.jobs import JobPool, run_job
 from models.results import DistillResult, Progress, SweepCellResult, TeacherResult
-from models.store import RunStore
+from models.store import RunStore, stale_after
 from tests.conftest import ROOT, cli_env, wait_for, wait_until
 
 
@@ -17,7 +17,7 @@ def test_finished_run_survives_into_a_new_process(isolated_lab):
     config = DistillConfig(student="mlp-10", train_size=200, epochs=1)
     run_id = store.create("distill", config.__dict__, name="mine")
     assert run_job(str(store.path), run_id, "distill", config.__dict__) == "done"
-    reader = ("from models.store import RunStore; s = RunStore(); r = s.get(%d); "
+    reader = ("from models.store import RunStore, stale_after; s = RunStore(); r = s.get(%d); "
               "print(r.status, r.name, round(r.result.distilled_accuracy, 6), len(s.weights(%d)))"
               % (run_id, run_id))
     out = subprocess.run([sys.executable, "-c", reader], capture_output=True, text=True, cwd=ROOT, env=cli_env())
@@ -26,18 +26,63 @@ def test_finished_run_survives_into_a_new_process(isolated_lab):
     assert out.stdout.split() == ["done", "mine", str(round(run.result.distilled_accuracy, 6)), "6"], out.stderr
 
 
-def test_run_of_a_dead_process_shows_as_interrupted():
+def _age(store: RunStore, seconds: float, run_id: int | None = None, server: str | None = None) -> None:
+    """Make a run's heartbeat (or a server's) `seconds` old, as if its process had stopped beating."""
+    with sqlite3.connect(store.path) as db:
+        if run_id is not None:
+            db.execute("UPDATE runs SET heartbeat = heartbeat - ?, updated = updated - ? WHERE id=?",
+                       (seconds, seconds, run_id))
+        if server is not None:
+            db.execute("UPDATE servers SET heartbeat = heartbeat - ? WHERE id=?", (seconds, server))
+
+
+def test_a_run_whose_worker_and_server_went_quiet_shows_as_interrupted():
     store = RunStore()
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
-    run_id = store.create("distill", {"student": "mlp-10"}, owner_pid=int(dead.stdout))
-    store.set_status(run_id, "running")
+    run_id = store.create("distill", {"student": "mlp-10"}, server="a-server-that-never-beat")
+    assert store.claim(run_id)
+    assert store.list(kind="distill")[0].status == "running"  # its heartbeat is fresh
+    _age(store, stale_after() + 1, run_id=run_id)
     run = store.list(kind="distill")[0]
     assert run.id == run_id and run.status == "interrupted" and "server stopped" in run.error
+
+
+def test_a_live_server_in_another_pid_namespace_keeps_its_runs():
+    """Its PIDs mean nothing here (the owner PID below is dead in this namespace): only beats count."""
+    store = RunStore()
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    store.beat_server("other-container")
+    queued = store.create("distill", {}, owner_pid=int(dead.stdout), server="other-container")
+    running = store.create("distill", {}, owner_pid=int(dead.stdout), server="other-container")
+    assert store.claim(running)
+    _age(store, stale_after() + 1, run_id=queued)
+    _age(store, stale_after() + 1, run_id=running)  # its worker is quiet, but its server still beats
+    assert [r.status for r in store.get_many([queued, running])] == ["queued", "running"]
+    _age(store, stale_after() + 1, server="other-container")
+    assert [r.status for r in store.get_many([queued, running])] == ["interrupted", "interrupted"]
+
+
+def test_an_ended_run_never_becomes_done_and_a_done_run_has_no_error():
+    store = RunStore()
+    result = SweepCellResult(student="mlp-10", seed=1, train_size=200, epochs=1, alpha=0.9, scratch=0.5,
+                             distilled={"4": 0.6}, seconds=1.0, dataset={"name": "x"})
+    interrupted = store.create("sweep_cell", {})
+    assert store.claim(interrupted) and store.end(interrupted, "interrupted", "the server stopped")
+    assert not store.finish(interrupted, result) and not store.beat(interrupted)
+    assert not store.end(interrupted, "failed", "late")  # the first ending stands
+    run = store.get(interrupted)
+    assert (run.status, run.error, run.result) == ("interrupted", "the server stopped", None)
+    assert not store.claim(interrupted)  # and no worker picks it up again
+
+    done = store.create("sweep_cell", {})
+    store.claim(done)
+    store._write("UPDATE runs SET error='stale text' WHERE id=?", (done,))
+    assert store.finish(done, result) and (store.get(done).status, store.get(done).error) == ("done", "")
 
 
 def test_results_and_weights_round_trip_with_their_types():
     store = RunStore()
     run_id = store.create("sweep_cell", {})
+    store.claim(run_id)
     result = SweepCellResult(student="mlp-10", seed=1, train_size=200, epochs=1, alpha=0.9, scratch=0.5,
                              distilled={"4": 0.6}, seconds=1.0, dataset={"name": "x"})
     weights = {"w": torch.arange(6.0).reshape(2, 3)}

@@ -109,7 +109,7 @@ def test_facilitator_caps_the_room_and_archives_the_leaderboard(monkeypatch):
 
     store = RunStore()
     done = store.create("distill", {**DistillConfig().__dict__})
-    store.set_status(done, "done")
+    store.end(done, "cancelled")
     at.button(key="archive").click()
     at.run()
     assert "Archived 1 runs." in [s.value for s in at.success]
