@@ -4,6 +4,7 @@ import streamlit as st
 from lessons import shared
 from models.config import REPORTED_ACCOUNTS, REPORTED_EXCHANGES, REPORTED_PER_ACCOUNT, ConfigError, DetectorConfig
 from models.detector import UNSURE_BELOW, run_detector
+from models.names import without_paths
 from models.results import DetectorResult
 from models.queries import accounts_needed, days_needed
 
@@ -58,7 +59,7 @@ if go or "detector_settings" in st.session_state:
         per_account_used, seed_used = st.session_state.detector_settings
         report = _detect(per_account_used, seed_used, shared.chosen_teacher(), shared.dataset().fingerprint)
     except ConfigError as error:
-        st.error(f"Not run: {error}")
+        st.error(f"Not run: {without_paths(error)}")
         st.stop()
     cols = st.columns(4)
     cols[0].metric("False alarms on honest users", f"{report.honest_false_alarm_rate:.1%}")

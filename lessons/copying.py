@@ -15,6 +15,7 @@ from models.config import (
     ExtractConfig,
 )
 from models.extraction import ANSWER_VARIANTS, QUERY_BUDGETS, answer_costs, variant_label
+from models.names import without_paths
 from models.nets import student_params
 from models.queries import check_budget, fashion_path
 from models.teacher import load_teacher
@@ -61,7 +62,7 @@ if go:
         curve = shared.new_group("curve")
         st.session_state.curve_runs = shared.submit(configs, group=curve)
     except ConfigError as error:
-        st.error(f"Not started: {error}")
+        st.error(f"Not started: {without_paths(error)}")
 
 
 def _points(runs):
@@ -127,7 +128,7 @@ if go_defence:
                            defence_strength=float(strength), teacher=shared.chosen_teacher())
              for answers, defence in ANSWER_VARIANTS], group=shared.new_group("defences"))
     except ConfigError as error:
-        st.error(f"Not started: {error}")
+        st.error(f"Not started: {without_paths(error)}")
 
 
 def _defence_table(runs):

@@ -5,6 +5,7 @@ from lessons import shared
 from lessons.figures import learning_curves_figure
 from models.config import ConfigError, DistillConfig
 from models.config import MAX_SEEDS, MAX_TEMPERATURE, MIN_TEMPERATURE, STUDENT_NAMES
+from models.names import without_paths
 from models.nets import student_params
 from models.stats import summarise
 
@@ -65,7 +66,7 @@ if submitted:
         st.session_state.distill_runs = shared.submit([config.with_seed(config.seed + k) for k in range(int(seeds))],
                                                       name, group)
     except ConfigError as error:
-        st.error(f"Not started: {error}")
+        st.error(f"Not started: {without_paths(error)}")
 
 
 def _live(run):

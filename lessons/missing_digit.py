@@ -7,6 +7,7 @@ from lessons import shared
 from lessons.figures import learning_curves_figure
 from models.config import MISSING_DIGIT_DEFAULTS, STUDENT_NAMES, ConfigError
 from models.missing_digit import shifted
+from models.names import without_paths
 from models.nets import load_student, student_params
 from models.training import accuracy, predict_logits
 
@@ -49,7 +50,7 @@ if go:
         shared.logits_or_stop(config.teacher)
         st.session_state.missing_run = shared.submit([config], name=f"missing {digit}")[0]
     except ConfigError as error:
-        st.error(f"Not started: {error}")
+        st.error(f"Not started: {without_paths(error)}")
 
 
 @st.cache_data(max_entries=8, show_spinner=False)

@@ -6,7 +6,7 @@ import streamlit as st
 from lessons import shared
 from models.config import FULL_BUDGET_EPOCHS, LAPTOP_TABLE_EPOCHS, PAPER_TEACHER, ConfigError, HintonConfig
 from models.hinton import PAPER_ERRORS
-from models.names import markdown_text
+from models.names import markdown_text, without_paths
 
 st.title("The paper's table")
 st.markdown(
@@ -62,7 +62,7 @@ if go:
         config = HintonConfig(epochs=int(epochs), teacher=shared.chosen_teacher() if setup == "laptop" else PAPER_TEACHER)
         st.session_state.hinton_run = shared.submit([config], name="app")[0]
     except ConfigError as error:
-        st.error(f"Not started: {error}")
+        st.error(f"Not started: {without_paths(error)}")
 
 
 def _live(run):

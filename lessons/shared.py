@@ -7,11 +7,17 @@ from __future__ import annotations
 
 import uuid
 
+import atexit
+import functools
+
 import streamlit as st
 
+from lessons.room import store
+from models.config import StoreError
 from models.data import Dataset, default_dataset
 from models.jobs import JobPool, room_limits
-from models.store import FINISHED, RunStore
+from models.names import without_paths
+from models.store import FINISHED
 from models.teacher import TeacherError, TeacherLogits, teacher_logits
 
 CONTROLS_EXPLAINED = """
@@ -42,13 +48,12 @@ TERMINAL_NOTES = {
 
 
 @st.cache_resource(show_spinner=False)
-def store() -> RunStore:
-    return RunStore()
-
-
-@st.cache_resource(show_spinner=False)
 def pool() -> JobPool:
-    return JobPool(store())
+    jobs = JobPool(store())
+    # Streamlit turns SIGTERM/SIGINT into a normal interpreter exit: stop the workers then, and
+    # mark what they were doing interrupted, instead of first running the whole queue.
+    atexit.register(jobs.shutdown)
+    return jobs
 
 
 @st.cache_resource(show_spinner="Loading MNIST…")
@@ -96,14 +101,14 @@ def logits_or_stop(spec: str) -> TeacherLogits:
         with st.spinner("Computing the teacher's answers…"):
             return teacher_logits(spec, dataset())
     except TeacherError as error:
-        st.error(f"{error}")
+        st.error(without_paths(error))
         st.page_link("lessons/teacher.py", label="Go to the Teacher page to train one", icon=":material/school:")
         st.stop()
 
 
 def show_terminal(run) -> None:
     if run.status in TERMINAL_NOTES:
-        st.warning(TERMINAL_NOTES[run.status].format(error=run.error or "no reason recorded"))
+        st.warning(TERMINAL_NOTES[run.status].format(error=without_paths(run.error) or "no reason recorded"))
 
 
 def cached_chart(key: str, version, build) -> None:
@@ -116,6 +121,17 @@ def cached_chart(key: str, version, build) -> None:
             memo.pop(next(iter(memo)))
         memo[key] = (version, build())
     st.plotly_chart(memo[key][1], key=key)
+
+
+def _store_faults_shown(fragment):
+    """A fragment reruns on its own, outside the app's handler: show a store fault in place."""
+    @functools.wraps(fragment)
+    def guarded():
+        try:
+            fragment()
+        except StoreError as error:
+            st.error(without_paths(error))
+    return guarded
 
 
 def _wait_note(run) -> str:
@@ -140,6 +156,7 @@ def watch_run(run_id: int, draw_live, draw_done) -> None:
     seen = {"peek": None, "run": first}
 
     @st.fragment(run_every=every)
+    @_store_faults_shown
     def _poll():
         peek = store().peek(run_id)
         if peek != seen["peek"]:
@@ -172,6 +189,7 @@ def watch_group(run_ids: list[int], draw) -> None:
     seen = {"finished": None, "runs": []}
 
     @st.fragment(run_every=None if all_done_at_start else POLL_GROUP_S)
+    @_store_faults_shown
     def _poll():
         peeks = store().peek_many(run_ids)
         finished_ids = tuple(i for i in run_ids if peeks.get(i, ("done",))[0] in FINISHED)
@@ -190,7 +208,7 @@ def watch_group(run_ids: list[int], draw) -> None:
         troubles = [r for r in finished if r.status != "done"]
         if troubles:
             st.warning(f"{len(troubles)} job(s) did not finish: "
-                       + "; ".join(f"#{r.id} {r.status} {r.error}".strip() for r in troubles[:3]))
+                       + "; ".join(f"#{r.id} {r.status} {without_paths(r.error)}".strip() for r in troubles[:3]))
         draw([r for r in finished if r.status == "done"])
 
     _poll()

@@ -4,6 +4,7 @@ import streamlit as st
 from lessons import shared
 from lessons.figures import gain_by_size_figure, gain_by_temperature_figure
 from models.config import MAX_SEEDS, STUDENT_NAMES, ConfigError, SweepConfig
+from models.names import without_paths
 from models.stats import MIN_SEEDS_FOR_VERDICT, VERDICTS, chance_clear_gains
 from models.sweep import PAPER_FINDING, SIZE_SWEEP_STUDENTS, size_sweep_cells, sweep_rows
 
@@ -89,7 +90,7 @@ with by_temperature:
                                  teacher=shared.chosen_teacher(), controls=bool(sweep_controls))
             st.session_state.sweep_t = _submit(config.cells(), "t")
         except ConfigError as error:
-            st.error(f"Not started: {error}")
+            st.error(f"Not started: {without_paths(error)}")
 
     _show_sweep("t", gain_by_temperature_figure)
 
@@ -118,6 +119,6 @@ with by_size:
                 raise ConfigError("pick at least one transfer-set size")
             st.session_state.sweep_n = _submit(cells, "n")
         except ConfigError as error:
-            st.error(f"Not started: {error}")
+            st.error(f"Not started: {without_paths(error)}")
 
     _show_sweep("n", gain_by_size_figure)

@@ -4,6 +4,7 @@ import streamlit as st
 from lessons import shared
 from lessons.figures import teacher_curve_figure
 from models.config import ConfigError, TeacherConfig
+from models.names import markdown_text, without_paths
 from models.nets import count_params
 from models.teacher import TeacherError, load_teacher, read_sidecar
 from models.training import accuracy
@@ -33,7 +34,7 @@ with left:
         if st.button("Use the pretrained teacher", type="primary", key="use-pretrained"):
             st.session_state.teacher = "pretrained"
     except TeacherError as error:
-        st.error(str(error))
+        st.error(without_paths(error))
 
 with right:
     st.subheader("Or train your own")
@@ -46,7 +47,7 @@ with right:
         try:
             st.session_state.teacher_run = shared.submit([TeacherConfig(epochs=epochs, seed=int(seed))])[0]
         except ConfigError as error:
-            st.error(str(error))
+            st.error(without_paths(error))
 
 
 def _live(run):
@@ -81,4 +82,4 @@ if trained:
             st.session_state.teacher = run.result.checkpoint
 
 current = shared.chosen_teacher()
-st.info(f"Teacher in use for your runs: **{'pretrained' if current == 'pretrained' else current}**")
+st.info(f"Teacher in use for your runs: **{markdown_text(without_paths(current))}**")

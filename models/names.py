@@ -17,6 +17,7 @@ MAX_NAME = 80
 # (Zl, Zp), private use (Co) and lone surrogates (Cs).
 INVISIBLE = {"Cc", "Cf", "Zl", "Zp", "Co", "Cs"}
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+ABSOLUTE_PATH = re.compile(r"(?<![\w.:/])/(?:[^\s/'\"():;,]+/)+([^\s/'\"():;,]+)")
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$:])")
 
 
@@ -35,6 +36,11 @@ def chart_text(text: str) -> str:
 def markdown_text(text: str) -> str:
     """A name inside st.markdown/st.write: Markdown and HTML characters shown as typed."""
     return MARKDOWN_SPECIAL.sub(r"\\\1", clean_name(text))
+
+
+def without_paths(text: str) -> str:
+    """A message for visitors: every absolute server path shortened to its file name."""
+    return ABSOLUTE_PATH.sub(r"\1", str(text))
 
 
 def spreadsheet_cell(value):

@@ -32,6 +32,7 @@ from models.names import clean_name
 from models.paths import state_dir
 from models.results import RESULT_TYPES, JsonRecord, Progress
 
+SCHEMA_VERSION = 2  # 2: heartbeats and servers
 ACTIVE = ("queued", "running")
 FINISHED = ("done", "failed", "cancelled", "interrupted")
 SCHEMA = """
@@ -168,6 +169,9 @@ class RunStore:
             for column, kind in ADDED_COLUMNS.items():
                 if column not in columns:
                     db.execute(f"ALTER TABLE runs ADD COLUMN {column} {kind}")
+            # Always a real write (the statements above write nothing to an up-to-date store), so a
+            # read-only file is found here rather than at a visitor's first submit.
+            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     @contextmanager
     def _session(self, write: bool = False):
@@ -225,10 +229,14 @@ class RunStore:
                            (time.time(), run_id)).rowcount == 1
 
     def beat_server(self, server: str = SERVER_ID) -> None:
+        if self.read_only:  # a read-only store queues nothing, so there is nothing to keep alive
+            return
         self._write("INSERT INTO servers (id, heartbeat, host) VALUES (?,?,?) ON CONFLICT(id) DO UPDATE SET "
                     "heartbeat=excluded.heartbeat", (server, time.time(), socket.gethostname()))
 
     def forget_server(self, server: str = SERVER_ID) -> None:
+        if self.read_only:
+            return
         self._write("DELETE FROM servers WHERE id=?", (server,))
 
     def set_progress(self, run_id: int, progress: Progress) -> None:

@@ -160,3 +160,22 @@ def test_get_many_keeps_the_order_asked_and_skips_missing_ids():
     store = RunStore()
     first, second = store.create("distill", {"n": 1}), store.create("distill", {"n": 2})
     assert [r.config["n"] for r in store.get_many([second, 999, first])] == [2, 1]
+
+
+def test_a_worker_stops_a_run_that_was_ended_elsewhere(monkeypatch):
+    """A run marked interrupted (say by a new server) is dropped by the worker still training it."""
+    import threading
+    monkeypatch.setenv("DISTILL_HEARTBEAT_S", "0.1")
+    store = RunStore()
+    config = DistillConfig(student="mlp-10", train_size=500, epochs=500)
+    run_id = store.create("distill", config.__dict__)
+    outcome = {}
+    worker = threading.Thread(target=lambda: outcome.update(status=run_job(str(store.path), run_id, "distill",
+                                                                            config.__dict__)))
+    worker.start()
+    wait_until(lambda: store.get(run_id).progress.epoch, 60, "training to start")
+    assert store.end(run_id, "interrupted", "a new server found this run's server gone")
+    worker.join(timeout=30)
+    assert not worker.is_alive() and outcome["status"] == "interrupted"
+    run = store.get(run_id)
+    assert (run.status, run.error, run.result) == ("interrupted", "a new server found this run's server gone", None)

@@ -1,0 +1,103 @@
+"""#9: names typed by strangers stay plain text, the CLI refuses what would not give a sane run,
+and odd addresses land on the start page."""
+import csv
+import io
+import json
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from lessons.figures import gain_figure, size_figure
+from models.names import chart_text, clean_name, markdown_text, without_paths
+from models.report import rows_to_csv, run_rows
+from models.results import DistillResult
+from models.store import RunStore
+from tests.conftest import ROOT, assert_rejected
+
+LINK = '<a href="https://evil.example/">click</a>'
+HUGE = '<span style="font-size:90px">BIG</span>'
+FORMULA = '=HYPERLINK("https://evil.example/","prize")'
+REVERSED = "alice\u202egnp.exe"  # a right-to-left override: would show as "aliceexe.png"
+
+
+def _done_run(store: RunStore, name: str) -> int:
+    config = {"student": "mlp-10", "temperature": 4.0, "alpha": 0.9, "train_size": 200, "epochs": 1, "seed": 0,
+              "teacher": "pretrained", "omit_class": None}
+    run_id = store.create("distill", config, name=name)
+    store.claim(run_id)
+    store.finish(run_id, DistillResult(config=config, student="mlp-10", student_params=7960, teacher_params=1_370_474,
+                                       teacher_accuracy=0.99, distilled_accuracy=0.8, scratch_accuracy=0.7,
+                                       gain=0.1, seconds=1.0, curves=[], dataset={"name": "sample"}))
+    return run_id
+
+
+def test_names_lose_control_and_bidi_characters_when_stored():
+    store = RunStore()
+    run_id = store.create("distill", {}, name=REVERSED + "\x00\u200b\n second line" + "x" * 200)
+    name = store.get(run_id).name
+    assert name.startswith("alicegnp.exe second line") and len(name) == 80
+    assert clean_name("\u2066a\u2069 \u200f b\u00a0c") == "a b c"
+
+
+def test_chart_labels_and_hover_text_show_markup_as_typed():
+    store = RunStore()
+    rows = run_rows(store.get_many([_done_run(store, LINK), _done_run(store, HUGE)]))
+    figures = json.dumps([gain_figure(rows, 0.99).to_plotly_json(), size_figure(rows, 10, 0.99).to_plotly_json()])
+    assert "<a href" not in figures and "<span" not in figures
+    assert "&lt;a href=\\\"https://evil.example/\\\"&gt;click&lt;/a&gt;" in figures
+    assert [r["label"] for r in rows] == [f"#1 {LINK}", f"#2 {HUGE}"]  # unique by id, text as typed
+
+
+def test_csv_cells_are_never_spreadsheet_formulas():
+    store = RunStore()
+    rows = run_rows(store.get_many([_done_run(store, FORMULA), _done_run(store, "-1+2"), _done_run(store, "ok")]))
+    parsed = list(csv.DictReader(io.StringIO(rows_to_csv(rows))))
+    assert [p["name"] for p in parsed] == ["'" + FORMULA, "'-1+2", "ok"]
+    assert parsed[0]["distilled_accuracy"] == "0.8"  # numbers stay numbers
+
+
+def test_markdown_and_messages_carry_no_markup_or_server_paths():
+    assert markdown_text("**bold** [x](https://evil.example/)") == r"\*\*bold\*\* \[x\]\(https\://evil\.example/\)"
+    assert without_paths("teacher checkpoint /srv/lab/data/teachers/teacher-run3.pt is missing") == \
+        "teacher checkpoint teacher-run3.pt is missing"
+    assert chart_text("a & b") == "a &amp; b"
+
+
+@pytest.mark.parametrize("args, names", [
+    (["distill", "-T", "1e300"], "temperature T must lie in [0.1, 100]"),
+    (["distill", "-T", "1e20"], "temperature T must lie in [0.1, 100]"),
+    (["distill", "-T", "1e-300"], "temperature T must lie in [0.1, 100]"),
+    (["distill", "-T", "nan"], "temperature T must lie in [0.1, 100]"),
+    (["sweep", "--temperatures", "4,1e20"], "temperature T must lie in [0.1, 100]"),
+    (["distill", "--seeds", "11"], "seeds must be between 1 and 10"),
+    (["sweep", "--seeds", "100"], "seeds must be between 1 and 10"),
+    (["distill", "--seed", "2147483646", "--seeds", "3"], "run past the largest seed 2147483647"),
+    (["sweep", "--seed", "2147483646", "--seeds", "3"], "run past the largest seed 2147483647"),
+    (["sweep", "--csv", "/missing/dir/x.csv"], "folder /missing/dir does not exist"),
+    (["distill", "--teacher", "/tmp"], "is a directory"),
+    (["hinton", "--teacher", "/tmp"], "is a directory"),
+    (["hinton", "--teacher", "/missing.pt"], "is missing"),
+    (["hinton", "--epochs", "5000"], "epochs must be between 1 and 1000"),
+    (["extract", "--queries", "10", "--defence-strength", "inf"], "defence strength must lie in (0, 20]"),
+])
+def test_cli_refuses_out_of_range_values_in_one_line_before_any_work(capsys, args, names):
+    assert_rejected(capsys, args, names)
+
+
+def test_cli_checks_output_paths_before_training(capsys, tmp_path):
+    assert_rejected(capsys, ["teacher", "--save", str(tmp_path), "--train-size", "50"], "is a directory")
+    assert_rejected(capsys, ["teacher", "--save", str(tmp_path / "no" / "t.pt"), "--train-size", "50"],
+                    "does not exist")
+
+
+def test_an_odd_query_string_lands_on_the_start_page_with_a_note():
+    st.cache_resource.clear()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params["x"] = "<b>"
+    at.switch_page("lessons/compare.py")
+    at.run()
+    assert not at.exception
+    assert any("parts this lab does not use" in i.value for i in at.info)
+    assert at.title[0].value == "Distillation Lab" and not at.query_params
+    st.cache_resource.clear()

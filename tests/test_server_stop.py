@@ -1,0 +1,90 @@
+"""#9: stopping the server (SIGTERM, or SIGKILL in a hurry) leaves no worker behind and no run that
+claims to be alive. A real server and a real browser visit queue four long jobs through the app's pool."""
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from models.store import RunStore
+from tests.conftest import ROOT, cli_env, wait_until
+from tests.test_browser import CHROMIUM, _free_port
+
+playwright = pytest.importorskip("playwright.sync_api")
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed")
+HEARTBEAT_S = "0.2"  # quick beats, so a dead server's runs go stale within seconds
+
+
+def _children(pid: int) -> list[int]:
+    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
+    return [int(p) for p in out.split()]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split()[2] != "Z"  # a zombie has exited
+    except FileNotFoundError:
+        return False
+
+
+def _serve_and_queue_long_jobs(state: Path):
+    """Start the server, visit the test page once (it queues four long runs), wait until two train."""
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "tests/apps/submit_long.py", "--server.port", str(port),
+         "--server.address", "127.0.0.1"], cwd=ROOT, env=cli_env(DISTILL_HEARTBEAT_S=HEARTBEAT_S),
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_until(lambda: _healthy(port), 60, "server start")
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page()
+        page.goto(f"http://127.0.0.1:{port}")
+        page.get_by_text("submitted").wait_for(timeout=120_000)
+        browser.close()
+    wait_until(lambda: _statuses(state).count("running") == 2, 120, "two runs training")
+    return server
+
+
+def _healthy(port: int) -> bool:
+    try:
+        return urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2).read() == b"ok"
+    except OSError:
+        return False
+
+
+def _statuses(state: Path) -> list[str]:
+    with sqlite3.connect(state / "lab.sqlite") as db:
+        return [row[0] for row in db.execute("SELECT status FROM runs ORDER BY id")]
+
+
+def test_sigterm_stops_workers_and_marks_every_run_interrupted(isolated_lab):
+    server = _serve_and_queue_long_jobs(isolated_lab)
+    workers = _children(server.pid)
+    server.send_signal(signal.SIGTERM)
+    server.wait(timeout=30)  # not after the queue (500 epochs each): within seconds
+    wait_until(lambda: not any(_alive(w) for w in workers), 10, "workers to exit")
+    runs = RunStore(isolated_lab / "lab.sqlite").list()
+    assert [r.status for r in runs] == ["interrupted"] * 4
+    assert sorted(r.error for r in runs) == ["the server was stopped before this run started"] * 2 + \
+        ["the server was stopped while this run was training"] * 2
+
+
+def test_after_sigkill_no_worker_survives_and_runs_end_interrupted(isolated_lab, monkeypatch):
+    server = _serve_and_queue_long_jobs(isolated_lab)
+    workers = _children(server.pid)
+    assert len(workers) >= 2
+    server.send_signal(signal.SIGKILL)
+    server.wait(timeout=10)
+    wait_until(lambda: not any(_alive(w) for w in workers), 10, "orphaned workers to exit")
+    monkeypatch.setenv("DISTILL_HEARTBEAT_S", HEARTBEAT_S)
+    store = RunStore(isolated_lab / "lab.sqlite")
+    runs = wait_until(lambda: [r for r in store.list() if r.status == "interrupted"] == store.list() and
+                      store.list(), 30, "every run to read as interrupted")
+    assert len(runs) == 4
+    assert all(r.error == "the server stopped before this run finished" for r in runs)

@@ -1,0 +1,104 @@
+"""#9: a damaged, truncated, empty or read-only lab.sqlite gives one plain sentence on every page and
+in the CLI (exit 2), never a traceback or a server path; a read-only store can still be browsed."""
+import shutil
+import sqlite3
+import subprocess
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from models.config import StoreError
+from models.store import RunStore
+from tests.conftest import ROOT, cli
+from tests.test_hostile_input import _done_run
+
+PAGES = ["intro", "compare", "distill", "teacher", "sweep", "facilitator"]
+
+
+@pytest.fixture
+def visit():
+    st.cache_resource.clear()
+
+    def _visit(page: str) -> AppTest:
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+        at.switch_page(f"lessons/{page}.py")
+        at.run()
+        assert not at.exception, at.exception
+        return at
+
+    yield _visit
+    st.cache_resource.clear()
+
+
+def _messages(at: AppTest) -> list[str]:
+    return [e.value for e in at.error] + [w.value for w in at.warning]
+
+
+def _assert_said_once(at: AppTest, words: str, state) -> None:
+    said = [m for m in _messages(at) if words in m]
+    assert len(said) == 1, _messages(at)
+    assert str(state) not in said[0] and "Traceback" not in said[0]
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_a_garbage_store_is_one_sentence_on_every_page(isolated_lab, visit, page):
+    (isolated_lab / "lab.sqlite").write_bytes(b"this is not a database " * 200)
+    _assert_said_once(visit(page), "lab.sqlite is damaged or not a SQLite database; move it aside", isolated_lab)
+    assert (isolated_lab / "lab.sqlite").read_bytes().startswith(b"this is not")  # never overwritten
+
+
+def test_a_truncated_store_is_one_sentence_and_keeps_its_bytes(isolated_lab, visit):
+    store = RunStore()
+    for k in range(40):
+        _done_run(store, f"run {k} " + "x" * 60)
+    with sqlite3.connect(store.path) as db:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    data = store.path.read_bytes()
+    store.path.write_bytes(data[: len(data) // 3])
+    with pytest.raises(StoreError, match="damaged"):
+        RunStore().list()
+    _assert_said_once(visit("compare"), "lab.sqlite is damaged", isolated_lab)
+    assert store.path.read_bytes() == data[: len(data) // 3]
+
+
+def test_an_empty_store_file_is_started_afresh_and_says_so(isolated_lab, visit):
+    (isolated_lab / "lab.sqlite").write_bytes(b"")
+    _assert_said_once(visit("intro"), "was an empty file (0 bytes), so a fresh store was started", isolated_lab)
+
+
+def test_the_cli_says_what_is_wrong_with_the_store(isolated_lab, capsys):
+    (isolated_lab / "lab.sqlite").write_bytes(b"garbage" * 100)
+    status, out, err = cli(capsys, "hinton", "--epochs", "1")
+    assert status == 2 and out == "" and err.count("\n") == 1 and "lab.sqlite is damaged" in err
+
+
+@pytest.fixture
+def read_only_store(isolated_lab):
+    """A store with one finished run whose file cannot be written, even by root (chattr +i)."""
+    store = RunStore()
+    _done_run(store, "before the lock")
+    path = store.path
+    if shutil.which("chattr") is None or subprocess.run(["chattr", "+i", str(path)]).returncode != 0:
+        pytest.skip("chattr +i is not available here")
+    yield path
+    subprocess.run(["chattr", "-i", str(path)], check=True)
+
+
+def test_a_read_only_store_can_be_browsed_but_not_written(read_only_store, visit):
+    store = RunStore(read_only_store)
+    assert store.read_only and [r.name for r in store.list()] == ["before the lock"]
+    with pytest.raises(StoreError, match="read-only"):
+        store.create("distill", {})
+
+    compare = visit("compare")
+    assert "before the lock" in compare.dataframe[0].value.to_string()
+    _assert_said_once(compare, "lab.sqlite is read-only", read_only_store.parent)
+
+    distill = visit("distill")
+    distill.number_input(key="train_size").set_value(200)
+    distill.number_input(key="epochs").set_value(1)
+    distill.button(key="distill_submit").click()
+    distill.run()
+    assert not distill.exception
+    assert any(m.startswith("Not started: the run store lab.sqlite is read-only") for m in _messages(distill))
