@@ -2,6 +2,7 @@
 import streamlit as st
 
 from lessons import shared
+from lessons.figures import roc_figure
 from models.config import REPORTED_ACCOUNTS, REPORTED_EXCHANGES, REPORTED_PER_ACCOUNT, ConfigError, DetectorConfig
 from models.detector import UNSURE_BELOW, run_detector
 from models.names import without_paths
@@ -33,64 +34,81 @@ st.caption(f"{int(budget):,} ÷ ({int(limit):,} × {int(days):,}) = {int(budget)
 st.subheader("Can a simple detector tell copiers from honest users?")
 st.markdown(
     f"""
-We simulate accounts that each ask {DetectorConfig.queries_per_account} questions. Honest users ask
-about real handwritten digits, which the teacher answers with near certainty. The detector counts
-how often an account's questions leave the teacher *unsure* (top probability below
-{UNSURE_BELOW:.0%}) and raises an alarm above a threshold set so that about 1 % of a first group of
-honest accounts would be flagged. Then it is judged on fresh honest accounts and on copiers.
+We simulate accounts that each ask the same number of questions. Honest users mostly ask about real
+handwritten digits, which the teacher answers with near certainty, and now and then send an odd
+image (a photo, a doodle). Copiers explore with other images, and may mix real digits in to blend
+in. The detector counts how often an account's questions leave the teacher *unsure* (top
+probability below {UNSURE_BELOW:.0%}) and raises an alarm above a threshold set so that about 1 %
+of a first group of honest accounts would be flagged; then it is judged on fresh accounts.
+
+To keep the test fair, honest users and copiers draw from **separate** pools of images the teacher
+never trained on: one half of the test digits for each, one half of the odd images for each.
 """
 )
 with st.form("detector"):
-    per_account = st.number_input("Questions per account", 10, 5000, DetectorConfig.queries_per_account,
+    c1, c2 = st.columns(2)
+    per_account = c1.number_input("Questions per account", 10, 5000, DetectorConfig.queries_per_account,
                                   key="det_queries")
-    seed = st.number_input("Seed", 0, 10_000, 0, key="det_seed")
+    seed = c2.number_input("Seed", 0, 10_000, 0, key="det_seed")
+    real_share = c1.slider("Copier: share of real digits mixed into its questions", 0, 100, 0, 10,
+                           format="%d%%", key="det_real_share")
+    odd_share = c2.slider("Honest users: share of odd images they send", 0, 30, 2, 1, format="%d%%",
+                          key="det_odd_share")
     go = st.form_submit_button("Simulate and detect", type="primary", key="det_submit")
 
 
 @st.cache_data(show_spinner="Simulating accounts…", max_entries=8)
-def _detect(per_account: int, seed: int, teacher: str, fingerprint: str) -> DetectorResult:
-    return run_detector(DetectorConfig(queries_per_account=per_account, seed=seed, teacher=teacher), shared.dataset())
+def _detect(settings: tuple, teacher: str, fingerprint: str) -> DetectorResult:
+    per_account, seed, real_share, odd_share = settings
+    return run_detector(DetectorConfig(queries_per_account=per_account, seed=seed, teacher=teacher,
+                                       copier_real_share=real_share, honest_odd_share=odd_share), shared.dataset())
 
 
 if go or "detector_settings" in st.session_state:
     try:
         if go:
-            st.session_state.detector_settings = (int(per_account), int(seed))
-        per_account_used, seed_used = st.session_state.detector_settings
-        report = _detect(per_account_used, seed_used, shared.chosen_teacher(), shared.dataset().fingerprint)
+            st.session_state.detector_settings = (int(per_account), int(seed), real_share / 100, odd_share / 100)
+        report = _detect(st.session_state.detector_settings, shared.chosen_teacher(), shared.dataset().fingerprint)
     except ConfigError as error:
         st.error(f"Not run: {without_paths(error)}")
         st.stop()
+    config = report.config
+    names = {"mnist": "Copier asking only real digits", "fashion": "Copier asking other images",
+             "noise": "Copier asking noise"}
     cols = st.columns(4)
     cols[0].metric("False alarms on honest users", f"{report.honest_false_alarm_rate:.1%}")
-    names = {"mnist": "Copier asking real digits", "fashion": "Copier asking other images",
-             "noise": "Copier asking noise"}
     for col, (source, result) in zip(cols[1:], report.copiers.items()):
-        col.metric(names[source] + " — caught", f"{result.detection_rate:.0%}",
+        col.metric(names[source] + ": caught", f"{result.detection_rate:.0%}",
                    help=f"{result.source_name}: teacher unsure on {result.mean_unsure_fraction:.1%} of "
                         "questions on average")
-    st.caption(f"Alarm above {report.threshold_unsure_fraction:.1%} unsure answers per account; honest "
-               f"accounts average {report.honest_mean_unsure_fraction:.1%}. Simulated: "
-               f"{report.config['honest_accounts']} honest accounts to set the threshold, "
-               f"{report.config['honest_accounts']} fresh ones and {report.config['copier_accounts']} "
-               "copiers per source to judge it.")
+    shared.cached_chart("detector-roc", tuple(sorted(config.items())),
+                        lambda: roc_figure({names[s]: (r.roc, r.auc) for s, r in report.copiers.items()}))
+    st.caption(f"Alarm above {report.threshold_unsure_fraction:.1%} unsure answers per account; honest accounts "
+               f"average {report.honest_mean_unsure_fraction:.1%}. Simulated: {config['honest_accounts']} honest "
+               f"accounts to set the threshold, {config['honest_accounts']} fresh ones and "
+               f"{config['copier_accounts']} copiers per kind to judge it; copiers of other images or noise mix in "
+               f"{config['copier_real_share']:.0%} real digits, honest users send {config['honest_odd_share']:.0%} "
+               "odd images. The curve shows every threshold: up is more copiers caught, right is more honest "
+               "users wrongly flagged; the diagonal is guessing.")
     for result in report.copiers.values():
         if result.source_notice:
             st.caption(result.source_notice)
-    st.markdown("The copier who asks with real digits is invisible to this detector: its questions look "
-                "exactly like an honest user's. That is why providers also correlate accounts, IP addresses "
-                "and request metadata (the reported detection used classifiers, behavioural fingerprints, IP "
-                "correlation and request metadata), and why the reported 'hydra clusters' mixed copying "
-                "traffic with ordinary requests.")
+    blind = report.copiers["mnist"]
+    st.markdown(f"**The copier this detector cannot see** asks only real digits: its area under the curve is "
+                f"{blind.auc:.2f}, where 0.5 is a coin toss. Its questions look exactly like an honest user's, "
+                "and the more real digits any copier mixes in, the closer its curve moves to the diagonal. That "
+                "is why providers also correlate accounts, IP addresses and request metadata (the reported "
+                "detection used classifiers, behavioural fingerprints, IP correlation and request metadata), "
+                "and why the reported 'hydra clusters' mixed copying traffic with ordinary requests.")
 
 st.subheader("What this toy does and does not show")
 st.markdown(
     """
 - **It shows** that answers alone are enough to copy a model, and that richer answers (full
   probabilities) make copying cheaper than bare labels.
-- **Chat models answer in text**, one sampled answer at a time. That is closer to our *top label
-  only* mode than to full probabilities, so each exchange leaks less, which is one reason real
-  campaigns need millions of them.
+- **Chat models answer in text**, one *sampled* answer at a time, not a list of probabilities. One
+  sample says little, but repeated samples estimate the whole distribution (the *sampled digits*
+  lines on the copying page), so many exchanges recover much of what full probabilities give.
 - **Step-by-step (chain-of-thought) answers carry more**: they show *how* the model reached its
   answer, a richer signal than any probability list here.
 - **Scale differs by orders of magnitude**: our teacher has 1.4 million parameters and reads 28 × 28

@@ -148,11 +148,14 @@ def similarity_figure(matrix: list[list[float]], temperature: float) -> go.Figur
 
 
 def budget_figure(points: list[dict], metric: str, teacher_accuracy: float | None = None) -> go.Figure:
-    """`metric` ("fidelity" or "copy_accuracy") against the query budget, one line per answer mode."""
+    """`metric` ("fidelity" or "copy_accuracy") against the exchanges paid for (answers served, so
+    asking one image 16 times costs 16), one line per way of answering."""
     fig = go.Figure()
     for label in dict.fromkeys(p["mode_label"] for p in points):
-        mine = sorted((p for p in points if p["mode_label"] == label), key=lambda p: p["queries"])
-        fig.add_scatter(x=[p["queries"] for p in mine], y=[p[metric] for p in mine], mode="lines+markers", name=label)
+        mine = sorted((p for p in points if p["mode_label"] == label), key=lambda p: p["exchanges"])
+        fig.add_scatter(x=[p["exchanges"] for p in mine], y=[p[metric] for p in mine], mode="lines+markers",
+                        name=label, customdata=[p["queries"] for p in mine],
+                        hovertemplate="%{x:,} exchanges about %{customdata:,} images: %{y:.1%}")
     if teacher_accuracy is not None:
         fig.add_hline(y=teacher_accuracy, line_dash="dash", line_color=TEACHER,
                       annotation_text=f"teacher {teacher_accuracy:.2%}", annotation_position="bottom right")
@@ -160,4 +163,27 @@ def budget_figure(points: list[dict], metric: str, teacher_accuracy: float | Non
     titles = {"fidelity": ("How often the copy agrees with the teacher", "fidelity"),
               "copy_accuracy": ("How accurate the copy is", "test accuracy")}
     title, axis = titles[metric]
-    return _layout(fig, title, "queries sent (log scale)", axis, yaxis_tickformat=".0%")
+    return _layout(fig, title, "exchanges: answers paid for (log scale)", axis, yaxis_tickformat=".0%")
+
+
+def forensics_figure(bars: list[tuple[str, float]], intervals: list[tuple[float, float]], mistakes: int) -> go.Figure:
+    """The share of the teacher's mistakes each model repeats, with 95 % intervals."""
+    fig = go.Figure(go.Bar(
+        x=[name for name, _ in bars], y=[share for _, share in bars],
+        marker_color=[DISTILLED if "copy" in name or "distilled" in name else SCRATCH for name, _ in bars],
+        error_y=dict(type="data", symmetric=False, array=[high - share for (_, share), (_, high) in zip(bars, intervals)],
+                     arrayminus=[share - low for (_, share), (low, _) in zip(bars, intervals)]),
+        hovertemplate="%{x}: %{y:.0%} of the teacher's mistakes<extra></extra>"))
+    return _layout(fig, f"Of the teacher's {mistakes} test mistakes, the share each model repeats", "model",
+                   "same wrong digit as the teacher", yaxis_tickformat=".0%", yaxis_range=[0, 1])
+
+
+def roc_figure(curves: dict[str, tuple[list, float]]) -> go.Figure:
+    """Caught copiers against false alarms on honest accounts, one line per kind of copier."""
+    fig = go.Figure()
+    for name, (points, auc) in curves.items():
+        fig.add_scatter(x=[p[0] for p in points], y=[p[1] for p in points], mode="lines",
+                        name=f"{name} (area {auc:.2f})", line_shape="hv")
+    fig.add_scatter(x=[0, 1], y=[0, 1], mode="lines", name="guessing", line=dict(dash="dot", color="#999999"))
+    return _layout(fig, "Detector ROC: every possible alarm threshold", "false alarms on honest accounts",
+                   "copier accounts caught", xaxis_tickformat=".0%", yaxis_tickformat=".0%", height=420)

@@ -12,12 +12,12 @@ import json
 import sys
 
 from models.config import (
-    ANSWER_LABELS,
     ANSWER_MODES,
     DEFAULT_NOISE,
     DEFENCES,
     FULL_BUDGET_EPOCHS,
     LAPTOP_TABLE_EPOCHS,
+    MAX_SAMPLES_PER_IMAGE,
     MAX_SEEDS,
     MISSING_DIGIT_DEFAULTS,
     PAPER_TEACHER,
@@ -159,7 +159,9 @@ def cmd_distill(args) -> int:
                            f"shuffled-teacher twin {out['shuffled_accuracy']:.2%}")
     out |= {"distilled_accuracy_std": summary.distilled_std, "scratch_accuracy_std": summary.scratch_std,
             "gain_std": summary.gain_std, "gain_ci_low": summary.gain_ci_low, "gain_ci_high": summary.gain_ci_high,
-            "verdict": summary.verdict, "teacher_digest": first.teacher_digest}
+            "verdict": summary.verdict, "teacher_digest": first.teacher_digest,
+            "teacher_mistakes_shared": statistics.fmean(r.teacher_mistakes_shared for r in results),
+            "scratch_mistakes_shared": statistics.fmean(r.scratch_mistakes_shared for r in results)}
     interval = (f", 95 % interval {summary.gain_ci_low:+.2%} to {summary.gain_ci_high:+.2%}"
                 if summary.gain_ci_low is not None else "")
     lines = [f"{base.student} ({out['student_params']:,} params) vs teacher ({out['teacher_params']:,} params, "
@@ -254,21 +256,24 @@ def cmd_hinton(args) -> int:
 def cmd_extract(args) -> int:
     config = ExtractConfig(queries=args.queries, answers=args.answers, source=args.source, defence=args.defence,
                            defence_strength=args.defence_strength, student=args.student, seed=args.seed,
-                           teacher=args.teacher)
+                           teacher=args.teacher, samples_per_image=args.samples_per_image,
+                           api_temperature=args.api_temperature)
     from models.data import default_dataset
-    from models.extraction import run_extraction
+    from models.extraction import run_extraction, variant_label
     from models.queries import check_budget
     from models.teacher import load_teacher
     check_budget(config.source, config.queries, default_dataset())
     load_teacher(config.teacher)
-    result = run_extraction(config, _dataset())
+    result, _ = run_extraction(config, _dataset())
     if result.source_notice:
         print(f"queries: {result.source_notice}", file=sys.stderr)
-    lines = [f"{result.queries:,} queries from {result.source_name}, answered with "
-             f"{ANSWER_LABELS[config.answers]}" + (" (noise defence)" if config.defence == "noise" else ""),
+    lines = [f"{result.exchanges:,} exchanges about {result.images:,} images from {result.source_name}, answered "
+             f"with {variant_label(config.answers, config.defence)}",
              f"copy ({result.student}, {result.student_params:,} params): {result.copy_accuracy:.2%} test "
-             f"accuracy, agrees with the teacher on {result.fidelity:.2%} (teacher {result.teacher_accuracy:.2%})"]
-    _emit(result.to_json(), args.json, lines)
+             f"accuracy, agrees with the teacher on {result.fidelity:.2%} (teacher {result.teacher_accuracy:.2%})",
+             f"forensics: repeats {result.teacher_mistakes_shared:.0%} of the teacher's test mistakes digit for "
+             f"digit; a model of its size trained on true labels repeats {result.independent_mistakes_shared:.0%}"]
+    _emit(result.to_json() | {"images": result.images}, args.json, lines)
     return 0
 
 
@@ -348,13 +353,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_hinton)
 
     p = sub.add_parser("extract", help="copy the teacher through nothing but its answers")
-    p.add_argument("--queries", type=int, required=True, help="query budget: images sent to the teacher's API")
+    p.add_argument("--queries", type=int, required=True, help="distinct images sent to the teacher's API")
     p.add_argument("--answers", choices=ANSWER_MODES, default="probs",
-                   help="what the API returns: probs, top3, label or rounded (to 0.1)")
+                   help="what the API returns: probs, top3, label, rounded (to 0.1), or sample (one digit drawn "
+                        "from the teacher's probabilities per exchange, like a chat reply)")
+    p.add_argument("--samples-per-image", type=int, default=1, metavar="S",
+                   help=f"ask each image S times and average the answers (1-{MAX_SAMPLES_PER_IMAGE}); "
+                        "exchanges = queries × S")
+    p.add_argument("--api-temperature", type=float, default=1.0,
+                   help="the temperature at which the API samples its replies (--answers sample)")
     p.add_argument("--source", choices=SOURCES, default="mnist",
                    help="mnist (unlabelled digits), fashion (Fashion-MNIST or generated shapes) or noise")
     p.add_argument("--defence", choices=DEFENCES, default="none",
-                   help="noise: perturb returned probabilities, keeping the top label")
+                   help="noise: perturb returned probabilities afresh on every answer, keeping the top label; "
+                        "fixed-noise: the same perturbation whenever the same image is asked")
     p.add_argument("--defence-strength", type=float, default=DEFAULT_NOISE,
                    help="standard deviation of the noise on log-probabilities, in (0, 20]")
     p.add_argument("--student", default=ExtractConfig.student, help=f"the copy's architecture: {', '.join(STUDENT_NAMES)}")

@@ -14,11 +14,17 @@ from pathlib import Path
 
 # mlp-W: two hidden layers of W units, as in Hinton et al.; cnn-tiny: a very small CNN (models/nets.py).
 STUDENT_NAMES = ("mlp-10", "mlp-30", "mlp-100", "mlp-300", "mlp-800", "cnn-tiny")
-ANSWER_MODES = ("probs", "top3", "label", "rounded")
-DEFENCES = ("none", "noise")
+ANSWER_MODES = ("probs", "top3", "label", "rounded", "sample")
+# noise: fresh noise on every answer (asking twice and averaging cancels it); fixed-noise: noise
+# derived from the image and a server secret, so the same image always gets the same answer.
+DEFENCES = ("none", "noise", "fixed-noise")
 SOURCES = ("mnist", "fashion", "noise")
 ANSWER_LABELS = {"probs": "full probabilities", "top3": "top-3 probabilities", "label": "top label only",
-                 "rounded": "probabilities rounded to 0.1"}
+                 "rounded": "probabilities rounded to 0.1",
+                 "sample": "one sampled label per exchange (like a chat reply)"}
+DEFENCE_LABELS = {"none": "", "noise": " + fresh noise", "fixed-noise": " + noise fixed per image"}
+ONE_HOT_ANSWERS = ("label", "sample")  # answers that are a digit, not a distribution: the copier trains at T = 1
+MAX_SAMPLES_PER_IMAGE = 64
 MAX_SEEDS = 10
 # Outside these, softmax(logits / T) is one-hot or flat to float32 precision and training learns nothing
 # (T = 1e20 trained to 9.8 %, T = 1e300 overflowed); the paper's range is 1 to 20.
@@ -271,12 +277,31 @@ class ExtractConfig:
     seed: int = 0
     teacher: str = "pretrained"
     defence_strength: float = DEFAULT_NOISE  # noise scale when defence == "noise"
-    temperature: float = 4.0  # the copier re-softens probability answers (no effect on labels)
+    temperature: float = 4.0  # the copier re-softens probability answers; digits are learnt at T = 1
     batch_size: int = 128
     learning_rate: float = 1e-3
+    # How many times the copier asks each image (and averages the answers): sampled labels add up to
+    # an estimate of the teacher's probabilities; fresh noise averages away. queries counts images.
+    samples_per_image: int = 1
+    api_temperature: float = 1.0  # the temperature at which the API samples its replies
+
+    @property
+    def exchanges(self) -> int:
+        """Answers the API serves: images times asks per image."""
+        return self.queries * self.samples_per_image
+
+    @property
+    def copier_temperature(self) -> float:
+        """Digits (one label per answer, or their average) are targets as they are: T = 1. Softening
+        them would only shrink the loss by T² (the old label copier trained at T = 4 by mistake)."""
+        return 1.0 if self.answers in ONE_HOT_ANSWERS else self.temperature
 
     def __post_init__(self) -> None:
         check_temperature(self.temperature)
+        check_temperature(self.api_temperature)
+        if not 1 <= self.samples_per_image <= MAX_SAMPLES_PER_IMAGE:
+            raise ConfigError(f"samples per image must be between 1 and {MAX_SAMPLES_PER_IMAGE}, "
+                              f"got {self.samples_per_image}")
         if not (math.isfinite(self.defence_strength) and 0 < self.defence_strength <= 20):
             raise ConfigError(f"defence strength must lie in (0, 20], got {self.defence_strength}")
         if not 1 <= self.queries <= 1_000_000:
@@ -298,8 +323,14 @@ class DetectorConfig:
     false_alarm_target: float = 0.01
     seed: int = 0
     teacher: str = "pretrained"
+    copier_real_share: float = 0.0  # share of real digits a copier mixes into its odd queries
+    honest_odd_share: float = 0.0  # share of odd images (photos, doodles) honest users send
 
     def __post_init__(self) -> None:
+        for name in ("copier_real_share", "honest_odd_share"):
+            value = getattr(self, name)
+            if not (isinstance(value, (int, float)) and 0 <= value <= 1):
+                raise ConfigError(f"{name.replace('_', ' ')} must lie in [0, 1], got {value}")
         if not 10 <= self.queries_per_account <= 5000:
             raise ConfigError(f"queries per account must be between 10 and 5000, got {self.queries_per_account}")
         if not 10 <= self.honest_accounts <= 2000 or not 1 <= self.copier_accounts <= 2000:

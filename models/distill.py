@@ -22,6 +22,7 @@ from models.controls import (
     smoothed_labels,
     soft_distribution_loss,
 )
+from models.forensics import teacher_mistakes_shared
 from models.loss import distillation_loss, soft_targets
 from models.missing_digit import missing_digit_report, validation_indices
 from models.nets import build_student, count_params
@@ -122,6 +123,9 @@ def distill(config: DistillConfig, dataset: Dataset, logits: TeacherLogits | Non
     student, twin = models["distilled"], models["scratch"]
     report = missing_digit_report(student, twin, dataset, config.omit_class) if config.omit_class is not None else None
     last = curves[-1]
+    teacher_top = logits.test.argmax(1)
+    shared = {name: teacher_mistakes_shared(predict_logits(models[name], dataset.test_x).argmax(1), teacher_top,
+                                            dataset.test_y) for name in ("distilled", "scratch")}
     result = DistillResult(
         config=asdict(config), student=config.student, student_params=count_params(student),
         teacher_params=count_params(load_teacher(config.teacher)),
@@ -130,5 +134,6 @@ def distill(config: DistillConfig, dataset: Dataset, logits: TeacherLogits | Non
         gain=last["distilled"] - last["scratch"], seconds=round(time.perf_counter() - started, 2),
         dataset=dataset.summary(), curves=curves, missing_digit=report,
         teacher_digest=teacher_digest(config.teacher), smoothed_accuracy=last.get("smoothed"),
-        shuffled_accuracy=last.get("shuffled"), smoothing=epsilon)
+        shuffled_accuracy=last.get("shuffled"), smoothing=epsilon,
+        teacher_mistakes_shared=shared["distilled"], scratch_mistakes_shared=shared["scratch"])
     return result, {k: v.cpu() for k, v in student.state_dict().items()}

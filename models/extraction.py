@@ -7,6 +7,7 @@ MNIST test set: accuracy against the true labels, and fidelity (agreement with t
 """
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import asdict
 
@@ -14,8 +15,17 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from models.config import ANSWER_LABELS, ANSWER_MODES, DEFAULT_NOISE, DEFENCES, ConfigError, ExtractConfig
+from models.config import (
+    ANSWER_LABELS,
+    ANSWER_MODES,
+    DEFAULT_NOISE,
+    DEFENCE_LABELS,
+    DEFENCES,
+    ConfigError,
+    ExtractConfig,
+)
 from models.data import Dataset
+from models.forensics import teacher_mistakes_shared
 from models.nets import build_student, count_params
 from models.queries import query_set
 from models.results import ExtractionResult, Progress
@@ -28,30 +38,50 @@ from models.training import (
     accuracy,
     epochs_for_size,
     fit,
+    hard_label_loss,
     no_progress,
     predict_logits,
 )
 
 QUERY_BUDGETS = (100, 300, 1000, 3000, 10000, 30000, 60000)
 NOISE_SEED_OFFSET = 7919  # the defence's noise stream must differ from the copier's query stream (same seed)
+SAMPLE_SEED_OFFSET = 104729  # the API's sampling stream, apart from both
+INDEPENDENT_SEED_OFFSET = 3  # the independent model's images: not the copier's
 # What a provider can choose to return: each answer mode as it is, plus probabilities with noise.
-ANSWER_VARIANTS = tuple((mode, "none") for mode in ANSWER_MODES) + (("probs", "noise"),)
+ANSWER_VARIANTS = (tuple((mode, "none") for mode in ANSWER_MODES)
+                   + tuple(("probs", defence) for defence in DEFENCES if defence != "none"))
 
 
-def variant_label(answers: str, defence: str) -> str:
-    return ANSWER_LABELS[answers] + (" + noise defence" if defence == "noise" else "")
+# The budget curve's lines: (answer mode, asks per image). Sampled replies at 1, 4 and 16 per image
+# show a chat model's answers adding up to its probabilities.
+CURVE_LINES = (("probs", 1), ("top3", 1), ("rounded", 1), ("label", 1), ("sample", 1), ("sample", 4), ("sample", 16))
+
+
+def variant_label(answers: str, defence: str, samples_per_image: int = 1) -> str:
+    label = ANSWER_LABELS[answers] + DEFENCE_LABELS[defence]
+    if answers == "sample":
+        return f"sampled digits, {samples_per_image} per image"
+    return label + (f", asked {samples_per_image}× per image" if samples_per_image > 1 else "")
+
+
+def curve_config(answers: str, samples_per_image: int, exchanges: int, **fields) -> ExtractConfig:
+    """A budget-curve point: `exchanges` answers paid for, spread over exchanges // S images."""
+    return ExtractConfig(queries=max(1, exchanges // samples_per_image), answers=answers,
+                         samples_per_image=samples_per_image, **fields)
 
 
 class PredictionAPI:
-    """The teacher as a service: images in, answers out, every query counted.
+    """The teacher as a service: images in, answers out, every answer counted.
 
     answers: probs (10 probabilities), top3 (the 3 largest, the rest 0), label (one int per image),
-    rounded (probabilities rounded to one decimal). defence="noise" perturbs the returned
-    probabilities but never changes the top label, so honest users get the same answer.
+    rounded (probabilities rounded to one decimal), sample (one digit drawn from the teacher's
+    softmax at api_temperature: what a chat reply is). defence "noise" perturbs the returned
+    probabilities afresh on every answer, "fixed-noise" by an amount fixed per image (from the
+    image's bytes and a server secret); neither changes the top label.
     """
 
     def __init__(self, teacher: nn.Module, answers: str = "probs", defence: str = "none", seed: int = 0,
-                 noise_scale: float = DEFAULT_NOISE):
+                 noise_scale: float = DEFAULT_NOISE, api_temperature: float = 1.0):
         if answers not in ANSWER_MODES:
             raise ConfigError(f"unknown answer mode {answers!r}; choose one of: {', '.join(ANSWER_MODES)}")
         if defence not in DEFENCES:
@@ -59,19 +89,56 @@ class PredictionAPI:
         self._teacher = teacher
         self.answers, self.defence = answers, defence
         self._noise = torch.Generator().manual_seed(seed + NOISE_SEED_OFFSET)
+        self._sampling = torch.Generator().manual_seed(seed + SAMPLE_SEED_OFFSET)
+        self._secret = hashlib.sha256(f"server secret {seed}".encode()).digest()[:16]  # unknown to copiers
         self._noise_scale = noise_scale
+        self._api_temperature = api_temperature
         self.queries_served = 0
 
-    def _probabilities(self, images: torch.Tensor) -> torch.Tensor:
-        probs = predict_logits(self._teacher, images).softmax(1)
-        if self.defence == "noise":
-            probs = perturb_keeping_top(probs, self._noise, self._noise_scale)
-        return probs
+    def _fixed_noise(self, images: torch.Tensor) -> torch.Tensor:
+        """(N, 10) standard normal noise, the same for the same image bytes every time."""
+        rows = []
+        for image in images:
+            digest = hashlib.blake2b(image.numpy().tobytes(), key=self._secret, digest_size=8).digest()
+            rows.append(torch.randn(10, generator=torch.Generator().manual_seed(int.from_bytes(digest, "big") >> 1)))
+        return torch.stack(rows) if rows else torch.zeros(0, 10)
+
+    def ask(self, images: torch.Tensor, times: int = 1) -> torch.Tensor:
+        """Ask about every image `times` times and combine the answers as a careful copier would: digits
+        are counted (their mix estimates the probabilities), probabilities are averaged in log space
+        (noise added to log-probabilities cancels there). Returns a distribution per image; every ask
+        is one exchange. The teacher runs once per image: it is deterministic, so only the sampling
+        and the fresh noise differ between asks."""
+        self.queries_served += len(images) * times
+        logits = predict_logits(self._teacher, images)
+        if self.answers == "sample":
+            probs = (logits / self._api_temperature).softmax(1)
+            digits = torch.multinomial(probs, times, replacement=True, generator=self._sampling)
+            return F.one_hot(digits, 10).float().mean(1)
+        probs = logits.softmax(1)
+        fixed = self._fixed_noise(images) if self.defence == "fixed-noise" else None
+        answers = []
+        for _ in range(times):
+            noise = fixed if fixed is not None else torch.randn(probs.shape, generator=self._noise)
+            answered = probs if self.defence == "none" else perturb_keeping_top(probs, noise * self._noise_scale)
+            answers.append(as_distribution(self._reply(answered)))
+        if self.answers == "label":
+            return torch.stack(answers).mean(0)
+        return torch.stack(answers).clamp_min(1e-12).log().mean(0).softmax(1)
 
     def query(self, images: torch.Tensor) -> torch.Tensor:
-        """(N, 1, 28, 28) -> (N, 10) float answers, or (N,) int64 labels in label mode."""
+        """One exchange per image: (N, 10) float answers, or (N,) int64 digits (label and sample)."""
+        if self.answers == "sample":
+            return self.ask(images).argmax(1)
         self.queries_served += len(images)
-        probs = self._probabilities(images)
+        probs = predict_logits(self._teacher, images).softmax(1)
+        if self.defence == "noise":
+            probs = perturb_keeping_top(probs, self._noise_scale * torch.randn(probs.shape, generator=self._noise))
+        elif self.defence == "fixed-noise":
+            probs = perturb_keeping_top(probs, self._noise_scale * self._fixed_noise(images))
+        return self._reply(probs)
+
+    def _reply(self, probs: torch.Tensor) -> torch.Tensor:
         if self.answers == "label":
             return probs.argmax(1)
         if self.answers == "top3":
@@ -82,9 +149,9 @@ class PredictionAPI:
         return probs
 
 
-def perturb_keeping_top(probs: torch.Tensor, generator: torch.Generator, scale: float) -> torch.Tensor:
-    """Noise on the log-probabilities, renormalised, then the original top class swapped back on top."""
-    noisy = (probs.clamp_min(1e-12).log() + scale * torch.randn(probs.shape, generator=generator)).softmax(1)
+def perturb_keeping_top(probs: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
+    """Noise added to the log-probabilities, renormalised, then the original top class swapped back on top."""
+    noisy = (probs.clamp_min(1e-12).log() + noise).softmax(1)
     rows = torch.arange(len(probs))
     top, new_top = probs.argmax(1), noisy.argmax(1)
     top_value, new_value = noisy[rows, top].clone(), noisy[rows, new_top].clone()
@@ -93,16 +160,23 @@ def perturb_keeping_top(probs: torch.Tensor, generator: torch.Generator, scale: 
     return noisy
 
 
+def as_distribution(answers: torch.Tensor) -> torch.Tensor:
+    """An answer as what a user holds: digits become one-hot, probabilities are renormalised."""
+    if answers.dtype == torch.int64:
+        return F.one_hot(answers, 10).float()
+    return answers / answers.sum(1, keepdim=True).clamp_min(1e-12)
+
+
 def answers_to_targets(answers: torch.Tensor, temperature: float = 1.0) -> torch.Tensor:
-    """What the copier trains on: a distribution per query (labels become one-hot).
+    """What the copier trains on: a distribution per image, re-softened at its temperature.
 
     Probabilities are the teacher's logits up to a constant (log p = z - logsumexp z), so a copier
     can re-soften them at any temperature: softmax(log p / T) = softmax(z / T), exactly the soft
     targets of distillation. Answers that zero out classes (top-3, rounded) lose that information.
     """
-    if answers.dtype == torch.int64:
-        return F.one_hot(answers, 10).float()
-    probs = answers / answers.sum(1, keepdim=True).clamp_min(1e-12)
+    probs = as_distribution(answers)
+    if temperature == 1.0 or answers.dtype == torch.int64:  # a bare digit has nothing to re-soften
+        return probs
     return (probs.clamp_min(1e-30).log() / temperature).softmax(1)
 
 
@@ -121,31 +195,57 @@ def train_copy(queries: torch.Tensor, targets: torch.Tensor, config: ExtractConf
     copy = build_student(config.student)
     epochs = epochs_for_size(config.queries)
     settings = FitSettings(epochs, config.batch_size, config.learning_rate, config.seed + BATCH_ORDER_OFFSET)
-    fit({"copy": copy}, {"copy": soft_cross_entropy(config.temperature)}, TrainingSet(queries, targets=targets),
-        settings, lambda epoch: on_progress(Progress("copy", epoch, epochs, epoch_end=True)))
+    fit({"copy": copy}, {"copy": soft_cross_entropy(config.copier_temperature)},
+        TrainingSet(queries, targets=targets), settings,
+        lambda epoch: on_progress(Progress("copy", epoch, epochs, epoch_end=True)))
     return copy.eval()
 
 
-def run_extraction(config: ExtractConfig, dataset: Dataset, on_progress: ProgressFn = no_progress) -> ExtractionResult:
+def train_independent(config: ExtractConfig, dataset: Dataset) -> nn.Module:
+    """The forensics control: the copy's architecture and budget, trained on true labels of other
+    training images, never on the teacher's answers."""
+    generator = torch.Generator().manual_seed(config.seed + INDEPENDENT_SEED_OFFSET)
+    index = torch.randperm(dataset.train_size, generator=generator)[: min(config.queries, dataset.train_size)]
+    torch.manual_seed(config.seed + INDEPENDENT_SEED_OFFSET)
+    model = build_student(config.student)
+    epochs = epochs_for_size(len(index))
+    settings = FitSettings(epochs, config.batch_size, config.learning_rate, config.seed + BATCH_ORDER_OFFSET)
+    fit({"independent": model}, {"independent": hard_label_loss},
+        TrainingSet(dataset.train_x[index], dataset.train_y[index]), settings, lambda epoch: None)
+    return model.eval()
+
+
+def run_extraction(config: ExtractConfig, dataset: Dataset, on_progress: ProgressFn = no_progress
+                   ) -> tuple[ExtractionResult, dict]:
+    """Copy the teacher through its API; returns the graded result and the copy's weights."""
     started = time.perf_counter()
     teacher = load_teacher(config.teacher)
     queries = query_set(config.source, config.queries, config.seed, dataset)
-    api = PredictionAPI(teacher, config.answers, config.defence, config.seed, config.defence_strength)
-    targets = answers_to_targets(api.query(queries.images), config.temperature)
+    api = PredictionAPI(teacher, config.answers, config.defence, config.seed, config.defence_strength,
+                        config.api_temperature)
+    targets = answers_to_targets(api.ask(queries.images, config.samples_per_image), config.copier_temperature)
     copy = train_copy(queries.images, targets, config, on_progress)
-    # Grading, done by the lab, not the copier: the copy against true labels and against the teacher.
+    # Grading, done by the lab, not the copier: the copy against true labels and against the teacher,
+    # and the forensic check against a model of the same size and budget trained independently.
     copy_predictions = predict_logits(copy, dataset.test_x).argmax(1)
     teacher_predictions = predict_logits(teacher, dataset.test_x).argmax(1)
-    return ExtractionResult(
-        queries=api.queries_served, answers=config.answers, source=config.source, source_name=queries.name,
+    independent_predictions = predict_logits(train_independent(config, dataset), dataset.test_x).argmax(1)
+    result = ExtractionResult(
+        queries=config.queries, exchanges=api.queries_served, samples_per_image=config.samples_per_image,
+        copier_temperature=config.copier_temperature,
+        teacher_mistakes_shared=teacher_mistakes_shared(copy_predictions, teacher_predictions, dataset.test_y),
+        independent_mistakes_shared=teacher_mistakes_shared(independent_predictions, teacher_predictions,
+                                                            dataset.test_y),
+        answers=config.answers, source=config.source, source_name=queries.name,
         source_notice=queries.notice, defence=config.defence,
-        defence_strength=config.defence_strength if config.defence == "noise" else None,
+        defence_strength=config.defence_strength if config.defence != "none" else None,
         copy_accuracy=(copy_predictions == dataset.test_y).float().mean().item(),
         fidelity=(copy_predictions == teacher_predictions).float().mean().item(),
         teacher_accuracy=(teacher_predictions == dataset.test_y).float().mean().item(),
         student=config.student, student_params=count_params(copy), epochs=epochs_for_size(config.queries),
         seconds=round(time.perf_counter() - started, 2), dataset=dataset.summary(), config=asdict(config),
         teacher_digest=teacher_digest(config.teacher))
+    return result, {k: v.cpu() for k, v in copy.state_dict().items()}
 
 
 def expected_calibration_error(probs: torch.Tensor, labels: torch.Tensor, bins: int = 15) -> float:
@@ -161,24 +261,29 @@ def expected_calibration_error(probs: torch.Tensor, labels: torch.Tensor, bins: 
     return total
 
 
-def answer_costs(teacher: nn.Module, dataset: Dataset, strength: float = DEFAULT_NOISE) -> list[dict]:
-    """What each answer mode or defence costs an honest user, measured on the MNIST test set.
+NLL_FLOOR = 1e-4  # a received probability below this counts as this: a wrong "100 %" would cost infinity
 
-    top_label_agreement: how often they still get the teacher's answer (1.0 = no loss).
-    calibration_error: ECE of the probabilities they receive (labels count as 100 % confident).
-    distortion: total-variation distance between what they receive and the teacher's probabilities.
+
+def answer_costs(teacher: nn.Module, dataset: Dataset, strength: float = DEFAULT_NOISE) -> list[dict]:
+    """What each way of answering costs an honest user, measured on what they actually receive
+    (one exchange per test digit), against the true labels. One unit per figure:
+
+    top_label_agreement, accuracy, calibration_error: fractions in [0, 1] (pages show percent);
+    nll: mean negative log-likelihood of the true digit, in nats (received probabilities floored
+    at NLL_FLOOR); brier: mean squared distance to the one-hot truth, from 0 (perfect) to 2.
     """
-    true_probs = predict_logits(teacher, dataset.test_x).softmax(1)
+    teacher_top = predict_logits(teacher, dataset.test_x).argmax(1)
+    truth = F.one_hot(dataset.test_y, 10).float()
     rows = []
     for answers, defence in ANSWER_VARIANTS:
         api = PredictionAPI(teacher, answers, defence, seed=0, noise_scale=strength)
-        received = answers_to_targets(api.query(dataset.test_x))
+        received = as_distribution(api.query(dataset.test_x))
         rows.append({
-            "answers": answers, "defence": defence,
-            "label": variant_label(answers, defence),
-            "top_label_agreement": accuracy(received, true_probs.argmax(1)),
+            "answers": answers, "defence": defence, "label": variant_label(answers, defence),
+            "top_label_agreement": accuracy(received, teacher_top),
+            "accuracy": accuracy(received, dataset.test_y),
+            "nll": -received.gather(1, dataset.test_y[:, None]).clamp_min(NLL_FLOOR).log().mean().item(),
+            "brier": (received - truth).pow(2).sum(1).mean().item(),
             "calibration_error": expected_calibration_error(received, dataset.test_y),
-            "distortion": 0.5 * (received - true_probs).abs().sum(1).mean().item(),  # total variation
         })
     return rows
-

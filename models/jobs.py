@@ -66,9 +66,9 @@ def _run_hinton(run_id: int, config: HintonConfig, dataset, on_progress) -> tupl
     return run_hinton(config, dataset, on_progress), None
 
 
-def _run_extraction(run_id: int, config: ExtractConfig, dataset, on_progress) -> tuple[JsonRecord, None]:
+def _run_extraction(run_id: int, config: ExtractConfig, dataset, on_progress) -> tuple[JsonRecord, dict]:
     from models.extraction import run_extraction
-    return run_extraction(config, dataset, on_progress), None
+    return run_extraction(config, dataset, on_progress)
 
 
 # kind -> (config class, runner). New lessons register their kinds here.

@@ -115,6 +115,9 @@ class DistillResult(JsonRecord):
     smoothed_accuracy: float | None = None  # controls (None when not trained): label smoothing of equal entropy
     shuffled_accuracy: float | None = None  # and the teacher's soft targets with its resemblances shuffled
     smoothing: float | None = None  # the label-smoothing ε matched to the teacher's mean entropy at T
+    # Forensics (models/forensics.py): of the teacher's test mistakes, the share each model repeats.
+    teacher_mistakes_shared: float | None = None  # the distilled student
+    scratch_mistakes_shared: float | None = None  # its scratch twin, which never saw the teacher
 
     @classmethod
     def from_json(cls, data: dict) -> "DistillResult":
@@ -162,7 +165,7 @@ class HintonResult(JsonRecord):
 class ExtractionResult(JsonRecord):
     """A copy made from answers alone, graded by the lab on the test set (fractions in [0, 1])."""
 
-    queries: int
+    queries: int  # distinct images asked about
     answers: str
     source: str
     source_name: str
@@ -179,6 +182,16 @@ class ExtractionResult(JsonRecord):
     dataset: dict
     config: dict
     teacher_digest: str = ""
+    # Stored since sampled answers and forensics (older runs: one exchange per image, no forensics).
+    exchanges: int | None = None  # answers served: images × samples per image
+    samples_per_image: int = 1
+    copier_temperature: float | None = None
+    teacher_mistakes_shared: float | None = None  # of the teacher's test mistakes, share the copy repeats
+    independent_mistakes_shared: float | None = None  # the same for a model trained on true labels
+
+    @property
+    def images(self) -> int:
+        return self.queries
 
 
 @dataclass(frozen=True)
@@ -187,6 +200,8 @@ class CopierDetection(JsonRecord):
     mean_unsure_fraction: float
     source_name: str
     source_notice: str
+    roc: list = field(default_factory=list)  # [[false alarms, caught], ...] from the strictest threshold down
+    auc: float | None = None  # chance an account of this copier scores above an honest one (0.5 = invisible)
 
 
 @dataclass(frozen=True)

@@ -270,6 +270,9 @@ class RunStore:
         import torch
         return torch.load(io.BytesIO(row[0][0]), map_location="cpu", weights_only=True)
 
+    def has_weights(self, run_id: int) -> bool:
+        return bool(self._read("SELECT weights IS NOT NULL FROM runs WHERE id=?", (run_id,))[0][0])
+
     def mark_orphans(self) -> int:
         """Queued or running runs whose worker and server have both gone quiet were interrupted."""
         if self.read_only:

@@ -59,13 +59,16 @@ def test_copier_never_reads_dataset_labels(sample):
     shuffled = Dataset(sample.name, sample.train_x, sample.train_y[torch.randperm(sample.train_size, generator=generator)],
                        sample.test_x, sample.test_y)
     config = ExtractConfig(queries=300, answers="probs", source="mnist", student="mlp-30")
-    first, second = run_extraction(config, sample), run_extraction(config, shuffled)
+    (first, _), (second, _) = run_extraction(config, sample), run_extraction(config, shuffled)
     assert first.copy_accuracy == second.copy_accuracy and first.fidelity == second.fidelity
 
 
 def test_extraction_result_is_graded_on_the_test_set(sample):
-    result = run_extraction(ExtractConfig(queries=1000, answers="label", source="mnist", student="mlp-30"), sample)
-    assert result.queries == 1000 and result.student_params == 24790
+    result, weights = run_extraction(ExtractConfig(queries=1000, answers="label", source="mnist", student="mlp-30"),
+                                     sample)
+    assert result.queries == result.exchanges == 1000 and result.student_params == 24790
+    assert result.copier_temperature == 1.0  # digits are learnt as they are, not re-softened
+    assert set(weights) == {"net.1.weight", "net.1.bias", "net.3.weight", "net.3.bias", "net.5.weight", "net.5.bias"}
     assert 0.7 < result.copy_accuracy <= 1 and 0.7 < result.fidelity <= 1
     assert result.teacher_accuracy > 0.99
 
@@ -88,23 +91,57 @@ def test_strokes_look_like_ink_on_paper():
     assert (ink > 0.01).all() and (ink < 0.5).all()
 
 
-def test_detector_tells_copiers_from_honest_users(sample, monkeypatch):
+def test_detector_tells_copiers_from_honest_users_but_not_one_asking_real_digits(sample, monkeypatch):
     monkeypatch.setenv("DISTILL_FASHION", "none")
     report = run_detector(DetectorConfig(queries_per_account=300, honest_accounts=100, copier_accounts=50), sample)
     assert report.honest_false_alarm_rate <= 0.05
-    assert report.copiers["noise"].detection_rate >= 0.95
+    assert report.copiers["noise"].detection_rate >= 0.95 and report.copiers["noise"].auc > 0.99
     assert report.copiers["fashion"].detection_rate >= 0.95
-    assert report.copiers["mnist"].detection_rate <= 0.1  # in-distribution copying looks honest
+    blind = report.copiers["mnist"]  # in-distribution copying looks honest: a coin toss, not a catch
+    assert blind.detection_rate <= 0.1 and 0.35 < blind.auc < 0.65
 
 
-def test_answer_costs_for_honest_users(teacher, sample):
+def test_mixing_real_digits_hides_a_copier_and_odd_honest_users_raise_false_alarms(sample, monkeypatch):
+    monkeypatch.setenv("DISTILL_FASHION", "none")
+    settings = dict(queries_per_account=100, honest_accounts=100, copier_accounts=50)
+    pure = run_detector(DetectorConfig(**settings), sample).copiers["fashion"]
+    mixed = run_detector(DetectorConfig(**settings, copier_real_share=0.9), sample).copiers["fashion"]
+    assert mixed.auc < pure.auc and mixed.detection_rate < pure.detection_rate
+    for curve in (pure.roc, mixed.roc):  # thresholds from strict to lax: both rates only grow
+        assert curve[-1] == [1.0, 1.0] and all(a[0] <= b[0] and a[1] <= b[1] for a, b in zip(curve, curve[1:]))
+    odd = run_detector(DetectorConfig(**settings, honest_odd_share=0.2), sample)
+    assert odd.honest_mean_unsure_fraction > run_detector(DetectorConfig(**settings), sample).honest_mean_unsure_fraction
+
+
+def test_detector_pools_are_disjoint():
+    from models.detector import halves
+    values = torch.arange(1001.0)
+    honest, copier = halves(values, torch.Generator().manual_seed(0))
+    assert len(honest) + len(copier) == 1001 and not set(honest.tolist()) & set(copier.tolist())
+
+
+def test_roc_by_hand():
+    from models.detector import roc_curve
+    points, auc = roc_curve(torch.tensor([0.1, 0.2]), torch.tensor([0.2, 0.3]))
+    assert points == [[0.0, 0.0], [0.0, 0.5], [0.5, 1.0], [1.0, 1.0], [1.0, 1.0]]
+    assert auc == pytest.approx(0.875)  # pairs: 0.2>0.1, 0.2=0.2 (half), 0.3>0.1, 0.3>0.2
+
+
+def test_answer_costs_for_honest_users_are_measured_on_what_they_receive(teacher, sample):
     costs = {(c["answers"], c["defence"]): c for c in answer_costs(teacher, sample)}
-    assert set(costs) == {(a, "none") for a in ANSWER_MODES} | {("probs", "noise")}
-    assert all(c["top_label_agreement"] == 1.0 for key, c in costs.items() if key[0] != "rounded")
+    assert set(costs) == {(a, "none") for a in ANSWER_MODES} | {("probs", "noise"), ("probs", "fixed-noise")}
+    exact = [key for key in costs if key[0] not in ("rounded", "sample")]
+    assert all(costs[key]["top_label_agreement"] == 1.0 for key in exact)
     assert costs[("rounded", "none")]["top_label_agreement"] >= 0.999  # rounding can tie the top two
-    assert costs[("probs", "none")]["distortion"] < 1e-6
-    assert costs[("label", "none")]["distortion"] > costs[("top3", "none")]["distortion"]
-    assert costs[("probs", "noise")]["distortion"] > 100 * costs[("probs", "none")]["distortion"]
+    # One sampled reply is sometimes not the teacher's top digit: honest users pay for sampling.
+    sample_cost, probs = costs[("sample", "none")], costs[("probs", "none")]
+    assert sample_cost["top_label_agreement"] < 1.0 and sample_cost["accuracy"] < probs["accuracy"]
+    assert probs["accuracy"] == pytest.approx(0.9926, abs=0.002)  # the pretrained teacher on the sample
+    for noisy in ("noise", "fixed-noise"):  # the defences keep the answer but blur the confidence
+        assert costs[("probs", noisy)]["accuracy"] == probs["accuracy"]
+        assert costs[("probs", noisy)]["nll"] > 2 * probs["nll"] and costs[("probs", noisy)]["brier"] > probs["brier"]
+    assert 0 <= min(c["brier"] for c in costs.values()) and max(c["brier"] for c in costs.values()) <= 2
+    assert all(0 <= c["calibration_error"] <= 1 for c in costs.values())
 
 
 def test_accounts_needed():
@@ -116,8 +153,9 @@ def test_accounts_needed():
 
 def test_a_strong_noise_defence_slows_the_copier(sample):
     base = ExtractConfig(queries=1000, answers="probs", source="mnist", student="mlp-30")
-    clean = run_extraction(base, sample)
-    defended = run_extraction(ExtractConfig(**{**base.__dict__, "defence": "noise", "defence_strength": 8.0}), sample)
+    clean, _ = run_extraction(base, sample)
+    defended, _ = run_extraction(ExtractConfig(**{**base.__dict__, "defence": "noise", "defence_strength": 8.0}),
+                                 sample)
     assert defended.fidelity < clean.fidelity - 0.01
     assert defended.defence_strength == 8.0 and clean.defence_strength is None
 
@@ -125,3 +163,77 @@ def test_a_strong_noise_defence_slows_the_copier(sample):
 def test_defence_strength_must_be_positive():
     with pytest.raises(ConfigError, match="defence strength"):
         ExtractConfig(defence="noise", defence_strength=0.0)
+
+
+class FixedLogits(torch.nn.Module):
+    """A stand-in teacher that answers every image with the same logits."""
+
+    def __init__(self, logits: list[float]):
+        super().__init__()
+        self.logits = torch.nn.Parameter(torch.tensor(logits), requires_grad=False)
+
+    def forward(self, images):
+        return self.logits.expand(len(images), -1)
+
+
+def test_many_sampled_replies_estimate_the_teachers_probabilities():
+    teacher = FixedLogits([3.0, 2.0, 1.0, 0.0, 0, 0, 0, 0, 0, -1.0])
+    truth = teacher.logits.detach().softmax(0)
+    api = PredictionAPI(teacher, "sample")
+    images = torch.zeros(50, 1, 28, 28)
+    one = api.ask(images, 1)
+    many = api.ask(images, 4000)
+    assert api.queries_served == 50 * 4001  # every reply is one exchange
+    assert set(one.unique().tolist()) == {0.0, 1.0}  # a single reply is just a digit
+    assert (many - truth).abs().max() < 0.04
+    error = [((api.ask(images, s) - truth) ** 2).sum(1).mean().item() for s in (1, 16)]
+    assert error[1] < error[0] / 8  # the estimate's error shrinks like 1 / S
+    cooler = PredictionAPI(teacher, "sample", api_temperature=0.25).ask(images, 2000)
+    assert cooler[:, 0].mean() > 0.95  # a low API temperature makes replies nearly the top digit
+
+
+def test_asking_twice_averages_fresh_noise_away_but_not_fixed_noise(teacher, sample):
+    images = sample.test_x[:300]
+    truth = answers_to_targets(PredictionAPI(teacher, "probs").query(images), 4.0)
+
+    def error(defence: str, times: int) -> float:
+        """Squared error of the soft targets (T = 4) the copier trains on, against the teacher's own."""
+        answers = PredictionAPI(teacher, "probs", defence=defence).ask(images, times)
+        return (answers_to_targets(answers, 4.0) - truth).pow(2).sum(1).mean().item()
+
+    assert error("noise", 4) < error("noise", 1) / 4  # the adaptive copier averages fresh noise away
+    assert error("fixed-noise", 4) == pytest.approx(error("fixed-noise", 1), rel=1e-5)  # repeats tell it nothing
+
+
+def test_fixed_noise_is_the_same_for_the_same_image_and_differs_between_images(teacher, sample):
+    api = PredictionAPI(teacher, "probs", defence="fixed-noise")
+    images = sample.test_x[:20]
+    first, again = api.query(images), api.query(images.clone())
+    assert torch.equal(first, again)
+    other_server = PredictionAPI(teacher, "probs", defence="fixed-noise", seed=1).query(images)
+    assert not torch.allclose(first, other_server)  # the noise depends on the server's secret
+    clean = PredictionAPI(teacher, "probs").query(images)
+    shifts = (first.log() - clean.log())
+    assert not torch.allclose(shifts[0], shifts[1], atol=0.1)  # a different image, a different shift
+    assert torch.equal(first.argmax(1), clean.argmax(1))
+
+
+def test_teacher_mistakes_shared_by_hand():
+    from models.forensics import teacher_mistakes_shared
+    labels = torch.tensor([0, 1, 2, 3, 4, 5])
+    teacher = torch.tensor([0, 7, 2, 8, 9, 5])  # wrong on images 1, 3 and 4 (7, 8 and 9)
+    suspect = torch.tensor([1, 7, 2, 3, 9, 0])  # repeats 7 and 9, gets 3 right
+    assert teacher_mistakes_shared(suspect, teacher, labels) == pytest.approx(2 / 3)
+    assert teacher_mistakes_shared(labels, teacher, labels) == 0.0
+    assert teacher_mistakes_shared(suspect, labels, labels) == 0.0  # a perfect teacher has none to share
+
+
+def test_sampled_answers_through_the_cli_count_exchanges_and_images(capsys):
+    from tests.conftest import cli
+    import json
+    status, out, err = cli(capsys, "extract", "--queries", "200", "--answers", "sample", "--samples-per-image", "4",
+                           "--student", "mlp-10", "--json")
+    result = json.loads(out)
+    assert status == 0 and result["exchanges"] == 800 and result["images"] == 200
+    assert result["samples_per_image"] == 4 and result["copier_temperature"] == 1.0
+    assert 0 <= result["teacher_mistakes_shared"] <= 1 and 0 <= result["independent_mistakes_shared"] <= 1

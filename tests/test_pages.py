@@ -209,32 +209,57 @@ def test_paper_table_page_runs_a_short_budget(app):
     assert ("This run has the paper's shape" in texts(at)) == shape
 
 
-def test_copying_page_builds_the_budget_curve_from_jobs(app, monkeypatch):
+def test_copying_page_builds_the_budget_curve_in_exchanges(app):
     at = open_page(app, "copying")
-    assert "16 million" in texts(at)
-    assert len(at.dataframe) == 1  # the honest-user cost table, measured at load
+    assert "16 million" in texts(at) and "Chat models answer differently" in texts(at)
     at.selectbox(key="curve_student").set_value("mlp-10")
-    at.multiselect(key="curve_modes").set_value(["probs", "label"])
+    at.multiselect(key="curve_modes").set_value(["probs-1", "sample-4"])
     at.multiselect(key="curve_budgets").set_value([100, 300])
     at.button(key="curve_submit").click()
     at.run()
-    run_until(at, lambda at: len(at.dataframe) == 2 and len(at.dataframe[0].value) == 4)
-    points = at.dataframe[0].value
-    assert sorted(points["queries"]) == [100, 100, 300, 300]
-    assert set(points["mode_label"]) == {"full probabilities", "top label only"}
+    run_until(at, lambda at: len(at.dataframe) == 1 and len(at.dataframe[0].value) == 4)
+    points = at.dataframe[0].value.sort_values(["answers", "exchanges"])
+    assert list(points["exchanges"]) == [100, 300, 100, 300]
+    assert list(points["distinct images"]) == [100, 300, 25, 75]  # 4 sampled replies per image
+    assert set(points["answers"]) == {"full probabilities", "sampled digits, 4 per image"}
 
+
+def test_defences_page_pits_both_noises_against_the_adaptive_copier(app):
+    at = open_page(app, "defences")
+    table = at.dataframe[0].value  # honest users' side, measured at load
+    assert len(table) == 7 and {"accuracy (%)", "log-loss (nats)", "Brier score (0–2)",
+                                "calibration error (%)"} <= set(table.columns)
     at.select_slider(key="defence_queries").set_value(100)
+    at.select_slider(key="defence_repeats").set_value(2)
     at.button(key="defence_submit").click()
     at.run()
-    column = "copier: fidelity after 100 questions"
+    adaptive = "copier asking 2×: agrees with teacher (%)"
 
-    def defence_table_filled(at):
-        tables = [d.value for d in at.dataframe if column in d.value.columns]
-        return tables and tables[0][column].notna().all()
+    def filled(at):
+        tables = [d.value for d in at.dataframe if adaptive in d.value.columns]
+        return tables and tables[0]["copier asking once: agrees with teacher (%)"].notna().all()
 
-    run_until(at, defence_table_filled)
-    table = next(d.value for d in at.dataframe if column in d.value.columns)
-    assert len(table) == 5 and (table[column] > 0.1).all()
+    run_until(at, filled)
+    table = next(d.value for d in at.dataframe if adaptive in d.value.columns).set_index("answers")
+    assert table[adaptive].notna().sum() == 3  # fresh noise, fixed noise and sampled replies
+    assert table.loc["full probabilities + noise fixed per image", adaptive] == pytest.approx(
+        table.loc["full probabilities + noise fixed per image", "copier asking once: agrees with teacher (%)"],
+        abs=3)  # repeats return the same answers: only training noise differs
+    assert "What this run shows" in texts(at)
+
+
+def test_forensics_page_scores_stored_copies_and_students(app):
+    from lessons import shared
+    from models.config import DistillConfig, ExtractConfig
+    from tests.conftest import wait_for
+    ids = shared.pool().submit_many([ExtractConfig(queries=300, student="mlp-10"),
+                                     DistillConfig(student="mlp-10", train_size=300, epochs=1)])
+    for run_id in ids:
+        assert wait_for(RunStore(), run_id).status == "done"
+    at = open_page(app, "forensics")
+    assert len(at.selectbox(key="suspect").options) == 2 and len(at.get("plotly_chart")) == 1
+    shared_count = at.metric[0].value
+    assert " of " in shared_count and int(shared_count.split(" of ")[1]) == 74  # the pretrained teacher's mistakes
 
 
 def test_copying_page_rejects_a_budget_larger_than_the_data(app):
@@ -257,5 +282,6 @@ def test_catching_page_calculator_and_detector(app):
     at.run()
     assert not at.exception
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Copier asking noise — caught"] == "100%"
-    assert metrics["Copier asking real digits — caught"] in {"0%", "1%", "2%"}
+    assert metrics["Copier asking noise: caught"] == "100%"
+    assert metrics["Copier asking only real digits: caught"] in {"0%", "1%", "2%", "3%"}
+    assert len(at.get("plotly_chart")) == 1 and "The copier this detector cannot see" in texts(at)

@@ -1,0 +1,115 @@
+"""Defences against copying, what they cost honest users, and whether an adaptive copier gets round them."""
+import streamlit as st
+
+from lessons import shared
+from models.config import DEFAULT_NOISE, ConfigError, ExtractConfig
+from models.extraction import ANSWER_VARIANTS, answer_costs, variant_label
+from models.names import without_paths
+from models.teacher import load_teacher
+
+st.title("Defences, and what they cost")
+st.markdown(
+    """
+A provider can answer with less: the top three probabilities, a rounded number, only the label, a
+sampled reply, or probabilities with **noise** added that never changes the top answer. The noise
+comes in two forms:
+
+- **fresh noise**: a new random shake on every answer. A copier that asks the same image several
+  times and averages (an *adaptive* copier) cancels it out;
+- **noise fixed per image**: the shake is computed from the image itself and a secret only the
+  server knows, so asking again returns exactly the same answer and averaging gains nothing.
+
+Every defence has a price for honest users, measured here on what they actually receive for the
+10,000 test digits (one answer each): how often they get the right digit (*accuracy*), how
+surprised the answer is by the truth on average (*negative log-likelihood*, in nats: 0 is a sure
+right answer, higher is worse), the squared distance from the truth (*Brier score*, 0 to 2), and
+how far stated confidence is from reality (*calibration error*: when it says 90 %, is it right
+90 % of the time?).
+"""
+)
+shared.dataset_caption()
+
+
+@st.cache_data(show_spinner="Measuring each way of answering…", max_entries=4)
+def _costs(teacher: str, fingerprint: str, strength: float):
+    return answer_costs(load_teacher(teacher), shared.dataset(), strength)
+
+
+with st.form("defence"):
+    c1, c2, c3 = st.columns(3)
+    images = c1.select_slider("Copier's images", [100, 300, 1000, 3000], value=1000, key="defence_queries")
+    strength = c2.select_slider("Noise strength", [0.5, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0], value=DEFAULT_NOISE,
+                                key="defence_strength",
+                                help="How much the defence shakes the small probabilities (noise on their logarithm).")
+    repeats = c3.select_slider("Adaptive copier: asks per image", [2, 4, 8, 16], value=4, key="defence_repeats")
+    go = st.form_submit_button("Measure the copier's side too", key="defence_submit", type="primary")
+teacher = shared.chosen_teacher()
+costs = _costs(teacher, shared.dataset().fingerprint, float(strength))
+if go:
+    try:
+        base = dict(queries=int(images), defence_strength=float(strength), teacher=teacher)
+        naive = [ExtractConfig(answers=answers, defence=defence, **base) for answers, defence in ANSWER_VARIANTS]
+        adaptive = [ExtractConfig(answers=answers, defence=defence, samples_per_image=int(repeats), **base)
+                    for answers, defence in ANSWER_VARIANTS if defence != "none" or answers == "sample"]
+        st.session_state.defence_runs = shared.submit(naive + adaptive, group=shared.new_group("defences"))
+    except ConfigError as error:
+        st.error(f"Not started: {without_paths(error)}")
+
+
+def _fidelity(runs, answers, defence, asks):
+    found = [r.result for r in runs if (r.result.answers, r.result.defence, r.result.samples_per_image) ==
+             (answers, defence, asks)]
+    return found[0].fidelity if found else None
+
+
+def _defence_table(runs):
+    adaptive_asks = max((r.result.samples_per_image for r in runs), default=1)
+    images_used = runs[0].result.queries if runs else None
+    rows = []
+    for cost in costs:
+        row = {"answers": cost["label"], "same top answer (%)": 100 * cost["top_label_agreement"],
+               "accuracy (%)": 100 * cost["accuracy"], "log-loss (nats)": cost["nll"],
+               "Brier score (0–2)": cost["brier"], "calibration error (%)": 100 * cost["calibration_error"]}
+        if runs:
+            row["copier asking once: agrees with teacher (%)"] = _percent(
+                _fidelity(runs, cost["answers"], cost["defence"], 1))
+            row[f"copier asking {adaptive_asks}×: agrees with teacher (%)"] = _percent(
+                _fidelity(runs, cost["answers"], cost["defence"], adaptive_asks))
+        rows.append(row)
+    number = {key: st.column_config.NumberColumn(format="%.2f") for key in rows[0] if key != "answers"}
+    st.dataframe(rows, hide_index=True, key="defence-table", column_config=number)
+    st.caption("Honest users: one answer per test digit; log-loss floors received probabilities at 0.0001, since a "
+               "bare digit states 100 % and a wrong 100 % would cost infinity. Copier: one copy per cell, trained on "
+               f"{images_used or 'N'} images; the adaptive copier asks each image several times (more exchanges, "
+               "the same images). Differences of a point or so are within seed-to-seed noise.")
+    if runs:
+        _verdict(runs, adaptive_asks)
+
+
+def _percent(value):
+    return None if value is None else 100 * value
+
+
+def _verdict(runs, asks):
+    fresh = (_fidelity(runs, "probs", "noise", 1), _fidelity(runs, "probs", "noise", asks))
+    fixed = (_fidelity(runs, "probs", "fixed-noise", 1), _fidelity(runs, "probs", "fixed-noise", asks))
+    clean = _fidelity(runs, "probs", "none", 1)
+    if None in fresh + fixed or clean is None:
+        return
+    st.markdown(
+        f"**What this run shows.** Without a defence the copy agrees with the teacher on {clean:.1%} of test "
+        f"digits. Fresh noise holds a naive copier to {fresh[0]:.1%}; asking each image {asks}× and averaging "
+        f"brings it to {fresh[1]:.1%}. Noise fixed per image holds it to {fixed[0]:.1%}, and asking {asks}× "
+        f"gives {fixed[1]:.1%}: repeats return the same answer, so there is nothing to average. "
+        "Neither noise changes any honest user's top answer; both cost them calibrated confidence (the "
+        "log-loss and calibration columns).")
+
+
+if st.session_state.get("defence_runs"):
+    shared.watch_group(st.session_state.defence_runs, _defence_table)
+else:
+    _defence_table([])
+st.markdown("Tramèr et al. (2016) found that dropping confidences slows extraction but does not stop it; "
+            "Orekondy et al. (2020) studied perturbing the probabilities (\"prediction poisoning\"). A fixed "
+            "perturbation still leaks the top answer, and a copier that asks *slightly different* images (a "
+            "pixel shifted) gets fresh noise again: fixed noise raises the price of copying, it does not end it.")

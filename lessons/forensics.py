@@ -1,0 +1,83 @@
+"""Forensics: was this model copied from mine? Copies inherit their teacher's mistakes."""
+import streamlit as st
+
+from lessons import shared
+from lessons.figures import forensics_figure
+from models.forensics import share_interval, shared_mistake_counts
+from models.names import markdown_text
+from models.nets import load_student
+from models.teacher import teacher_digest
+from models.training import predict_logits
+
+st.title("Was this model copied from mine?")
+st.markdown(
+    """
+A provider who suspects a rival model was trained on its answers cannot look inside it, but it
+can ask it questions. The giveaway is in the **mistakes**. Take the test digits our teacher gets
+wrong, and check how often a suspect model gives the *same wrong digit*. A model trained on the
+teacher's answers learnt those mistakes too. A model trained independently, on true labels, makes
+its own mistakes: it agrees with the teacher's wrong digit only where a digit is ambiguous to
+everyone (a 4 that really looks like a 9).
+
+Below: the share of the teacher's mistakes each model repeats, with a 95 % interval (the teacher
+makes only a few dozen mistakes, so each share rests on few cases).
+"""
+)
+shared.dataset_caption()
+data = shared.dataset()
+teacher = shared.chosen_teacher()
+logits = shared.logits_or_stop(teacher)
+teacher_top = logits.test.argmax(1)
+digest = teacher_digest(teacher)
+store = shared.store()
+# Models of this teacher whose weights were stored (copies made before forensics kept none).
+candidates = [r for kind in ("extract", "distill") for r in store.list(kind=kind, status="done", limit=200)
+              if r.result.teacher_digest == digest and store.has_weights(r.id)]
+
+
+def _label(run) -> str:
+    r = run.result
+    if run.kind == "extract":
+        return f"#{run.id} copy ({r.student}, {r.exchanges or r.queries:,} exchanges, {r.answers})"
+    return f"#{run.id} distilled student ({r.student}, T = {r.config['temperature']:g}) {run.name}".strip()
+
+
+@st.cache_data(show_spinner="Asking the suspect about every test digit…", max_entries=64)
+def _score(run_id: int, student: str, teacher_digest: str) -> tuple[int, int]:
+    model = load_student(student, store.weights(run_id))
+    return shared_mistake_counts(predict_logits(model, data.test_x).argmax(1), teacher_top, data.test_y)
+
+
+if not candidates:
+    st.info("No stored copy or distilled student of this teacher yet. Copy one on *Copy through answers* or distil "
+            "one on *Distil a student*, then come back.")
+    st.stop()
+latest_copy = next((r for r in candidates if r.kind == "extract" and r.result.teacher_mistakes_shared is not None),
+                   None)
+latest_student = next((r for r in candidates if r.kind == "distill" and r.result.teacher_mistakes_shared is not None),
+                      None)
+mistakes = int((teacher_top != data.test_y).sum())
+bars = []
+if latest_copy:
+    r = latest_copy.result
+    bars += [("copy (answers only)", r.teacher_mistakes_shared), ("independent, same size and budget",
+                                                                 r.independent_mistakes_shared)]
+if latest_student:
+    r = latest_student.result
+    bars += [("distilled student", r.teacher_mistakes_shared), ("its scratch twin", r.scratch_mistakes_shared)]
+if bars:
+    intervals = [share_interval(round(share * mistakes), mistakes) for _, share in bars]
+    shared.cached_chart("forensics", tuple(bars), lambda: forensics_figure(bars, intervals, mistakes))
+    st.caption(f"From the latest copy (run {latest_copy.id if latest_copy else '–'}) and the latest distilled student "
+               f"(run {latest_student.id if latest_student else '–'}) of this teacher; the teacher makes {mistakes} "
+               "mistakes on the test digits.")
+
+st.subheader("Check any stored model")
+chosen = st.selectbox("Suspect", candidates, format_func=lambda run: markdown_text(_label(run)), key="suspect")
+repeated, total = _score(chosen.id, chosen.result.student, digest)
+low, high = share_interval(repeated, total)
+st.metric("Teacher's mistakes it repeats, digit for digit", f"{repeated} of {total}",
+          help="95 % Wilson interval for the share: " f"{low:.0%} to {high:.0%}")
+st.markdown(f"That is {repeated / max(total, 1):.0%} (95 % interval {low:.0%} to {high:.0%}). Compare it with an "
+            "independent model of the same size in the chart above: a share well above the independent model's, "
+            "with intervals that do not overlap, is evidence of copying; overlapping intervals are not.")
