@@ -4,7 +4,8 @@
 
 - fidelity against exchanges for sampled replies (1, 4, 16 per image), full probabilities and labels;
 - the naive and the adaptive copier (4 asks per image) against fresh and fixed noise;
-- the detector's area under the ROC curve at two mixes of real digits;
+- the detector's area under the ROC curve as copiers mix in more real digits (honest users send 2 %
+  odd images);
 - the share of the teacher's mistakes repeated by a copy, an independent model, a distilled student
   and its scratch twin.
 """
@@ -35,6 +36,13 @@ def main() -> None:
                 "images": result.images, "fidelity": round(result.fidelity, 4),
                 "copy_accuracy": round(result.copy_accuracy, 4)}
     out["fidelity_by_exchanges"] = curve
+    out["fidelity_same_1000_images"] = {}
+    for api_temperature in (1.0, 4.0):  # per image, more replies estimate the service's distribution
+        for samples in (1, 4, 16):
+            result, _ = run_extraction(ExtractConfig(queries=1000, answers="sample", samples_per_image=samples,
+                                                     api_temperature=api_temperature), dataset)
+            out["fidelity_same_1000_images"][f"{samples} replies per image at T = {api_temperature:g}"] = \
+                round(result.fidelity, 4)
 
     defences = {}
     for defence in ("none", "noise", "fixed-noise"):
@@ -51,7 +59,7 @@ def main() -> None:
                          "scratch": round(student.scratch_mistakes_shared, 4), "distill_config": "defaults"}
 
     out["detector_auc"] = {}
-    for real_share in (0.0, 0.5, 0.9):
+    for real_share in (0.0, 0.9, 0.98, 0.99):
         report = run_detector(DetectorConfig(copier_real_share=real_share, honest_odd_share=0.02), dataset)
         out["detector_auc"][f"copier mixes {real_share:.0%} real digits"] = {
             source: round(c.auc, 3) for source, c in report.copiers.items()}

@@ -37,9 +37,7 @@ def validation_scores(config: DistillConfig, dataset, logits) -> tuple[float, fl
     held_out = held_out[~torch.isin(held_out, transfer_indices(config.seed, config.train_size, dataset.train_y))]
     images, labels = dataset.train_x[held_out], dataset.train_y[held_out]
     student = load_student(config.student, weights)
-    # The twin is not stored; retrain it alone (alpha = 0 makes the student exactly its twin).
-    _, twin_weights = distill(config.__class__(**{**config.__dict__, "alpha": 0.0}), dataset, logits)
-    twin = load_student(config.student, twin_weights)
+    twin = load_student(config.student, weights, twin=True)
     return accuracy(predict_logits(student, images), labels), accuracy(predict_logits(twin, images), labels)
 
 

@@ -35,13 +35,15 @@ st.markdown(
 Each point is one copy trained on that many paid-for answers. Full probabilities tell the copier
 how sure the teacher was and what else it considered; a label tells it only the winner.
 
-**Chat models answer differently.** A chat reply is not a list of probabilities and not always the
-model's top choice: it is one *sample*, drawn at random according to the model's probabilities.
-Ask the same question again and you may get another answer, and the mix of answers over many asks
-*is* the probability distribution. So a copier that asks each question several times gets the
-dark knowledge back, exchange by exchange: compare the *sampled digits* lines at 1, 4 and 16 asks
-per image with the *top label only* line. More exchanges per question means fewer distinct
-questions for the same bill, which is why the x-axis counts exchanges.
+**Chat models answer differently.** A chat reply is one *sample*, drawn at random according to the
+model's probabilities at the service's *temperature* (T). Ask the same question again and you may
+get another answer; the mix of answers estimates the whole distribution. How much that reveals
+depends on how spread out the distribution is. Our teacher is all but certain about most digits,
+so at T = 1 even sixteen replies are nearly always the same digit and carry about what a bare label
+carries. Sample hotter (T = 4) and a single reply is often a wrong digit, but many replies add up
+to the soft targets. A chat model is rarely that certain of its next word (many wordings are
+plausible), so its replies sit closer to the hot case. Every ask is paid for, so the x-axis counts
+**exchanges**: the same bill buys many questions asked once or fewer questions asked many times.
 """
 )
 with st.form("budget"):
@@ -54,13 +56,17 @@ with st.form("budget"):
                            format_func=lambda key: variant_label(LINE_KEYS[key][0], "none", LINE_KEYS[key][1]))
     budgets = st.multiselect("Exchanges (answers paid for)", QUERY_BUDGETS, default=[100, 1000, 10000],
                              key="curve_budgets")
+    api_temperature = st.select_slider("Temperature the service samples its replies at (sampled digits only)",
+                                       [1.0, 2.0, 4.0], value=1.0, key="curve_api_temperature")
     go = st.form_submit_button("Copy at every budget", type="primary", key="curve_submit")
 if go:
     try:
         if not lines or not budgets:
             raise ConfigError("pick at least one way of answering and one budget")
         configs = [curve_config(*LINE_KEYS[key], int(n), source=source, student=student,
-                                teacher=shared.chosen_teacher()) for key in lines for n in sorted(budgets)]
+                                teacher=shared.chosen_teacher(),
+                                api_temperature=float(api_temperature) if LINE_KEYS[key][0] == "sample" else 1.0)
+                   for key in lines for n in sorted(budgets)]
         check_budget(source, max(c.queries for c in configs), data)
         st.session_state.curve_runs = shared.submit(configs, group=shared.new_group("curve"))
     except ConfigError as error:
@@ -69,7 +75,8 @@ if go:
 
 def _points(runs):
     return [{**r.result.to_json(), "exchanges": r.result.exchanges or r.result.queries,
-             "mode_label": variant_label(r.result.answers, r.result.defence, r.result.samples_per_image)}
+             "mode_label": variant_label(r.result.answers, r.result.defence, r.result.samples_per_image,
+                                         r.result.config.get("api_temperature", 1.0))}
             for r in runs]
 
 

@@ -19,8 +19,12 @@ teacher's answers learnt those mistakes too. A model trained independently, on t
 its own mistakes: it agrees with the teacher's wrong digit only where a digit is ambiguous to
 everyone (a 4 that really looks like a 9).
 
-Below: the share of the teacher's mistakes each model repeats, with a 95 % interval (the teacher
-makes only a few dozen mistakes, so each share rests on few cases).
+Below: the share of the teacher's mistakes each model repeats, with a 95 % interval. Read the
+intervals before the bars: our teacher makes only a few dozen mistakes, and most are digits that
+would fool any model, so an independent model repeats many of them too. Only a copy whose interval
+sits clearly above the independent model's is evidence of copying. On MNIST that takes a very
+faithful copy, and often the intervals overlap: then this test cannot tell, however suspicious the
+bars look. Real forensics uses far more questions where models disagree.
 """
 )
 shared.dataset_caption()

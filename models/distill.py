@@ -25,7 +25,7 @@ from models.controls import (
 from models.forensics import teacher_mistakes_shared
 from models.loss import distillation_loss, soft_targets
 from models.missing_digit import missing_digit_report, validation_indices
-from models.nets import build_student, count_params
+from models.nets import TWIN_PREFIX, build_student, count_params
 from models.results import DistillResult, Progress
 from models.teacher import TeacherLogits, load_teacher, teacher_digest, teacher_logits
 
@@ -104,7 +104,8 @@ def distill(config: DistillConfig, dataset: Dataset, logits: TeacherLogits | Non
             on_progress: ProgressFn = no_progress) -> tuple[DistillResult, dict]:
     """Train the distilled student and its scratch twin in one loop over the same batches.
 
-    Returns the result and the distilled student's weights (CPU tensors)."""
+    Returns the result and the weights (CPU tensors) of the distilled student, with its scratch
+    twin's under the "twin." prefix (models/nets.py: load_student)."""
     started = time.perf_counter()
     index = transfer_indices(config.seed, config.train_size, dataset.train_y, config.omit_class)
     logits = logits or teacher_logits(config.teacher, dataset)
@@ -136,4 +137,6 @@ def distill(config: DistillConfig, dataset: Dataset, logits: TeacherLogits | Non
         teacher_digest=teacher_digest(config.teacher), smoothed_accuracy=last.get("smoothed"),
         shuffled_accuracy=last.get("shuffled"), smoothing=epsilon,
         teacher_mistakes_shared=shared["distilled"], scratch_mistakes_shared=shared["scratch"])
-    return result, {k: v.cpu() for k, v in student.state_dict().items()}
+    weights = {k: v.cpu() for k, v in student.state_dict().items()}
+    weights |= {TWIN_PREFIX + k: v.cpu() for k, v in twin.state_dict().items()}
+    return result, weights

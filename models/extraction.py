@@ -57,10 +57,11 @@ ANSWER_VARIANTS = (tuple((mode, "none") for mode in ANSWER_MODES)
 CURVE_LINES = (("probs", 1), ("top3", 1), ("rounded", 1), ("label", 1), ("sample", 1), ("sample", 4), ("sample", 16))
 
 
-def variant_label(answers: str, defence: str, samples_per_image: int = 1) -> str:
+def variant_label(answers: str, defence: str, samples_per_image: int = 1, api_temperature: float = 1.0) -> str:
     label = ANSWER_LABELS[answers] + DEFENCE_LABELS[defence]
     if answers == "sample":
-        return f"sampled digits, {samples_per_image} per image"
+        hot = f" at T = {api_temperature:g}" if api_temperature != 1.0 else ""
+        return f"sampled digits{hot}, {samples_per_image} per image"
     return label + (f", asked {samples_per_image}× per image" if samples_per_image > 1 else "")
 
 

@@ -102,8 +102,21 @@ def student_params(name: str) -> int:
     return count_params(build_student(name))
 
 
-def load_student(name: str, state: dict) -> nn.Module:
-    """A stored student back in eval mode (state from the run store)."""
+TWIN_PREFIX = "twin."  # a distillation run stores its scratch twin beside the student, under this prefix
+
+
+def load_student(name: str, state: dict, twin: bool = False) -> nn.Module:
+    """A stored student (or, with twin=True, its scratch twin) back in eval mode."""
+    if twin:
+        state = {key[len(TWIN_PREFIX):]: value for key, value in state.items() if key.startswith(TWIN_PREFIX)}
+        if not state:
+            raise KeyError("this run stored no scratch twin (runs before twins were kept)")
+    else:
+        state = {key: value for key, value in state.items() if not key.startswith(TWIN_PREFIX)}
     model = build_student(name)
     model.load_state_dict(state)
     return model.eval().requires_grad_(False)
+
+
+def has_twin(state: dict) -> bool:
+    return any(key.startswith(TWIN_PREFIX) for key in state)

@@ -80,6 +80,8 @@ def test_markdown_and_messages_carry_no_markup_or_server_paths():
     (["hinton", "--teacher", "/missing.pt"], "is missing"),
     (["hinton", "--epochs", "5000"], "epochs must be between 1 and 1000"),
     (["extract", "--queries", "10", "--defence-strength", "inf"], "defence strength must lie in (0, 20]"),
+    (["extract", "--queries", "10", "--samples-per-image", "100"], "samples per image must be between 1 and 64"),
+    (["extract", "--queries", "10", "--api-temperature", "0"], "temperature T must lie in [0.1, 100]"),
 ])
 def test_cli_refuses_out_of_range_values_in_one_line_before_any_work(capsys, args, names):
     assert_rejected(capsys, args, names)

@@ -237,11 +237,11 @@ def test_defences_page_pits_both_noises_against_the_adaptive_copier(app):
 
     def filled(at):
         tables = [d.value for d in at.dataframe if adaptive in d.value.columns]
-        return tables and tables[0]["copier asking once: agrees with teacher (%)"].notna().all()
+        return (tables and tables[0]["copier asking once: agrees with teacher (%)"].notna().all()
+                and tables[0][adaptive].notna().sum() == 3)  # fresh noise, fixed noise and sampled replies
 
     run_until(at, filled)
     table = next(d.value for d in at.dataframe if adaptive in d.value.columns).set_index("answers")
-    assert table[adaptive].notna().sum() == 3  # fresh noise, fixed noise and sampled replies
     assert table.loc["full probabilities + noise fixed per image", adaptive] == pytest.approx(
         table.loc["full probabilities + noise fixed per image", "copier asking once: agrees with teacher (%)"],
         abs=3)  # repeats return the same answers: only training noise differs

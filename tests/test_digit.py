@@ -1,0 +1,86 @@
+"""#12: a visitor's own digit goes through the MNIST recipe; every bad file is one plain sentence."""
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from models.digit import DigitError, read_digit
+from models.teacher import load_teacher
+from models.training import predict_logits
+
+COUNT = 300
+
+
+def _png(image: Image.Image, fmt: str = "PNG", **options) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, fmt, **options)
+    return buffer.getvalue()
+
+
+def _drawn_large(pixels: np.ndarray, dark_on_light: bool, offset: tuple[int, int]) -> bytes:
+    """A 28 × 28 MNIST digit drawn 10× larger, off-centre on a wide page with margins, as a photo of
+    a drawing would be (dark ink on light paper, or light on dark)."""
+    big = Image.fromarray(pixels).resize((280, 280), Image.Resampling.BILINEAR)
+    page = Image.new("L", (640, 480), 0)
+    page.paste(big, offset)
+    if dark_on_light:
+        page = Image.eval(page, lambda v: 255 - v)
+    return _png(page.convert("RGB"), "JPEG", quality=92) if dark_on_light else _png(page)
+
+
+@pytest.mark.parametrize("dark_on_light", [True, False])
+def test_large_off_centre_digits_are_read_as_well_as_the_originals(sample, dark_on_light):
+    teacher = load_teacher("pretrained")
+    originals = ((sample.test_x[:COUNT, 0] * 0.3081 + 0.1307).clamp(0, 1) * 255).round().byte().numpy()
+    labels = sample.test_y[:COUNT]
+    offsets = [(20 + 37 * (k % 9), 10 + 19 * (k % 9)) for k in range(COUNT)]
+    digits = [read_digit(_drawn_large(p, dark_on_light, o)) for p, o in zip(originals, offsets)]
+    assert all(d.inverted == dark_on_light for d in digits)
+    import torch
+    prepared = torch.cat([d.tensor() for d in digits])
+    accuracy = (predict_logits(teacher, prepared).argmax(1) == labels).float().mean().item()
+    original = (predict_logits(teacher, sample.test_x[:COUNT]).argmax(1) == labels).float().mean().item()
+    assert accuracy >= original - 0.01, (accuracy, original)
+
+
+def test_the_prepared_digit_is_mnist_shaped(sample):
+    pixels = ((sample.test_x[0, 0] * 0.3081 + 0.1307).clamp(0, 1) * 255).round().byte().numpy()
+    digit = read_digit(_drawn_large(pixels, True, (300, 150)))
+    ink = np.nonzero(digit.pixels > 60)
+    assert digit.pixels.shape == (28, 28) and max(np.ptp(ink[0]), np.ptp(ink[1])) + 1 <= 21
+    mass = digit.pixels.astype(float)
+    centre = [(mass.sum(axis) * np.arange(28)).sum() / mass.sum() for axis in (1, 0)]
+    assert all(abs(c - 13.5) <= 1.0 for c in centre)
+
+
+def _gif_animation() -> bytes:
+    frames = [Image.new("L", (40, 40), v) for v in (0, 255)]
+    buffer = io.BytesIO()
+    frames[0].save(buffer, "GIF", save_all=True, append_images=frames[1:])
+    return buffer.getvalue()
+
+
+def _bomb() -> bytes:
+    return _png(Image.new("1", (9000, 9000), 0))  # 81 million pixels in a few kilobytes
+
+
+BAD_FILES = {
+    "not an image": (lambda: b"hello, this is text", "not an image"),
+    "empty": (lambda: b"", "the file is empty"),
+    "truncated": (lambda: _png(Image.effect_noise((200, 200), 60))[:3000], "damaged or cut short"),
+    "decompression bomb": (_bomb, "too large"),
+    "blank photo": (lambda: _png(Image.new("RGB", (300, 200), (240, 240, 235)), "JPEG"), "no digit found"),
+    "1×1": (lambda: _png(Image.new("L", (1, 1), 255)), "only 1×1 pixels"),
+    "animated GIF": (_gif_animation, "GIF files are not supported"),
+    "CMYK": (lambda: _png(Image.new("CMYK", (60, 60)), "JPEG"), "CMYK"),
+    "16-bit": (lambda: _png(Image.new("I;16", (60, 60))), "16-bit"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_FILES)
+def test_bad_files_get_one_plain_sentence(case):
+    make, words = BAD_FILES[case]
+    with pytest.raises(DigitError, match=words) as caught:
+        read_digit(make())
+    assert "\n" not in str(caught.value)
