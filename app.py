@@ -15,6 +15,7 @@ def main() -> None:
         "Do it": [
             st.Page("lessons/teacher.py", title="1. Get a teacher", icon=":material/school:"),
             st.Page("lessons/soft_targets.py", title="2. Soft targets", icon=":material/thermostat:"),
+            st.Page("lessons/own_digit.py", title="Try your own digit", icon=":material/draw:"),
             st.Page("lessons/distill.py", title="3. Distil a student", icon=":material/science:"),
             st.Page("lessons/compare.py", title="4. Compare runs", icon=":material/leaderboard:"),
         ],

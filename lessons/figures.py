@@ -187,3 +187,20 @@ def roc_figure(curves: dict[str, tuple[list, float]]) -> go.Figure:
     fig.add_scatter(x=[0, 1], y=[0, 1], mode="lines", name="guessing", line=dict(dash="dot", color="#999999"))
     return _layout(fig, "Detector ROC: every possible alarm threshold", "false alarms on honest accounts",
                    "copier accounts caught", xaxis_tickformat=".0%", yaxis_tickformat=".0%", height=420)
+
+
+def reliability_figure(calibrations: dict) -> go.Figure:
+    """Accuracy against stated confidence, per confidence bin, one line per model; the diagonal is
+    perfect calibration (points below it: overconfident)."""
+    fig = go.Figure()
+    fig.add_scatter(x=[0, 1], y=[0, 1], mode="lines", name="perfectly calibrated",
+                    line=dict(dash="dot", color="#999999"))
+    colours = {"teacher": TEACHER, "distilled student": DISTILLED, "scratch twin": SCRATCH}
+    for name, result in calibrations.items():
+        fig.add_scatter(x=[b["confidence"] for b in result.bins], y=[b["accuracy"] for b in result.bins],
+                        mode="lines+markers", name=f"{name} (error {result.ece:.1%})",
+                        line_color=colours.get(name), customdata=[b["count"] for b in result.bins],
+                        hovertemplate="said %{x:.0%} sure, right %{y:.1%} of the time (%{customdata:,} digits)"
+                                      "<extra></extra>")
+    return _layout(fig, "Reliability: when it says p % sure, is it right p % of the time?", "stated confidence",
+                   "accuracy at that confidence", xaxis_tickformat=".0%", yaxis_tickformat=".0%", height=420)

@@ -35,6 +35,7 @@ from models.config import (
 )
 
 BAD_INPUT = 2
+MAX_IMAGE_BYTES = 20_000_000  # predict reads the file whole: a photo, not a disk image
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -65,14 +66,16 @@ def cmd_students(args) -> int:
 
 
 def cmd_evaluate(args) -> int:
+    from models.export import load_model
     from models.nets import count_params
-    from models.teacher import load_teacher, read_sidecar
+    from models.teacher import read_sidecar
     from models.training import evaluate
-    model = load_teacher(args.teacher)
+    model = load_model(args.teacher)  # a teacher checkpoint, or a student downloaded from the app
+    card = read_sidecar(args.teacher)
     dataset = _dataset()
     result = {"test_accuracy": evaluate(model, dataset), "params": count_params(model),
-              "epochs": read_sidecar(args.teacher).get("epochs"), "dataset": dataset.summary()}
-    _emit(result, args.json, [f"teacher {args.teacher}: {result['test_accuracy']:.2%} test accuracy, "
+              "epochs": card.get("epochs"), "kind": card.get("kind", "teacher"), "dataset": dataset.summary()}
+    _emit(result, args.json, [f"{result['kind']} {args.teacher}: {result['test_accuracy']:.2%} test accuracy, "
                               f"{result['params']:,} parameters"])
     return 0
 
@@ -277,6 +280,52 @@ def cmd_extract(args) -> int:
     return 0
 
 
+def cmd_predict(args) -> int:
+    from pathlib import Path
+
+    from models.config import check_temperature
+    check_temperature(args.temperature)
+    path = Path(args.image)
+    if not path.is_file():
+        raise ConfigError(f"image {args.image} {'is a directory' if path.is_dir() else 'does not exist'}")
+    if path.stat().st_size > MAX_IMAGE_BYTES:
+        raise ConfigError(f"image {args.image} is larger than {MAX_IMAGE_BYTES // 1_000_000} MB; send a smaller one")
+    from models.digit import read_digit
+    from models.export import load_model
+    from models.training import predict_logits
+    digit = read_digit(path.read_bytes())
+    student_model, run = None, None
+    if args.run_id is not None:
+        student_model, run = _stored_student(args.run_id)
+    logits = predict_logits(load_model(args.teacher), digit.tensor())[0]
+    probs = logits.softmax(0)
+    out = {"label": int(probs.argmax()), "probs": probs.tolist(),
+           "soft_targets": (logits / args.temperature).softmax(0).tolist(),
+           "temperature": args.temperature, "inverted": digit.inverted}
+    lines = [f"teacher: {out['label']} ({probs.max():.1%} sure)" + (" (dark ink on light paper, inverted)"
+                                                                    if digit.inverted else "")]
+    if student_model is not None:
+        student_probs = predict_logits(student_model, digit.tensor())[0].softmax(0)
+        out["student"] = {"run": run.id, "student": run.result.student, "label": int(student_probs.argmax()),
+                          "probs": student_probs.tolist()}
+        lines.append(f"run {run.id} ({run.result.student}): {out['student']['label']} ({student_probs.max():.1%} sure)")
+    _emit(out, args.json, lines)
+    return 0
+
+
+def _stored_student(run_id: int):
+    """A finished distillation's student from the store, or ConfigError naming what is wrong."""
+    from models.nets import load_student
+    from models.store import RunStore
+    store = RunStore()
+    run = store.get(run_id)
+    if run is None or run.kind != "distill":
+        raise ConfigError(f"run {run_id} is not a distillation run in this lab's store")
+    if run.status != "done" or not store.has_weights(run_id):
+        raise ConfigError(f"run {run_id} is {run.status} and has no stored student")
+    return load_student(run.result.student, store.weights(run_id)), run
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="python -m models", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
@@ -285,8 +334,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(run=cmd_students)
 
-    p = sub.add_parser("evaluate", help="test accuracy and size of a teacher checkpoint")
-    p.add_argument("--teacher", default="pretrained", help="'pretrained' or a path to a .pt checkpoint")
+    p = sub.add_parser("evaluate", help="test accuracy and size of a teacher checkpoint or a downloaded student")
+    p.add_argument("--teacher", default="pretrained",
+                   help="'pretrained', a path to a teacher .pt, or a student .pt downloaded from the app (with its .json card)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(run=cmd_evaluate)
 
@@ -351,6 +401,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="seed for weights, jitter and batch order")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(run=cmd_hinton)
+
+    p = sub.add_parser("predict", help="what the teacher (and a stored student) make of your own digit image")
+    p.add_argument("image", help="a PNG, JPEG or WebP picture of one digit (dark on light or light on dark)")
+    p.add_argument("--teacher", default="pretrained", help="'pretrained' or a path to a .pt checkpoint")
+    p.add_argument("--run", type=int, default=None, dest="run_id", metavar="RUN_ID",
+                   help="also ask the student of this stored distillation run")
+    p.add_argument("--temperature", "-T", type=float, default=4.0, help="temperature for the soft targets (default 4)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(run=cmd_predict)
 
     p = sub.add_parser("extract", help="copy the teacher through nothing but its answers")
     p.add_argument("--queries", type=int, required=True, help="distinct images sent to the teacher's API")

@@ -21,6 +21,7 @@ from models.data import normalise
 FORMATS = ("PNG", "JPEG", "WEBP")
 MAX_PIXELS = 40_000_000  # a 40-megapixel photo is fine; a decompression bomb is not
 MIN_SIDE = 8
+WORKING_SIDE = 1024  # larger pictures are scaled down first
 MIN_CONTRAST = 40  # grey levels between paper and ink (0-255); less is a blank or a fog
 INK_LEVEL = 0.3  # of the ink's brightest value: what counts as ink for cropping
 BOX, SIDE = 20, 28
@@ -53,6 +54,8 @@ def open_image(data: bytes) -> Image.Image:
                 raise DigitError(f"{image.format or 'this'} files are not supported; use a PNG, JPEG or WebP image")
             if getattr(image, "n_frames", 1) > 1:
                 raise DigitError("this is an animation; use a single still image (PNG, JPEG or WebP)")
+            if image.format == "JPEG":  # decode a phone photo at reduced size: a digit needs no 12 megapixels
+                image.draft(image.mode, (WORKING_SIDE, WORKING_SIDE))
             image.load()
     except DigitError:
         raise
@@ -70,6 +73,7 @@ def open_image(data: bytes) -> Image.Image:
         raise DigitError(f"the image is only {image.size[0]}×{image.size[1]} pixels; a digit needs at least "
                          f"{MIN_SIDE}×{MIN_SIDE}")
     image = ImageOps.exif_transpose(image)  # phone photos store their rotation separately
+    image.thumbnail((WORKING_SIDE, WORKING_SIDE))  # the result is 28 × 28: keep the page quick
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
         background = Image.new("RGBA", image.size, "white")  # transparent paper reads as white paper
         image = Image.alpha_composite(background, image.convert("RGBA"))

@@ -25,6 +25,7 @@ from models.config import (
     ExtractConfig,
 )
 from models.data import Dataset
+from models.calibration import expected_calibration_error
 from models.forensics import teacher_mistakes_shared
 from models.nets import build_student, count_params
 from models.queries import query_set
@@ -247,19 +248,6 @@ def run_extraction(config: ExtractConfig, dataset: Dataset, on_progress: Progres
         seconds=round(time.perf_counter() - started, 2), dataset=dataset.summary(), config=asdict(config),
         teacher_digest=teacher_digest(config.teacher))
     return result, {k: v.cpu() for k, v in copy.state_dict().items()}
-
-
-def expected_calibration_error(probs: torch.Tensor, labels: torch.Tensor, bins: int = 15) -> float:
-    """How far stated confidence is from actual accuracy, averaged over confidence bins (0 = honest)."""
-    confidence, predicted = probs.max(1)
-    correct = (predicted == labels).float()
-    edges = torch.linspace(0, 1, bins + 1)
-    total = 0.0
-    for low, high in zip(edges[:-1], edges[1:]):
-        inside = (confidence > low) & (confidence <= high)
-        if inside.any():
-            total += inside.float().mean().item() * abs(confidence[inside].mean().item() - correct[inside].mean().item())
-    return total
 
 
 NLL_FLOOR = 1e-4  # a received probability below this counts as this: a wrong "100 %" would cost infinity

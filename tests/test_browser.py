@@ -80,7 +80,30 @@ def test_pretrained_teacher_tiny_student_shows_in_comparison(server):
         row = cell.first.locator("xpath=..")
         assert "done" in row.inner_text() and "mlp-100" in row.inner_text()
         page.screenshot(path=str(ARTIFACTS / "compare.png"), full_page=True)
+
+        page.get_by_role("link", name="Try your own digit").click()
+        _draw_a_one(page)
+        page.get_by_text("The teacher reads 1").wait_for(timeout=60_000)
+        _settled(page)
+        answers = page.locator('[data-testid="stDataFrame"] [role="gridcell"]', has_text="browser-tiny: distilled")
+        answers.first.wait_for(state="attached", timeout=30_000)  # this session's student answers too
+        page.screenshot(path=str(ARTIFACTS / "own-digit.png"), full_page=True)
+        page.get_by_role("button", name="Clear").click()
+        page.get_by_text("Draw a digit on the pad").wait_for(timeout=30_000)
         browser.close()
+
+
+def _draw_a_one(page) -> None:
+    """One vertical stroke down the middle of the drawing pad, as a mouse would draw it."""
+    canvas = page.locator("canvas").first
+    canvas.wait_for(timeout=60_000)
+    box = canvas.bounding_box()
+    x = box["x"] + box["width"] / 2
+    page.mouse.move(x, box["y"] + 0.15 * box["height"])
+    page.mouse.down()
+    for step in range(1, 21):
+        page.mouse.move(x, box["y"] + (0.15 + 0.7 * step / 20) * box["height"])
+    page.mouse.up()
 
 
 SESSIONS = 4

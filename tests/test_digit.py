@@ -84,3 +84,50 @@ def test_bad_files_get_one_plain_sentence(case):
     with pytest.raises(DigitError, match=words) as caught:
         read_digit(make())
     assert "\n" not in str(caught.value)
+
+
+def test_predict_cli_runs_the_same_preparation_and_asks_a_stored_student(capsys, tmp_path, sample):
+    import json
+
+    import torch
+
+    from models.config import DistillConfig
+    from models.distill import distill
+    from models.store import RunStore
+    from tests.conftest import cli
+    store = RunStore()
+    config = DistillConfig(student="mlp-10", train_size=300, epochs=1)
+    result, weights = distill(config, sample)
+    run_id = store.create("distill", config.__dict__)
+    store.claim(run_id)
+    store.finish(run_id, result, weights)
+    pixels = ((sample.test_x[0, 0] * 0.3081 + 0.1307).clamp(0, 1) * 255).round().byte().numpy()
+    image = tmp_path / "seven.jpg"
+    image.write_bytes(_drawn_large(pixels, True, (100, 60)))
+    status, out, _ = cli(capsys, "predict", str(image), "--run", str(run_id), "-T", "4", "--json")
+    answer = json.loads(out)
+    assert status == 0 and answer["label"] == int(sample.test_y[0]) == 7 and answer["inverted"]
+    assert sum(answer["probs"]) == pytest.approx(1, abs=1e-5) and len(answer["soft_targets"]) == 10
+    soft, hard = answer["soft_targets"], answer["probs"]
+    assert max(soft) < max(hard)  # T = 4 spreads the probability out
+    assert answer["student"]["student"] == "mlp-10" and sum(answer["student"]["probs"]) == pytest.approx(1, abs=1e-5)
+
+    # The downloaded student (tensors only, plus its card) loads with weights_only and evaluates.
+    from models.export import student_card, student_file
+    run = store.get(run_id)
+    (tmp_path / "student.pt").write_bytes(student_file(store.weights(run_id)))
+    (tmp_path / "student.json").write_text(json.dumps(student_card(run, store.weights(run_id))))
+    assert set(torch.load(tmp_path / "student.pt", weights_only=True)) == {
+        "net.1.weight", "net.1.bias", "net.3.weight", "net.3.bias", "net.5.weight", "net.5.bias"}
+    status, out, _ = cli(capsys, "evaluate", "--teacher", str(tmp_path / "student.pt"), "--json")
+    evaluated = json.loads(out)
+    assert status == 0 and evaluated["test_accuracy"] == pytest.approx(result.distilled_accuracy)
+    assert evaluated["params"] == result.student_params and evaluated["kind"] == "distilled student"
+
+
+@pytest.mark.parametrize("case", BAD_FILES)
+def test_predict_refuses_each_bad_file_in_one_line(capsys, tmp_path, case):
+    from tests.conftest import assert_rejected
+    path = tmp_path / "upload.bin"
+    path.write_bytes(BAD_FILES[case][0]())
+    assert_rejected(capsys, ["predict", str(path)], BAD_FILES[case][1])

@@ -285,3 +285,38 @@ def test_catching_page_calculator_and_detector(app):
     assert metrics["Copier asking noise: caught"] == "100%"
     assert metrics["Copier asking only real digits: caught"] in {"0%", "1%", "2%", "3%"}
     assert len(at.get("plotly_chart")) == 1 and "The copier this detector cannot see" in texts(at)
+
+
+def _digit_png(kind: str = "one") -> bytes:
+    import io
+    from PIL import Image, ImageDraw
+    image = Image.new("RGB", (300, 300), "white")
+    if kind == "one":
+        ImageDraw.Draw(image).line([(150, 50), (150, 250)], fill="black", width=25)
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def test_own_digit_page_reads_an_upload_and_asks_the_teacher_and_students(app):
+    from lessons import shared
+    from models.config import DistillConfig
+    from tests.conftest import wait_for
+    run_id = shared.pool().submit_many([DistillConfig(student="mlp-10", train_size=300, epochs=1)])[0]
+    assert wait_for(RunStore(), run_id).status == "done"
+    at = open_page(app, "own_digit")
+    assert "Draw a digit on the pad" in [i.value for i in at.info][0]
+    at.button_group(key="digit_source").set_value("Upload").run()
+    at.file_uploader(key="digit_upload").upload("one.png", _digit_png(), "image/png").run()
+    assert not at.exception and "The teacher reads **1**" in texts(at)
+    answers = at.dataframe[0].value
+    assert list(answers["model"])[0] == "teacher" and len(answers) == 3  # teacher, student, its scratch twin
+    calibration = at.dataframe[1].value
+    assert list(calibration["model"]) == ["teacher", "distilled student", "scratch twin"]
+    assert (calibration["calibration error"] >= 0).all() and len(at.get("download_button")) == 2
+
+    at.file_uploader(key="digit_upload").clear().upload("blank.png", _digit_png("blank"), "image/png").run()
+    assert not at.exception
+    assert [w.value for w in at.warning] == ["Could not read that as a digit: no digit found: the image is blank or "
+                                             "has too little contrast; draw or photograph a dark digit on light paper "
+                                             "(or a light one on dark)."]

@@ -1,0 +1,60 @@
+"""A drawing pad built on Streamlit's own component API (st.components.v2): no extra package.
+
+The visitor draws white ink on black, as MNIST digits are. When a stroke ends, the pad sends the
+picture to Python as a PNG data URL (state "png"). A new key gives a fresh, empty pad.
+"""
+from __future__ import annotations
+
+import base64
+
+import streamlit as st
+
+SIZE = 280
+HTML = f'<canvas width="{SIZE}" height="{SIZE}" aria-label="drawing pad: draw one digit"></canvas>'
+CSS = """
+canvas { background: #000; border-radius: 0.5rem; touch-action: none; cursor: crosshair;
+         border: 1px solid var(--st-border-color, #ccc); }
+"""
+JS = """
+export default function(component) {
+    const { parentElement, setStateValue } = component;
+    const canvas = parentElement.querySelector("canvas");
+    if (canvas.dataset.ready) return;  // re-rendered with the same key: keep the drawing
+    canvas.dataset.ready = "1";
+    const pen = canvas.getContext("2d");
+    pen.fillStyle = "#000"; pen.fillRect(0, 0, canvas.width, canvas.height);
+    pen.strokeStyle = "#fff"; pen.lineWidth = 20; pen.lineCap = "round"; pen.lineJoin = "round";
+    let drawing = false;
+    const at = (event) => {
+        const box = canvas.getBoundingClientRect();
+        return [(event.clientX - box.left) * canvas.width / box.width,
+                (event.clientY - box.top) * canvas.height / box.height];
+    };
+    canvas.addEventListener("pointerdown", (event) => {
+        drawing = true; canvas.setPointerCapture(event.pointerId);
+        const [x, y] = at(event); pen.beginPath(); pen.moveTo(x, y); pen.lineTo(x, y); pen.stroke();
+    });
+    canvas.addEventListener("pointermove", (event) => {
+        if (!drawing) return;
+        const [x, y] = at(event); pen.lineTo(x, y); pen.stroke();
+    });
+    const finish = () => {
+        if (!drawing) return;
+        drawing = false;
+        setStateValue("png", canvas.toDataURL("image/png"));
+    };
+    canvas.addEventListener("pointerup", finish);
+    canvas.addEventListener("pointercancel", finish);
+}
+"""
+
+_pad = st.components.v2.component("distillation_lab.drawing_pad", html=HTML, css=CSS, js=JS)
+
+
+def drawing_pad(key: str) -> bytes | None:
+    """The PNG bytes of what has been drawn on this pad so far, or None before the first stroke."""
+    result = _pad(key=key, on_png_change=lambda: None)
+    url = getattr(result, "png", None)
+    if not url or not url.startswith("data:image/png;base64,"):
+        return None
+    return base64.b64decode(url.split(",", 1)[1])
