@@ -88,7 +88,7 @@ def test_pretrained_teacher_tiny_student_shows_in_comparison(server):
         answers = page.locator('[data-testid="stDataFrame"] [role="gridcell"]', has_text="browser-tiny: distilled")
         answers.first.wait_for(state="attached", timeout=30_000)  # this session's student answers too
         page.screenshot(path=str(ARTIFACTS / "own-digit.png"), full_page=True)
-        page.get_by_role("button", name="Clear").click()
+        page.get_by_role("button", name="Clear", exact=True).click()
         page.get_by_text("Draw a digit on the pad").wait_for(timeout=30_000)
         browser.close()
 
