@@ -15,7 +15,7 @@ import streamlit as st
 from lessons.room import store
 from models.config import StoreError
 from models.data import Dataset, default_dataset
-from models.jobs import JobPool, room_limits
+from models.jobs import JobPool, make_pool, room_limits
 from models.names import without_paths
 from models.store import FINISHED
 from models.teacher import TeacherError, TeacherLogits, teacher_logits
@@ -49,7 +49,7 @@ TERMINAL_NOTES = {
 
 @st.cache_resource(show_spinner=False)
 def pool() -> JobPool:
-    jobs = JobPool(store())
+    jobs = make_pool(store())  # this machine's workers, or a Dask cluster's ($DISTILL_CLUSTER)
     # Streamlit turns SIGTERM/SIGINT into a normal interpreter exit: stop the workers then, and
     # mark what they were doing interrupted, instead of first running the whole queue.
     atexit.register(jobs.shutdown)

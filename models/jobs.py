@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import heapq
 import os
+import socket
 import threading
 import time
 from concurrent.futures import Future
@@ -130,6 +131,8 @@ def run_job(store_path: str, run_id: int, kind: str, values: dict) -> str:
         return "cancelled"
     if not store.claim(run_id):  # cancelled or interrupted while it waited
         return _status(store, run_id)
+    from models.device import best_device
+    store.set_worker(run_id, f"{socket.gethostname()} pid {os.getpid()}", best_device().type)
     config_class, runner = JOB_KINDS[kind]
     last_write = 0.0
     set_threads_for(store.count_running())
@@ -229,9 +232,8 @@ class JobPool:
         self.server = SERVER_ID
         self.store.beat_server(self.server)
         self.store.mark_orphans()
-        self.workers = max(1, min(workers or cores(), cores()))
         self.per_owner = per_owner or int(os.environ.get("DISTILL_SESSION_JOBS", DEFAULT_PER_OWNER))
-        self._pool = worker_pool(self.workers)
+        self.workers = self._open_workers(workers)
         self._lock = threading.Lock()
         self._waiting: list[Queued] = []
         self._running: dict[int, tuple[str, Future]] = {}  # run id -> (owner, future)
@@ -239,6 +241,16 @@ class JobPool:
         self._stopping = threading.Event()
         # Beats for the runs this server queued: they stay alive while it does, whatever the PIDs.
         threading.Thread(target=self._beat, name="server-heartbeat", daemon=True).start()
+
+    def _open_workers(self, workers: int | None) -> int:
+        """Start the worker processes (here: this machine's); returns how many runs may train at once."""
+        count = max(1, min(workers or cores(), cores()))
+        self._pool = worker_pool(count)
+        return count
+
+    def _start(self, job: "Queued"):
+        """Send a run to a worker; returns a future whose callback reports how it ended."""
+        return self._pool.schedule(run_job, args=(str(self.store.path), job.run_id, job.kind, job.values))
 
     def _beat(self) -> None:
         while not self._stopping.wait(heartbeat_seconds()):
@@ -293,7 +305,7 @@ class JobPool:
                 job = self._next_waiting()
                 self._waiting.remove(job)
                 self._last_served[job.owner] = max(self._last_served.values(), default=0) + 1
-                future = self._pool.schedule(run_job, args=(str(self.store.path), job.run_id, job.kind, job.values))
+                future = self._start(job)
                 self._running[job.run_id] = (job.owner, future)
                 started.append((job.run_id, future))
         # Outside the lock: a future that is already done runs its callback at once, in this thread.
@@ -303,14 +315,18 @@ class JobPool:
     def _on_done(self, run_id: int, future: Future) -> None:
         with self._lock:
             self._running.pop(run_id, None)
+        self._record_end(run_id, future)
+        if not self._stopping.is_set():
+            self._dispatch()
+
+    def _record_end(self, run_id: int, future: Future) -> None:
+        """What the store should say once a worker's future is done (run_job wrote the rest)."""
         error = None if future.cancelled() else future.exception()
         if error is not None:  # the worker itself died (killed, out of memory): run_job never raises
             code = getattr(error, "exitcode", None)
             reason = ("the worker stopped unexpectedly" + (f" (exit code {code})" if code is not None else "")
                       + ", possibly out of memory")
             self.store.end(run_id, "failed", reason)  # a no-op when the run had ended already
-        if not self._stopping.is_set():
-            self._dispatch()
 
     def queue_places(self) -> dict[int, QueuePlace]:
         """Every waiting run's place in line and estimated wait, in the order the pool will start them."""
@@ -350,7 +366,11 @@ class JobPool:
             self.store.end(run_id, "cancelled")
         else:
             self.store.request_cancel(run_id)  # the worker checks at its next progress record
+            self._cancel_running(run_id)
         return True
+
+    def _cancel_running(self, run_id: int) -> None:
+        """Local workers read the store's cancel flag themselves; remote ones need telling."""
 
     def shutdown(self, grace_s: float = 5.0) -> None:
         """Stop for good (the server is stopping): queued runs and running ones end as interrupted,
@@ -369,5 +389,17 @@ class JobPool:
             self.store.forget_server(self.server)
         except StoreError:  # the store is gone too: stopping the workers matters more
             pass
+        self._close_workers(grace_s)
+
+    def _close_workers(self, grace_s: float) -> None:
         self._pool.stop()
         self._pool.join(timeout=grace_s)
+
+
+def make_pool(store: RunStore) -> JobPool:
+    """This machine's worker processes, or a Dask cluster's workers when $DISTILL_CLUSTER names one."""
+    address = os.environ.get("DISTILL_CLUSTER")
+    if address:
+        from models.cluster import DaskPool
+        return DaskPool(store, address)
+    return JobPool(store)

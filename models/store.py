@@ -32,7 +32,7 @@ from models.names import clean_name
 from models.paths import state_dir
 from models.results import RESULT_TYPES, JsonRecord, Progress
 
-SCHEMA_VERSION = 2  # 2: heartbeats and servers
+SCHEMA_VERSION = 3  # 2: heartbeats and servers; 3: which worker and device trained a run
 ACTIVE = ("queued", "running")
 FINISHED = ("done", "failed", "cancelled", "interrupted")
 SCHEMA = """
@@ -61,7 +61,8 @@ CREATE TABLE IF NOT EXISTS servers (id TEXT PRIMARY KEY, heartbeat REAL NOT NULL
 """
 # Columns added since the first version; an older store gets them with these defaults.
 ADDED_COLUMNS = {"owner": "TEXT NOT NULL DEFAULT ''", "archived": "INTEGER NOT NULL DEFAULT 0", "started": "REAL",
-                 "worker_pid": "INTEGER", "server": "TEXT NOT NULL DEFAULT ''", "heartbeat": "REAL"}
+                 "worker_pid": "INTEGER", "server": "TEXT NOT NULL DEFAULT ''", "heartbeat": "REAL",
+                 "worker": "TEXT NOT NULL DEFAULT ''", "device": "TEXT NOT NULL DEFAULT ''"}
 # Stores written before runs had a group column: add it, and move the two old ways of grouping
 # (a sweep id inside a sweep cell's config, a "curve-" name on extractions) into it.
 MIGRATE_GROUPS = """
@@ -87,6 +88,8 @@ class Run:
     archived: bool = False
     started: float | None = None
     worker_pid: int | None = None  # the process training it, once started
+    worker: str = ""  # where it trained: "host pid N" here, a worker address on a cluster
+    device: str = ""  # cpu, cuda, mps
 
     @property
     def elapsed(self) -> float:
@@ -222,6 +225,15 @@ class RunStore:
         now = time.time()
         return self._write("UPDATE runs SET status='running', worker_pid=?, started=?, heartbeat=?, updated=? "
                            "WHERE id=? AND status='queued'", (os.getpid(), now, now, now, run_id)).rowcount == 1
+
+    def set_worker(self, run_id: int, worker: str, device: str) -> None:
+        """Which worker (host and process, or cluster address) and device trained this run."""
+        self._write("UPDATE runs SET worker=?, device=? WHERE id=?", (worker, device, run_id))
+
+    def beat_running(self, server: str = SERVER_ID) -> None:
+        """A cluster's runs are watched by the server that sent them: it beats for them while it lives."""
+        if not self.read_only:
+            self._write("UPDATE runs SET heartbeat=? WHERE server=? AND status='running'", (time.time(), server))
 
     def beat(self, run_id: int) -> bool:
         """The worker is alive and still working on this run; False once the run ended elsewhere."""
@@ -363,13 +375,13 @@ class RunStore:
     def _select(self, tail: str, params: tuple) -> list[Run]:
         rows = self._read(
             "SELECT id, kind, name, group_id, status, config, progress, result, error, created, owner, archived, "
-            "started, worker_pid FROM runs " + tail, params)
+            "started, worker_pid, worker, device FROM runs " + tail, params)
         try:
             return [Run(id=r["id"], kind=r["kind"], name=r["name"], group=r["group_id"], status=r["status"],
                         config=json.loads(r["config"]), progress=Progress.from_json(json.loads(r["progress"])),
                         result=_result(r["kind"], r["result"]), error=r["error"], created=r["created"],
                         owner=r["owner"], archived=bool(r["archived"]), started=r["started"],
-                        worker_pid=r["worker_pid"]) for r in rows]
+                        worker_pid=r["worker_pid"], worker=r["worker"], device=r["device"]) for r in rows]
         except (ValueError, TypeError, KeyError) as error:  # a row edited by hand or by a stranger's program
             raise StoreError(f"the run store {self.name} holds a row this version cannot read "
                              f"({type(error).__name__}); move the file aside and restart") from None

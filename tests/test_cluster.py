@@ -1,0 +1,108 @@
+"""#13: the app's job interface on a real local Dask cluster (separate worker processes)."""
+import os
+import shutil
+import signal
+
+import pytest
+
+from models.config import ConfigError, DistillConfig, HintonConfig
+from models.store import RunStore
+from tests.conftest import ROOT, wait_for, wait_until
+
+distributed = pytest.importorskip("distributed")
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    import dask
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):  # a dead worker fails its run
+        local = distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+            env={"PYTHONPATH": str(ROOT), "DISTILL_DATA": str(tmp_path_factory.mktemp("worker-data")),
+                 "DISTILL_OFFLINE": "1", "DISTILL_DEVICE": "cpu"})
+        yield local
+        local.close()
+
+
+@pytest.fixture
+def pool(cluster):
+    from models.cluster import DaskPool
+    jobs = DaskPool(RunStore(), cluster.scheduler_address)
+    yield jobs
+    jobs.shutdown()
+
+
+def test_a_distillation_runs_on_the_cluster_with_progress_and_weights(pool, tmp_path):
+    store = pool.store
+    teacher = tmp_path / "my-teacher.pt"  # not bundled with the code: the worker receives its bytes
+    shutil.copy(ROOT / "models" / "assets" / "teacher.pt", teacher)
+    run_id = pool.submit(DistillConfig(student="mlp-10", train_size=300, epochs=2, teacher=str(teacher)),
+                         owner="visitor")
+    run = wait_for(store, run_id)
+    assert run.status == "done" and run.error == ""
+    assert [p["epoch"] for p in run.progress.curves] == [1, 2]  # progress travelled as Dask events
+    assert run.worker.startswith("tcp://127.0.0.1:") and run.device == "cpu"
+    assert run.result.dataset["name"] == "MNIST sample (bundled)"  # the worker's own data, recorded
+    from models.teacher import teacher_digest
+    assert run.result.teacher_digest == teacher_digest(str(teacher))
+    from models.nets import load_student
+    from models.training import evaluate
+    from models.data import load_sample
+    assert evaluate(load_student("mlp-10", store.weights(run_id)), load_sample()) == run.result.distilled_accuracy
+
+
+def test_cancel_reaches_a_run_on_the_cluster(pool):
+    store = pool.store
+    run_id = pool.submit(DistillConfig(student="mlp-10", train_size=500, epochs=500), owner="visitor")
+    wait_until(lambda: store.get(run_id).progress.epoch, 120, "training to start")
+    assert not pool.cancel(run_id, owner="someone else")
+    assert pool.cancel(run_id, owner="visitor")
+    assert wait_for(store, run_id, 60).status == "cancelled"
+
+
+def test_a_worker_killed_mid_run_fails_its_run_and_the_next_job_runs(pool, cluster):
+    store = pool.store
+    run_id = pool.submit(DistillConfig(student="mlp-10", train_size=500, epochs=500), owner="visitor")
+    wait_until(lambda: store.get(run_id).progress.epoch, 120, "training to start")
+    pids = pool._client.run(os.getpid)  # worker address -> its process id
+    os.kill(pids[store.get(run_id).worker], signal.SIGKILL)
+    run = wait_for(store, run_id, 60)
+    assert run.status == "failed" and "stopped unexpectedly" in run.error
+    wait_until(lambda: len(pool._client.nthreads()) == 2, 60, "the nanny to restart the worker")
+    after = pool.submit(DistillConfig(student="mlp-10", train_size=200, epochs=1), owner="visitor")
+    assert wait_for(store, after, 120).status == "done"
+
+
+def test_a_gpu_job_needs_a_gpu_worker(pool):
+    with pytest.raises(ConfigError, match="asks for a GPU worker and the cluster at .* has none"):
+        pool.submit(HintonConfig(epochs=100, teacher="paper"))
+
+
+def test_a_scheduler_that_is_not_there_is_one_plain_sentence():
+    from models.cluster import DaskPool
+    pool = DaskPool(RunStore(), "tcp://127.0.0.1:9")  # nothing listens on the discard port
+    with pytest.raises(ConfigError, match=r"the Dask cluster at tcp://127.0.0.1:9 is unreachable .*unset "
+                                          "DISTILL_CLUSTER"):
+        pool.submit(DistillConfig(student="mlp-10", train_size=200, epochs=1))
+    assert RunStore().list() == []  # nothing was stored
+    pool.shutdown()
+
+
+def test_runs_in_flight_end_interrupted_when_the_scheduler_goes_away(tmp_path):
+    import dask
+
+    from models.cluster import DaskPool
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+        local = distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None,
+                                         env={"PYTHONPATH": str(ROOT), "DISTILL_DATA": str(tmp_path),
+                                              "DISTILL_OFFLINE": "1"})
+    pool = DaskPool(RunStore(), local.scheduler_address)
+    run_id = pool.submit(DistillConfig(student="mlp-10", train_size=500, epochs=500))
+    wait_until(lambda: pool.store.get(run_id).progress.epoch, 120, "training to start")
+    local.sync(local.scheduler.close)  # the scheduler alone goes away; its workers are still training
+    run = wait_for(pool.store, run_id, 120)
+    assert run.status == "interrupted" and "went away" in run.error
+    with pytest.raises(ConfigError, match="unreachable"):
+        pool.submit(DistillConfig(student="mlp-10", train_size=200, epochs=1))
+    pool.shutdown()
+    local.close()
