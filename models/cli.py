@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import sys
 
 from models.config import (
@@ -201,9 +202,23 @@ def cmd_sweep(args) -> int:
     if args.csv:
         check_output_path(args.csv, "--csv")
     teacher_logits(config.teacher, default_dataset())  # fail fast on a bad teacher; warms the disk cache for workers
-    dataset = _dataset()
+    dataset = default_dataset() if args.cluster else _dataset()  # a cluster's workers load their own data
     started = time.perf_counter()
-    rows = sweep_rows(run_cells(config.cells()))
+    if args.cluster:
+        import uuid
+
+        from models.cluster import run_on_cluster
+        runs = run_on_cluster(args.cluster, config.cells(), "python -m models sweep", f"sweep-{uuid.uuid4().hex[:8]}")
+        failed = [run for run in runs if run.status != "done"]
+        if failed:
+            print(f"error: {len(failed)} of {len(runs)} cells did not finish: {failed[0].status} "
+                  f"{failed[0].error}".rstrip(), file=sys.stderr)
+            return 1
+        rows = sweep_rows(run.result for run in runs)
+        dataset_summary = runs[0].result.dataset
+    else:
+        rows = sweep_rows(run_cells(config.cells()))
+        dataset_summary = dataset.summary()
     seconds = round(time.perf_counter() - started, 2)
     if args.csv:
         with open(args.csv, "w", newline="") as handle:
@@ -213,7 +228,7 @@ def cmd_sweep(args) -> int:
               f"{r['scratch_mean']:9.2%} ±{r['scratch_std']:5.2%} {r['gain_mean']:+9.2%} ±{r['gain_std']:5.2%}  "
               f"{r['verdict']}" for r in rows]
     lines.append(PAPER_FINDING)
-    _emit({"rows": rows, "seconds": seconds, "dataset": dataset.summary()}, args.json, lines)
+    _emit({"rows": rows, "seconds": seconds, "dataset": dataset_summary}, args.json, lines)
     return 0
 
 
@@ -238,13 +253,18 @@ def cmd_hinton(args) -> int:
     if config.teacher != PAPER_TEACHER:
         load_teacher(config.teacher)  # a bad checkpoint is bad input: refuse before any work
     store = RunStore()
-    dataset = _dataset()
-    # The same job as the page's button, run in this process: the Paper's table page shows it.
-    run_id = store.create("hinton", dataclasses.asdict(config), name="python -m models hinton")
-    if run_job(str(store.path), run_id, "hinton", dataclasses.asdict(config)) != "done":
-        print(f"error: the run failed: {store.get(run_id).error}", file=sys.stderr)
+    if args.cluster:  # on the cluster (a GPU worker when it asks for one); it lands in this store too
+        from models.cluster import run_on_cluster
+        run = run_on_cluster(args.cluster, [config], "python -m models hinton", "")[0]
+    else:  # the same job as the page's button, run in this process: the Paper's table page shows it
+        _dataset()
+        run_id = store.create("hinton", dataclasses.asdict(config), name="python -m models hinton")
+        run_job(str(store.path), run_id, "hinton", dataclasses.asdict(config))
+        run = store.get(run_id)
+    if run.status != "done":
+        print(f"error: the run {run.status}: {run.error}".rstrip(": "), file=sys.stderr)
         return 1
-    result = store.get(run_id).result
+    result = run.result
     paper = result.paper_errors
     lines = [f"test errors out of {result.test_size:,} ({result.seconds:.0f} s on {result.device})",
              f"differences from the paper: {result.note}",
@@ -252,7 +272,7 @@ def cmd_hinton(args) -> int:
              f"{'teacher':22s} {result.teacher_errors:6d} {paper['teacher']:6d}",
              f"{'student 2x800 scratch':22s} {result.scratch_errors:6d} {paper['scratch']:6d}",
              f"{'student distilled T=20':22s} {result.distilled_errors:6d} {paper['distilled']:6d}"]
-    _emit(result.to_json() | {"dataset": dataset.summary()}, args.json, lines)
+    _emit(result.to_json(), args.json, lines)  # its dataset: the one the worker that trained it had
     return 0
 
 
@@ -326,6 +346,11 @@ def _stored_student(run_id: int):
     return load_student(run.result.student, store.weights(run_id)), run
 
 
+def _cluster_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--cluster", metavar="ADDRESS", default=os.environ.get("DISTILL_CLUSTER") or None,
+                        help="run on this Dask scheduler (tcp://HOST:8786; default $DISTILL_CLUSTER, else this machine)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="python -m models", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
@@ -386,6 +411,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--teacher", default="pretrained", help="'pretrained' or a path to a .pt checkpoint")
     p.add_argument("--controls", action="store_true",
                    help="also train a smoothed-label and a shuffled-teacher twin at every T (rows add their means)")
+    _cluster_flag(p)
     out = p.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help='print {"rows": [...]} as one JSON object')
     out.add_argument("--csv", metavar="PATH", help="also write the rows to a CSV file")
@@ -399,6 +425,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--teacher", default=None,
                    help=f"'{PAPER_TEACHER}' (train the paper's 2x1200 teacher), 'pretrained' or a CNN checkpoint path")
     p.add_argument("--seed", type=int, default=0, help="seed for weights, jitter and batch order")
+    _cluster_flag(p)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(run=cmd_hinton)
 

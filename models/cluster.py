@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import os
+import re
 import tempfile
 import threading
 import time
@@ -29,6 +30,7 @@ from models.store import RunStore
 
 CONNECT_TIMEOUT_S = 5
 RETRY_CONNECT_S = 10  # an unreachable scheduler is tried again at most this often
+ADDRESS = re.compile(r"(tcp|tls|ucx)://[\w.\-\[\]:]+:\d+")
 GPU = "GPU"  # the resource tag of GPU workers: dask worker ADDRESS --resources GPU=1
 
 
@@ -111,6 +113,7 @@ class DaskPool(JobPool):
         self.address = address
         self._client = None
         self._tried = 0.0
+        self._why = ""
         self._connect_lock = threading.Lock()
         self._scattered: dict[str, object] = {}  # teacher spec -> its scattered bytes
         # Run ids restart with every store: Dask keys and cancel events carry this pool's own token.
@@ -130,15 +133,20 @@ class DaskPool(JobPool):
         with self._connect_lock:
             if self._client is not None and self._client.status == "running":
                 return self._client
-            if time.monotonic() - self._tried < RETRY_CONNECT_S and self._tried:
-                raise self._unreachable("not answering")
+            if self._tried and time.monotonic() - self._tried < RETRY_CONNECT_S:
+                raise self._unreachable(self._why)
             self._tried = time.monotonic()
+            if not ADDRESS.fullmatch(self.address):
+                self._why = "not an address like tcp://HOST:8786"
+                raise self._unreachable(self._why)
             from distributed import Client
             try:
                 self._client = Client(self.address, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
-            except (OSError, TimeoutError) as error:
+            except (OSError, TimeoutError, ValueError) as error:  # refused, timed out, or a malformed address
                 self._client = None
-                raise self._unreachable(type(error).__name__) from None
+                self._why = f"no answer within {CONNECT_TIMEOUT_S} s" if isinstance(error, TimeoutError) else \
+                    type(error).__name__
+                raise self._unreachable(self._why) from None
             self._client.subscribe_topic(self._channel, self._on_event)
             return self._client
 
@@ -241,3 +249,22 @@ class DaskPool(JobPool):
                 self._client.close(timeout=grace_s)
             except Exception:  # the cluster is gone already: nothing left to stop
                 pass
+
+
+def run_on_cluster(address: str, configs: list, name: str, group: str, timeout_s: float | None = None) -> list:
+    """Submit runs to the cluster through a DaskPool and wait for all of them (the CLI's `--cluster`).
+    Returns the finished runs in order; they land in this lab's store like the app's runs."""
+    from models.store import RunStore
+    pool = DaskPool(RunStore(), address)
+    try:
+        ids = pool.submit_many(configs, name=name, group=group)
+        deadline = time.monotonic() + timeout_s if timeout_s else None
+        while True:
+            runs = pool.store.get_many(ids)
+            if all(run.finished for run in runs):
+                return runs
+            if deadline and time.monotonic() > deadline:
+                raise ConfigError(f"the cluster did not finish within {timeout_s:.0f} s")
+            time.sleep(0.5)
+    finally:
+        pool.shutdown()

@@ -96,13 +96,30 @@ def test_runs_in_flight_end_interrupted_when_the_scheduler_goes_away(tmp_path):
         local = distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None,
                                          env={"PYTHONPATH": str(ROOT), "DISTILL_DATA": str(tmp_path),
                                               "DISTILL_OFFLINE": "1"})
-    pool = DaskPool(RunStore(), local.scheduler_address)
-    run_id = pool.submit(DistillConfig(student="mlp-10", train_size=500, epochs=500))
-    wait_until(lambda: pool.store.get(run_id).progress.epoch, 120, "training to start")
-    local.sync(local.scheduler.close)  # the scheduler alone goes away; its workers are still training
-    run = wait_for(pool.store, run_id, 120)
-    assert run.status == "interrupted" and "went away" in run.error
-    with pytest.raises(ConfigError, match="unreachable"):
-        pool.submit(DistillConfig(student="mlp-10", train_size=200, epochs=1))
-    pool.shutdown()
+    # The app's client tries to reconnect for distributed.comm.timeouts.connect (30 s by default)
+    # before it gives up on a scheduler; the test need not wait that long.
+    with dask.config.set({"distributed.comm.timeouts.connect": "3s"}):
+        pool = DaskPool(RunStore(), local.scheduler_address)
+        run_id = pool.submit(DistillConfig(student="mlp-10", train_size=500, epochs=500))
+        wait_until(lambda: pool.store.get(run_id).progress.epoch, 120, "training to start")
+        local.sync(local.scheduler.close)  # the scheduler alone goes away; its workers are still training
+        run = wait_for(pool.store, run_id, 120)
+        assert run.status == "interrupted" and "went away" in run.error
+        with pytest.raises(ConfigError, match="unreachable"):
+            pool.submit(DistillConfig(student="mlp-10", train_size=200, epochs=1))
+        pool.shutdown()
     local.close()
+
+
+def test_the_cli_sweeps_on_the_cluster_and_refuses_a_bad_address(cluster, capsys):
+    import json
+
+    from tests.conftest import assert_rejected, cli
+    status, out, err = cli(capsys, "sweep", "--students", "mlp-10", "--temperatures", "2,4", "--seeds", "1",
+                           "--train-size", "200", "--epochs", "1", "--cluster", cluster.scheduler_address, "--json")
+    rows = json.loads(out)["rows"]
+    assert status == 0 and [r["temperature"] for r in rows] == [2.0, 4.0]
+    assert json.loads(out)["dataset"]["name"] == "MNIST sample (bundled)"  # the workers' data
+    runs = RunStore().list(kind="sweep_cell")
+    assert len(runs) == 1 and runs[0].worker.startswith("tcp://")  # landed in this lab's store
+    assert_rejected(capsys, ["hinton", "--epochs", "1", "--cluster", "nonsense"], "not an address like tcp://HOST:8786")

@@ -71,10 +71,12 @@ def test_similarity_heatmap_hides_the_diagonal():
     assert all(z[i][i] is None for i in range(10)) and z[0][1] == matrix[0][1]
 
 
-def test_budget_figure_draws_one_line_per_answer_mode_on_log_x():
-    points = [{"mode_label": m, "queries": q, "fidelity": f, "copy_accuracy": f}
-              for m, q, f in (("labels", 100, 0.7), ("labels", 1000, 0.9), ("probs", 100, 0.75))]
+def test_budget_figure_puts_exchanges_on_log_x_one_line_per_way_of_answering():
+    points = [{"mode_label": m, "exchanges": e, "queries": q, "fidelity": f, "copy_accuracy": f}
+              for m, e, q, f in (("labels", 100, 100, 0.7), ("labels", 1000, 1000, 0.9),
+                                 ("sampled, 4 per image", 1000, 250, 0.8), ("sampled, 4 per image", 100, 25, 0.6))]
     fig = figures.budget_figure(points, "fidelity")
-    assert _names(fig) == ["labels", "probs"] and list(fig.data[0].x) == [100, 1000]
+    assert _names(fig) == ["labels", "sampled, 4 per image"] and list(fig.data[0].x) == [100, 1000]
+    assert list(fig.data[1].x) == [100, 1000] and list(fig.data[1].customdata) == [25, 250]  # images in the hover
     assert fig.layout.xaxis.type == "log" and not fig.layout.shapes
     assert figures.budget_figure(points, "copy_accuracy", 0.99).layout.shapes[0].y0 == 0.99

@@ -23,7 +23,7 @@ def test_finished_run_survives_into_a_new_process(isolated_lab):
     out = subprocess.run([sys.executable, "-c", reader], capture_output=True, text=True, cwd=ROOT, env=cli_env())
     run = store.get(run_id)
     assert isinstance(run.result, DistillResult) and run.progress.curves == run.result.curves
-    assert out.stdout.split() == ["done", "mine", str(round(run.result.distilled_accuracy, 6)), "6"], out.stderr
+    assert out.stdout.split() == ["done", "mine", str(round(run.result.distilled_accuracy, 6)), "12"], out.stderr  # student + twin
 
 
 def _age(store: RunStore, seconds: float, run_id: int | None = None, server: str | None = None) -> None:
