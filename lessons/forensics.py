@@ -47,7 +47,7 @@ def _label(run) -> str:
 
 
 @st.cache_data(show_spinner="Asking the suspect about every test digit…", max_entries=64)
-def _score(run_id: int, student: str, teacher_digest: str) -> tuple[int, int]:
+def _score(run_id: int, student: str, teacher_digest: str, fingerprint: str) -> tuple[int, int]:
     model = load_student(student, store.weights(run_id))
     return shared_mistake_counts(predict_logits(model, data.test_x).argmax(1), teacher_top, data.test_y)
 
@@ -78,7 +78,7 @@ if bars:
 
 st.subheader("Check any stored model")
 chosen = st.selectbox("Suspect", candidates, format_func=lambda run: markdown_text(_label(run)), key="suspect")
-repeated, total = _score(chosen.id, chosen.result.student, digest)
+repeated, total = _score(chosen.id, chosen.result.student, digest, data.fingerprint)
 low, high = share_interval(repeated, total)
 st.metric("Teacher's mistakes it repeats, digit for digit", f"{repeated} of {total}",
           help="95 % Wilson interval for the share: " f"{low:.0%} to {high:.0%}")
