@@ -14,6 +14,7 @@ import os
 import socket
 import threading
 import time
+import weakref
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Callable
@@ -200,6 +201,30 @@ def set_room_limits(store: RunStore, limits: RoomLimits) -> None:
     store.set_setting("pinned_teacher", limits.teacher)
 
 
+LIVE_POOLS: "weakref.WeakSet[JobPool]" = weakref.WeakSet()  # every pool this process has open
+
+
+def shutdown_all() -> None:
+    """Stop every pool of this process (a server told to stop): runs end interrupted, workers exit."""
+    for pool in list(LIVE_POOLS):
+        pool.shutdown()
+
+
+def stop_pools_on_signals() -> None:
+    """For servers where nothing turns SIGTERM/SIGINT into a normal exit (Streamlit's ASGI mode;
+    `streamlit run app.py` does, and the atexit hook covers it): stop the pools first, then die of
+    the signal as usual. Call from the main thread."""
+    import signal
+
+    def stop(signum, _frame) -> None:
+        shutdown_all()
+        signal.signal(signum, signal.SIG_DFL)
+        signal.raise_signal(signum)
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, stop)
+
+
 @dataclass(frozen=True)
 class Queued:
     """A run waiting in the pool's own queue (the store says 'queued')."""
@@ -239,6 +264,7 @@ class JobPool:
         self._running: dict[int, tuple[str, Future]] = {}  # run id -> (owner, future)
         self._last_served: dict[str, int] = {}  # owner -> dispatch counter when last served
         self._stopping = threading.Event()
+        LIVE_POOLS.add(self)
         # Beats for the runs this server queued: they stay alive while it does, whatever the PIDs.
         threading.Thread(target=self._beat, name="server-heartbeat", daemon=True).start()
 

@@ -33,11 +33,15 @@ def _alive(pid: int) -> bool:
         return False
 
 
-def _serve_and_queue_long_jobs(state: Path):
+# The test page as `streamlit run PAGE` serves it, and behind Streamlit's ASGI app as serve.py does.
+ENTRY_POINTS = ["tests/apps/submit_long.py", "tests/apps/serve_long.py"]
+
+
+def _serve_and_queue_long_jobs(state: Path, entry: str = ENTRY_POINTS[0]):
     """Start the server, visit the test page once (it queues four long runs), wait until two train."""
     port = _free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "tests/apps/submit_long.py", "--server.port", str(port),
+        [sys.executable, "-m", "streamlit", "run", entry, "--server.port", str(port),
          "--server.address", "127.0.0.1"], cwd=ROOT, env=cli_env(DISTILL_HEARTBEAT_S=HEARTBEAT_S),
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait_until(lambda: _healthy(port), 60, "server start")
@@ -63,8 +67,9 @@ def _statuses(state: Path) -> list[str]:
         return [row[0] for row in db.execute("SELECT status FROM runs ORDER BY id")]
 
 
-def test_sigterm_stops_workers_and_marks_every_run_interrupted(isolated_lab):
-    server = _serve_and_queue_long_jobs(isolated_lab)
+@pytest.mark.parametrize("entry", ENTRY_POINTS)
+def test_sigterm_stops_workers_and_marks_every_run_interrupted(isolated_lab, entry):
+    server = _serve_and_queue_long_jobs(isolated_lab, entry)
     workers = _children(server.pid)
     server.send_signal(signal.SIGTERM)
     server.wait(timeout=30)  # not after the queue (500 epochs each): within seconds
