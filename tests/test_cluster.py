@@ -1,4 +1,5 @@
 """#13: the app's job interface on a real local Dask cluster (separate worker processes)."""
+import contextlib
 import os
 import shutil
 import signal
@@ -108,7 +109,8 @@ def test_runs_in_flight_end_interrupted_when_the_scheduler_goes_away(tmp_path):
         with pytest.raises(ConfigError, match="unreachable"):
             pool.submit(DistillConfig(student="mlp-10", train_size=200, epochs=1))
         pool.shutdown()
-        local.close(timeout=5)
+        with contextlib.suppress(TimeoutError):  # its scheduler is gone: closing the rest may time out
+            local.close(timeout=5)
 
 
 def test_the_cli_sweeps_on_the_cluster_and_refuses_a_bad_address(cluster, capsys):
