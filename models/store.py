@@ -286,16 +286,22 @@ class RunStore:
         return bool(self._read("SELECT weights IS NOT NULL FROM runs WHERE id=?", (run_id,))[0][0])
 
     def mark_orphans(self) -> int:
-        """Queued or running runs whose worker and server have both gone quiet were interrupted."""
+        """Queued or running runs whose worker and server have both gone quiet were interrupted.
+        Every page read asks, so the check is a read; only a real orphan costs a write."""
         if self.read_only:
             return 0
         now = time.time()
         quiet = now - stale_after()
+        orphans = [row[0] for row in self._read(
+            "SELECT id FROM runs WHERE status IN ('queued','running') AND COALESCE(heartbeat, updated) < ? "
+            "AND NOT EXISTS (SELECT 1 FROM servers WHERE servers.id = runs.server AND servers.heartbeat >= ?)",
+            (quiet, quiet))]
+        if not orphans:
+            return 0
         return self._write(
-            "UPDATE runs SET status='interrupted', error=?, updated=? WHERE status IN ('queued','running') "
-            "AND COALESCE(heartbeat, updated) < ? AND NOT EXISTS "
-            "(SELECT 1 FROM servers WHERE servers.id = runs.server AND servers.heartbeat >= ?)",
-            ("the server stopped before this run finished", now, quiet, quiet)).rowcount
+            f"UPDATE runs SET status='interrupted', error=?, updated=? WHERE id IN ({','.join('?' * len(orphans))}) "
+            "AND status IN ('queued','running')",
+            ("the server stopped before this run finished", now, *orphans)).rowcount
 
     # -- reading --------------------------------------------------------------------------------
     def get(self, run_id: int) -> Run | None:
