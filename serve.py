@@ -6,7 +6,7 @@ one rule Streamlit cannot express in a script.
 Streamlit answers any unknown address with its page, which loads its scripts by relative URLs; at
 a two-segment address such as /compare/extra those resolve to /compare/static/..., get the page
 back instead of scripts, and the visitor sees a blank white page. So any multi-segment address
-outside Streamlit's own routes is redirected to the start page, which says why it is there.
+that names none of Streamlit's own routes is redirected to the start page, which says why.
 """
 import streamlit as st
 from starlette.middleware import Middleware
@@ -14,7 +14,8 @@ from starlette.responses import RedirectResponse
 
 from models.jobs import stop_pools_on_signals
 
-STREAMLIT_ROUTES = ("_stcore", "static", "media", "component", "app")  # app/static: static file serving
+STREAMLIT_ROUTES = {"_stcore", "static", "media", "component"}
+FIRST_SEGMENT_ROUTES = STREAMLIT_ROUTES | {"app"}  # app/static: static file serving
 UNKNOWN_ADDRESS = "/?address=unknown"
 
 
@@ -27,7 +28,9 @@ class UnknownAddresses:
     async def __call__(self, scope, receive, send):
         if scope["type"] == "http" and scope.get("method") in ("GET", "HEAD"):
             segments = [part for part in scope["path"].split("/") if part]
-            if len(segments) >= 2 and segments[0] not in STREAMLIT_ROUTES:
+            # The page probes for its server below the page's own path (/distill/_stcore/health):
+            # anything naming a Streamlit route is Streamlit's to answer.
+            if len(segments) >= 2 and segments[0] not in FIRST_SEGMENT_ROUTES and not STREAMLIT_ROUTES & set(segments):
                 await RedirectResponse(UNKNOWN_ADDRESS, status_code=302)(scope, receive, send)
                 return
         await self.app(scope, receive, send)
