@@ -64,7 +64,7 @@ if go:
         if not lines or not budgets:
             raise ConfigError("pick at least one way of answering and one budget")
         configs = [curve_config(*LINE_KEYS[key], int(n), source=source, student=student,
-                                teacher=shared.chosen_teacher(),
+                                teacher=shared.chosen_teacher(), forensics=False,
                                 api_temperature=float(api_temperature) if LINE_KEYS[key][0] == "sample" else 1.0)
                    for key in lines for n in sorted(budgets)]
         check_budget(source, max(c.queries for c in configs), data)

@@ -47,7 +47,7 @@ teacher = shared.chosen_teacher()
 costs = _costs(teacher, shared.dataset().fingerprint, float(strength))
 if go:
     try:
-        base = dict(queries=int(images), defence_strength=float(strength), teacher=teacher)
+        base = dict(queries=int(images), defence_strength=float(strength), teacher=teacher, forensics=False)
         naive = [ExtractConfig(answers=answers, defence=defence, **base) for answers, defence in ANSWER_VARIANTS]
         adaptive = [ExtractConfig(answers=answers, defence=defence, samples_per_image=int(repeats), **base)
                     for answers, defence in ANSWER_VARIANTS if defence != "none" or answers == "sample"]

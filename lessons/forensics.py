@@ -3,8 +3,9 @@ import streamlit as st
 
 from lessons import shared
 from lessons.figures import forensics_figure
+from models.config import ConfigError, ExtractConfig
 from models.forensics import share_interval, shared_mistake_counts
-from models.names import markdown_text
+from models.names import markdown_text, without_paths
 from models.nets import load_student
 from models.teacher import teacher_digest
 from models.training import predict_logits
@@ -52,11 +53,24 @@ def _score(run_id: int, student: str, teacher_digest: str, fingerprint: str) -> 
     return shared_mistake_counts(predict_logits(model, data.test_x).argmax(1), teacher_top, data.test_y)
 
 
+with st.form("forensic_copy"):
+    images = st.select_slider("Images the copier asks about (full probabilities)", [1000, 3000, 10000], value=1000,
+                              key="forensic_images")
+    go = st.form_submit_button("Make a copy and its independent control", key="forensic_submit", type="primary")
+if go:
+    try:
+        st.session_state.forensic_run = shared.submit([ExtractConfig(queries=int(images),
+                                                                     teacher=shared.chosen_teacher())])[0]
+    except ConfigError as error:
+        st.error(f"Not started: {without_paths(error)}")
+if "forensic_run" in st.session_state:
+    shared.watch_run(st.session_state.forensic_run, lambda run: None, lambda run: None)
+
 if not candidates:
-    st.info("No stored copy or distilled student of this teacher yet. Copy one on *Copy through answers* or distil "
-            "one on *Distil a student*, then come back.")
+    st.info("No stored copy or distilled student of this teacher yet: make a copy above, or distil a student on "
+            "*Distil a student*, then come back.")
     st.stop()
-latest_copy = next((r for r in candidates if r.kind == "extract" and r.result.teacher_mistakes_shared is not None),
+latest_copy = next((r for r in candidates if r.kind == "extract" and r.result.independent_mistakes_shared is not None),
                    None)
 latest_student = next((r for r in candidates if r.kind == "distill" and r.result.teacher_mistakes_shared is not None),
                       None)

@@ -284,6 +284,9 @@ class ExtractConfig:
     # an estimate of the teacher's probabilities; fresh noise averages away. queries counts images.
     samples_per_image: int = 1
     api_temperature: float = 1.0  # the temperature at which the API samples its replies
+    # Also train the forensic control (a model of the copy's size on true labels, same budget), which
+    # doubles the run's time; the budget curve and the defences table do not show it.
+    forensics: bool = True
 
     @property
     def exchanges(self) -> int:

@@ -231,13 +231,15 @@ def run_extraction(config: ExtractConfig, dataset: Dataset, on_progress: Progres
     # and the forensic check against a model of the same size and budget trained independently.
     copy_predictions = predict_logits(copy, dataset.test_x).argmax(1)
     teacher_predictions = predict_logits(teacher, dataset.test_x).argmax(1)
-    independent_predictions = predict_logits(train_independent(config, dataset), dataset.test_x).argmax(1)
+    independent = None
+    if config.forensics:
+        independent_predictions = predict_logits(train_independent(config, dataset), dataset.test_x).argmax(1)
+        independent = teacher_mistakes_shared(independent_predictions, teacher_predictions, dataset.test_y)
     result = ExtractionResult(
         queries=config.queries, exchanges=api.queries_served, samples_per_image=config.samples_per_image,
         copier_temperature=config.copier_temperature,
         teacher_mistakes_shared=teacher_mistakes_shared(copy_predictions, teacher_predictions, dataset.test_y),
-        independent_mistakes_shared=teacher_mistakes_shared(independent_predictions, teacher_predictions,
-                                                            dataset.test_y),
+        independent_mistakes_shared=independent,
         answers=config.answers, source=config.source, source_name=queries.name,
         source_notice=queries.notice, defence=config.defence,
         defence_strength=config.defence_strength if config.defence != "none" else None,

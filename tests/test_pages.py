@@ -252,12 +252,18 @@ def test_forensics_page_scores_stored_copies_and_students(app):
     from lessons import shared
     from models.config import DistillConfig, ExtractConfig
     from tests.conftest import wait_for
-    ids = shared.pool().submit_many([ExtractConfig(queries=300, student="mlp-10"),
+    at = open_page(app, "forensics")
+    assert "No stored copy or distilled student" in at.info[0].value
+    at.button(key="forensic_submit").click().run()  # a copy of 1,000 images and its independent control
+    run_until(at, lambda at: at.selectbox(key="suspect") is not None if at.selectbox else False)
+    ids = shared.pool().submit_many([ExtractConfig(queries=300, student="mlp-10", forensics=False, seed=1),
                                      DistillConfig(student="mlp-10", train_size=300, epochs=1)])
     for run_id in ids:
         assert wait_for(RunStore(), run_id).status == "done"
-    at = open_page(app, "forensics")
-    assert len(at.selectbox(key="suspect").options) == 2 and len(at.get("plotly_chart")) == 1
+    at.run()
+    assert len(at.selectbox(key="suspect").options) == 3 and len(at.get("plotly_chart")) == 1
+    copy_with_control = RunStore().list(kind="extract")[-1].id  # the button's run: the oldest copy
+    assert f"From the latest copy (run {copy_with_control})" in texts(at)  # a copy without a control is skipped
     shared_count = at.metric[0].value
     assert " of " in shared_count and int(shared_count.split(" of ")[1]) == 74  # the pretrained teacher's mistakes
 
