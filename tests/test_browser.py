@@ -83,6 +83,7 @@ def test_pretrained_teacher_tiny_student_shows_in_comparison(server):
         page.screenshot(path=str(ARTIFACTS / "compare.png"), full_page=True)
 
         page.get_by_role("link", name="Try your own digit").click()
+        _settled(page)
         _draw_a_one(page)
         page.get_by_text("The teacher reads 1").wait_for(timeout=60_000)
         _settled(page)
@@ -96,7 +97,9 @@ def test_pretrained_teacher_tiny_student_shows_in_comparison(server):
 
 def _draw_a_one(page) -> None:
     """One vertical stroke down the middle of the drawing pad, as a mouse would draw it."""
-    canvas = page.locator("canvas").first
+    # The pad's own canvas (a table's canvas from the page just left may still be in the DOM), once
+    # its script has attached the pen (data-ready): a stroke before that draws nothing.
+    canvas = page.locator('canvas[aria-label^="drawing pad"][data-ready="1"]')
     canvas.wait_for(timeout=60_000)
     box = canvas.bounding_box()
     x = box["x"] + box["width"] / 2
