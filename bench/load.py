@@ -157,7 +157,7 @@ def main() -> None:
     port = _port()
     state = tempfile.mkdtemp(prefix="load-state-")
     env = {**os.environ, "PYTHONPATH": str(ROOT), "DISTILL_STATE": state, "DISTILL_SESSION_JOBS": "3"}
-    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "serve.py", "--server.port", str(port),
                                "--server.headless", "true"], cwd=ROOT, env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
