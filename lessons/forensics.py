@@ -36,8 +36,10 @@ teacher_top = logits.test.argmax(1)
 digest = teacher_digest(teacher)
 store = shared.store()
 # Models of this teacher whose weights were stored (copies made before forensics kept none).
-candidates = [r for kind in ("extract", "distill") for r in store.list(kind=kind, status="done", limit=200)
-              if r.result.teacher_digest == digest and store.has_weights(r.id)]
+finished = [r for kind in ("extract", "distill") for r in store.list(kind=kind, status="done", limit=200)
+            if r.result.teacher_digest == digest]
+stored = store.with_weights([r.id for r in finished])
+candidates = [r for r in finished if r.id in stored]
 
 
 def _label(run) -> str:

@@ -62,7 +62,9 @@ def _run_label(run_id: int) -> str:
     return f"#{run.id} {run.result.student}, T = {run.config['temperature']:g}{name}"
 
 
-students = {r.id: r for r in store.list(kind="distill", status="done", limit=100) if store.has_weights(r.id)}
+finished = store.list(kind="distill", status="done", limit=100)
+stored = store.with_weights([r.id for r in finished])
+students = {r.id: r for r in finished if r.id in stored}
 mine = [i for i in students if i in shared.my_runs()]
 default = (mine or list(students))[:1]
 
@@ -146,13 +148,20 @@ if "scratch twin" not in found:
     st.caption("This run was stored before scratch twins were kept, so only the student is shown.")
 
 st.subheader("Take a model home")
-weights = store.weights(chosen.id)
-card = student_card(chosen, weights)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _take_home(run_id: int) -> tuple[bytes, str]:
+    """The .pt and its card, built once per run (every slider move reruns this page)."""
+    weights = store.weights(run_id)
+    return student_file(weights), json.dumps(student_card(students[run_id], weights), indent=2)
+
+
+tensors, card = _take_home(chosen.id)
 stem = f"distilled-run{chosen.id}-{chosen.result.student}"
 c1, c2 = st.columns(2)
-c1.download_button("Student weights (.pt, tensors only)", student_file(weights), file_name=f"{stem}.pt",
+c1.download_button("Student weights (.pt, tensors only)", tensors, file_name=f"{stem}.pt",
                    mime="application/octet-stream", key="download_pt")
-c2.download_button("Its card (.json)", json.dumps(card, indent=2), file_name=f"{stem}.json",
-                   mime="application/json", key="download_card")
+c2.download_button("Its card (.json)", card, file_name=f"{stem}.json", mime="application/json", key="download_card")
 st.caption(f"Keep both files side by side, then: `python -m models evaluate --teacher {stem}.pt` measures it, "
            f"and `python -m models predict DIGIT.png --teacher {stem}.pt` asks it about your digit.")

@@ -115,7 +115,7 @@ class DaskPool(JobPool):
         self._tried = 0.0
         self._why = ""
         self._connect_lock = threading.Lock()
-        self._scattered: dict[str, object] = {}  # teacher spec -> its scattered bytes
+        self._scattered: dict[tuple, object] = {}  # (teacher spec, digest) -> its scattered bytes
         # Run ids restart with every store: Dask keys and cancel events carry this pool's own token.
         self._channel = f"distillation-lab-{uuid.uuid4().hex[:12]}"
         super().__init__(store, per_owner=per_owner)
@@ -173,11 +173,12 @@ class DaskPool(JobPool):
     def _teacher_bytes(self, spec: str | None):
         if not spec or spec in ("pretrained", PAPER_TEACHER):
             return None  # bundled with the code every worker runs
-        if spec not in self._scattered:
-            from models.teacher import checkpoint_path
+        from models.teacher import checkpoint_path, teacher_digest
+        key = (spec, teacher_digest(spec))  # a checkpoint rewritten in place is new bytes
+        if key not in self._scattered:
             # hash=True: the same bytes scatter once however many runs use them
-            self._scattered[spec] = self._client.scatter(checkpoint_path(spec).read_bytes(), hash=True)
-        return self._scattered[spec]
+            self._scattered[key] = self._client.scatter(checkpoint_path(spec).read_bytes(), hash=True)
+        return self._scattered[key]
 
     def _start(self, job: Queued):
         self.workers = self._slots()
@@ -224,18 +225,9 @@ class DaskPool(JobPool):
             weights = torch.load(io.BytesIO(out["weights"]), map_location="cpu", weights_only=True)
         self.store.finish(run_id, result, weights)
 
-    def _beat(self) -> None:
-        while not self._stopping.wait(self._beat_every()):
-            try:
-                self.store.beat_server(self.server)
-                self.store.beat_running(self.server)  # the cluster's runs live while this server watches them
-            except Exception:  # a store briefly locked: the next beat tries again
-                continue
-
-    @staticmethod
-    def _beat_every() -> float:
-        from models.store import heartbeat_seconds
-        return heartbeat_seconds()
+    def _beat_once(self) -> None:
+        super()._beat_once()
+        self.store.beat_running(self.server)  # the cluster's runs live while this server watches them
 
     # -- cancelling and stopping ----------------------------------------------------------------
     def _cancel_running(self, run_id: int) -> None:

@@ -118,12 +118,8 @@ class PredictionAPI:
             digits = torch.multinomial(probs, times, replacement=True, generator=self._sampling)
             return F.one_hot(digits, 10).float().mean(1)
         probs = logits.softmax(1)
-        fixed = self._fixed_noise(images) if self.defence == "fixed-noise" else None
-        answers = []
-        for _ in range(times):
-            noise = fixed if fixed is not None else torch.randn(probs.shape, generator=self._noise)
-            answered = probs if self.defence == "none" else perturb_keeping_top(probs, noise * self._noise_scale)
-            answers.append(as_distribution(self._reply(answered)))
+        fixed = self._fixed_noise(images) if self.defence == "fixed-noise" else None  # the same on every ask
+        answers = [as_distribution(self._reply(self._defended(probs, images, fixed))) for _ in range(times)]
         if self.answers == "label":
             return torch.stack(answers).mean(0)
         return torch.stack(answers).clamp_min(1e-12).log().mean(0).softmax(1)
@@ -133,12 +129,17 @@ class PredictionAPI:
         if self.answers == "sample":
             return self.ask(images).argmax(1)
         self.queries_served += len(images)
-        probs = predict_logits(self._teacher, images).softmax(1)
-        if self.defence == "noise":
-            probs = perturb_keeping_top(probs, self._noise_scale * torch.randn(probs.shape, generator=self._noise))
-        elif self.defence == "fixed-noise":
-            probs = perturb_keeping_top(probs, self._noise_scale * self._fixed_noise(images))
-        return self._reply(probs)
+        return self._reply(self._defended(predict_logits(self._teacher, images).softmax(1), images))
+
+    def _defended(self, probs: torch.Tensor, images: torch.Tensor, fixed: torch.Tensor | None = None) -> torch.Tensor:
+        """The probabilities after the defence: fresh noise per answer, or the image's fixed noise."""
+        if self.defence == "none":
+            return probs
+        if self.defence == "fixed-noise":
+            noise = fixed if fixed is not None else self._fixed_noise(images)
+        else:
+            noise = torch.randn(probs.shape, generator=self._noise)
+        return perturb_keeping_top(probs, self._noise_scale * noise)
 
     def _reply(self, probs: torch.Tensor) -> torch.Tensor:
         if self.answers == "label":

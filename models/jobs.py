@@ -281,9 +281,12 @@ class JobPool:
     def _beat(self) -> None:
         while not self._stopping.wait(heartbeat_seconds()):
             try:
-                self.store.beat_server(self.server)
+                self._beat_once()
             except StoreError:  # a store briefly locked: the next beat tries again
                 continue
+
+    def _beat_once(self) -> None:
+        self.store.beat_server(self.server)
 
     # -- submitting -----------------------------------------------------------------------------
     def active_submissions(self, owner: str) -> int:

@@ -283,7 +283,15 @@ class RunStore:
         return torch.load(io.BytesIO(row[0][0]), map_location="cpu", weights_only=True)
 
     def has_weights(self, run_id: int) -> bool:
-        return bool(self._read("SELECT weights IS NOT NULL FROM runs WHERE id=?", (run_id,))[0][0])
+        return run_id in self.with_weights([run_id])
+
+    def with_weights(self, run_ids: list[int]) -> set[int]:
+        """Which of these runs stored weights, in one read (pages ask on every rerun)."""
+        if not run_ids:
+            return set()
+        rows = self._read(f"SELECT id FROM runs WHERE weights IS NOT NULL AND id IN ({','.join('?' * len(run_ids))})",
+                          tuple(run_ids))
+        return {row[0] for row in rows}
 
     def mark_orphans(self) -> int:
         """Queued or running runs whose worker and server have both gone quiet were interrupted.
