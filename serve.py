@@ -8,10 +8,13 @@ a two-segment address such as /compare/extra those resolve to /compare/static/..
 back instead of scripts, and the visitor sees a blank white page. So any multi-segment address
 that names none of Streamlit's own routes is redirected to the start page, which says why.
 """
+import threading
+
 import streamlit as st
 from starlette.middleware import Middleware
 from starlette.responses import RedirectResponse
 
+from lessons.shared import prepare_room
 from models.jobs import stop_pools_on_signals
 
 STREAMLIT_ROUTES = {"_stcore", "static", "media", "component"}
@@ -36,7 +39,11 @@ class UnknownAddresses:
         await self.app(scope, receive, send)
 
 
+
+
 # In this mode nothing turns SIGTERM into a normal exit: stop the job pools first (queued and
 # running runs end interrupted, workers exit), then die of the signal.
 stop_pools_on_signals()
+# Workers, dataset and the teacher's answers get ready before the room arrives, not while it works.
+threading.Thread(target=prepare_room, name="prepare-room", daemon=True).start()
 app = st.App("app.py", middleware=[Middleware(UnknownAddresses)])

@@ -1,13 +1,17 @@
 """A workshop room on one machine: N real Chromium sessions against a fresh server.
 
-    DISTILL_DATA=../shared/data python -m bench.load --sessions 10 [--state DIR]
+    DISTILL_DATA=../shared/data python -m bench.load --sessions 10 [--rounds 3] [--think-s 1]
 
-Each session opens the app, moves the T slider on *Soft targets* five times, distils a small
-student (500 images, 3 epochs), waits for it, and looks for it on *Compare*. Prints one JSON
-object: first-page and slider re-render times (median, 95th percentile), runs submitted /
-finished / shown to their owner, exceptions seen, CPU seconds of the server and of its workers,
-and resident memory of the server with its workers before, at peak and after the sessions close.
-Run it against an older checkout (same command there) for the baseline.
+Each session opens the app, goes to *Soft targets* through the sidebar (as a visitor does: same
+session, no reload), waits until its chart is drawn, moves the T slider five times, distils a
+small student (500 images, 3 epochs) on *Distil*, waits for it, and looks for it on *Compare*.
+Prints one JSON object: first-page and slider re-render times (median, 95th percentile), runs
+submitted / finished / shown to their owner, exceptions seen, CPU seconds of the server and of its
+workers, and resident memory of the server with its workers before, at peak, and after each round
+of sessions has closed. The browsers share this machine's cores with the server, so what they
+spend drawing pages lands in the server's timings too.
+Run it against an older checkout (same command there; it serves app.py where serve.py is missing)
+for the baseline.
 """
 from __future__ import annotations
 
@@ -34,6 +38,7 @@ TICK = os.sysconf("SC_CLK_TCK")
 STEP_MS = 180_000  # a page step that takes longer than this counts as a failed session
 RUN_MS = 900_000  # a run may wait this long for a worker
 SETTLED = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+CHART_DRAWN = '[data-testid="stPlotlyChart"] .main-svg'
 
 
 def _port() -> int:
@@ -92,7 +97,16 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))] if ordered else float("nan")
 
 
-async def _session(browser, url: str, number: int, out: dict) -> None:
+async def _open(page, url: str, path: str, link: str, by_address: bool) -> None:
+    """Go to a page as a visitor does (the sidebar link: same session, no reload), or by its
+    address (a full reload and a new session, as the first version of this benchmark did)."""
+    if by_address:
+        await page.goto(f"{url}/{path}", timeout=STEP_MS)
+    else:
+        await page.get_by_role("link", name=link).click(timeout=STEP_MS)
+
+
+async def _session(browser, url: str, number: int, out: dict, by_address: bool, think_s: float) -> None:
     context = await browser.new_context(viewport={"width": 1400, "height": 1000})
     page = await context.new_page()
     step = "first page"
@@ -102,17 +116,23 @@ async def _session(browser, url: str, number: int, out: dict) -> None:
         await page.get_by_text("Why it is in the news").wait_for(timeout=STEP_MS)
         out["first_page"].append(time.perf_counter() - tick)
         step = "soft targets"
-        await page.goto(f"{url}/soft_targets", timeout=STEP_MS)
+        await _open(page, url, "soft_targets", "2. Soft targets", by_address)
         await page.get_by_text("its second choice").first.wait_for(timeout=STEP_MS)
         await page.wait_for_selector(SETTLED, timeout=STEP_MS)
+        # A visitor looks at the chart before moving the slider. The chart library (4.7 MB of
+        # JavaScript) loads only once the page has settled; without this wait the first moves
+        # would time that load in this tab instead of a re-render.
+        await page.wait_for_selector(CHART_DRAWN, timeout=STEP_MS)
         await page.get_by_role("slider", name="Temperature T").focus(timeout=STEP_MS)
         for move in range(1, 6):  # T starts at 4; each ArrowRight adds 0.5
+            await asyncio.sleep(think_s)  # a visitor reads the chart before the next move
             tick = time.perf_counter()
             await page.keyboard.press("ArrowRight")
             await page.get_by_text(f"At T = {4 + 0.5 * move:g}").first.wait_for(timeout=STEP_MS)
             out["slider"].append(time.perf_counter() - tick)
+            out["slider_moves"].append((number, move, round(tick - out["t0"], 2), round(time.perf_counter() - tick, 2)))
         step = "distil form"
-        await page.goto(f"{url}/distill", timeout=STEP_MS)
+        await _open(page, url, "distill", "3. Distil a student", by_address)
         await page.get_by_label("Transfer-set size").wait_for(timeout=STEP_MS)
         await page.get_by_label("Transfer-set size").fill("500")
         await page.get_by_label("Epochs (passes over the transfer set)").fill("3")
@@ -140,36 +160,70 @@ async def _session(browser, url: str, number: int, out: dict) -> None:
         await context.close()
 
 
-async def _drive(url: str, sessions: int) -> dict:
-    out = {"first_page": [], "slider": [], "submitted": 0, "finished": 0, "shown": 0, "exceptions": 0, "errors": []}
+async def _drive(url: str, sessions: int, by_address: bool, think_s: float) -> dict:
+    out = {"t0": time.perf_counter(), "slider_moves": [], "first_page": [], "slider": [], "submitted": 0,
+           "finished": 0, "shown": 0, "exceptions": 0, "errors": []}
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        await asyncio.gather(*(_session(browser, url, n, out) for n in range(sessions)))
+        await asyncio.gather(*(_session(browser, url, n, out, by_address, think_s) for n in range(sessions)))
         await browser.close()
     return out
+
+
+def _summary(values: list[float], digits: int) -> dict:
+    return {"median": round(statistics.median(values), digits) if values else None,
+            "p95": round(_percentile(values, 0.95), digits) if values else None}
+
+
+def _start_server(env: dict) -> tuple[subprocess.Popen, str]:
+    """A fresh server on a free port, as the README starts it (serve.py; app.py in older checkouts)."""
+    port = _port()
+    entry = "serve.py" if (ROOT / "serve.py").exists() else "app.py"
+    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", entry, "--server.port", str(port),
+                               "--server.headless", "true"], cwd=ROOT, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    while True:
+        try:
+            urllib.request.urlopen(f"{url}/_stcore/health", timeout=1)
+            return server, url
+        except OSError:
+            if server.poll() is not None:
+                raise SystemExit("error: the server exited before it answered")
+            time.sleep(0.1)
+
+
+def _wait_until_idle(server: int, most_s: float = 120.0) -> None:
+    """Until the server and its workers use under a tenth of a core for a second: a server that
+    prepares the room as it starts is measured once it is ready, as a presenter would open it."""
+    deadline = time.monotonic() + most_s
+    while time.monotonic() < deadline:
+        before = sum(_cpu(server))
+        time.sleep(1.0)
+        if sum(_cpu(server)) - before < 0.1:
+            return
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="rounds of sessions against the same server; memory is read after each")
+    parser.add_argument("--by-address", action="store_true",
+                        help="open Soft targets and Distil by their addresses (a reload each) instead of the sidebar")
+    parser.add_argument("--think-s", type=float, default=0.0,
+                        help="pause before each slider move, as a visitor reading the chart (0: move at once)")
     parser.add_argument("--settle-s", type=float, default=10.0, help="wait after the sessions close, then read memory")
+    parser.add_argument("--moves", action="store_true", help="also print every slider move (session, move, start, s)")
     args = parser.parse_args()
-    port = _port()
     state = tempfile.mkdtemp(prefix="load-state-")
     env = {**os.environ, "PYTHONPATH": str(ROOT), "DISTILL_STATE": state, "DISTILL_SESSION_JOBS": "3"}
-    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "serve.py", "--server.port", str(port),
-                               "--server.headless", "true"], cwd=ROOT, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
+    server, url = _start_server(env)
     peak = {"mb": 0.0}
     stop = threading.Event()
+    rounds, totals = [], {"first_page": [], "slider": [], "slider_moves": []}
     try:
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/_stcore/health", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
+        _wait_until_idle(server.pid)
         before_mb = _rss_mb(_tree(server.pid))
         cpu_before = _cpu(server.pid)
 
@@ -179,30 +233,42 @@ def main() -> None:
 
         threading.Thread(target=sample, daemon=True).start()
         started = time.perf_counter()
-        out = asyncio.run(_drive(url, args.sessions))
+        for _ in range(args.rounds):
+            out = asyncio.run(_drive(url, args.sessions, args.by_address, args.think_s))
+            for key in totals:
+                totals[key] += out[key]
+            time.sleep(args.settle_s)
+            rounds.append({"runs": {"submitted": out["submitted"], "finished": out["finished"],
+                                    "shown_to_owner": out["shown"]},
+                           "exceptions_seen": out["exceptions"], "session_errors": out["errors"],
+                           "memory_after_mb": _rss_mb(_tree(server.pid))})
         wall = time.perf_counter() - started
         cpu_after = _cpu(server.pid)
-        time.sleep(args.settle_s)
-        after_mb = _rss_mb(_tree(server.pid))
     finally:
         stop.set()
         server.terminate()
         server.wait(timeout=60)
     server_cpu = cpu_after[0] - cpu_before[0]
-    print(json.dumps({
-        "sessions": args.sessions, "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
-                                                            capture_output=True, text=True).stdout.strip(),
+    visits = args.sessions * args.rounds
+    report = {
+        "sessions": args.sessions, "rounds": args.rounds, "think_s": args.think_s,
+        "navigation": "address" if args.by_address else "sidebar",
+        "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                                 text=True).stdout.strip(),
         "wall_s": round(wall, 1),
-        "first_page_s": {"median": round(statistics.median(out["first_page"]), 2) if out["first_page"] else None,
-                         "p95": round(_percentile(out["first_page"], 0.95), 2)},
-        "slider_rerender_s": {"median": round(statistics.median(out["slider"]), 3) if out["slider"] else None,
-                              "p95": round(_percentile(out["slider"], 0.95), 3)},
-        "runs": {"submitted": out["submitted"], "finished": out["finished"], "shown_to_owner": out["shown"]},
-        "exceptions_seen": out["exceptions"], "session_errors": out["errors"],
-        "cpu_s": {"server": round(server_cpu, 1), "server_per_session": round(server_cpu / args.sessions, 2),
+        "first_page_s": _summary(totals["first_page"], 2),
+        "slider_rerender_s": _summary(totals["slider"], 3),
+        "runs": {key: sum(r["runs"][key] for r in rounds) for key in ("submitted", "finished", "shown_to_owner")},
+        "exceptions_seen": sum(r["exceptions_seen"] for r in rounds),
+        "session_errors": [e for r in rounds for e in r["session_errors"]],
+        "cpu_s": {"server": round(server_cpu, 1), "server_per_session": round(server_cpu / visits, 2),
                   "workers": round(cpu_after[1] - cpu_before[1], 1)},
-        "memory_mb": {"before": before_mb, "peak": peak["mb"], "after": after_mb},
-    }, indent=2))
+        "memory_mb": {"before": before_mb, "peak": peak["mb"], "after": rounds[-1]["memory_after_mb"],
+                      "after_each_round": [r["memory_after_mb"] for r in rounds]},
+    }
+    if args.moves:
+        report["slider_moves"] = sorted(totals["slider_moves"], key=lambda move: move[2])
+    print(json.dumps(report, indent=2))
 
 
 if __name__ == "__main__":

@@ -61,6 +61,17 @@ def dataset() -> Dataset:
     return default_dataset()
 
 
+def prepare_room() -> None:
+    """What a room's first pages need, made once as the server starts (serve.py calls this in a
+    thread): the job pool with its workers spawned, the dataset, and the default teacher's answers.
+    Otherwise these seconds of CPU land on the first visitors, while they move their sliders."""
+    try:
+        pool()
+        teacher_logits(room_limits(store()).teacher or "pretrained", dataset())
+    except (StoreError, TeacherError):  # every page says why; each is made again when first needed
+        pass
+
+
 def session_owner() -> str:
     """A random id for this browser session: its runs are its own to cancel, and count against its share."""
     return st.session_state.setdefault("owner", uuid.uuid4().hex)

@@ -33,7 +33,7 @@ from models.data import default_dataset
 from models.paths import state_dir
 from models.results import JsonRecord, Progress
 from models.store import SERVER_ID, RunStore, heartbeat_seconds
-from models.workers import cores, set_threads_for, worker_pool
+from models.workers import cores, set_threads_for, warm_up, worker_pool
 
 PROGRESS_EVERY_S = 0.25  # step records land at most this often; epoch ends always land
 DEFAULT_PER_OWNER = 3  # submissions one browser session may have queued or running ($DISTILL_SESSION_JOBS)
@@ -272,6 +272,10 @@ class JobPool:
         """Start the worker processes (here: this machine's); returns how many runs may train at once."""
         count = max(1, min(workers or cores(), cores()))
         self._pool = worker_pool(count)
+        # Start the workers now rather than at the first submit: spawning one (Python, torch, the
+        # dataset) costs seconds of CPU, which would otherwise land on a room that is moving sliders.
+        for _ in range(count):
+            self._pool.schedule(warm_up)
         return count
 
     def _start(self, job: "Queued"):

@@ -49,6 +49,12 @@ def _init_worker(threads: int) -> None:
     threading.Thread(target=_exit_with_parent, args=(os.getppid(),), name="parent-watch", daemon=True).start()
 
 
+def warm_up() -> None:
+    """Load what every job needs (torch is already in; the dataset) before the first job asks."""
+    from models.data import default_dataset
+    default_dataset()
+
+
 def worker_pool(workers: int | None = None, threads: int | None = None) -> pebble.ProcessPool:
     """At most one worker per core; threads per worker default to the worker's share of the cores.
     Submit with `.schedule(function, args=...)`; use as a context manager or call `.stop()`."""
