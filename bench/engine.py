@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import time
 
 import torch
@@ -23,6 +24,7 @@ from models.training import predict_logits, train_teacher
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skip-baselines", action="store_true", help="ours only (saves about 2 minutes)")
+    parser.add_argument("--teacher-seeds", type=int, default=3, help="teachers trained from scratch, seeds 0..N-1")
     args = parser.parse_args()
     torch.set_num_threads(torch.get_num_threads())
     dataset = default_dataset()
@@ -31,9 +33,14 @@ def main() -> None:
     root = str(data_root())
     out = {"threads": torch.get_num_threads(), "dataset": dataset.summary()}
 
-    _, trained = train_teacher(TeacherConfig(), dataset)
-    out["teacher_from_scratch"] = {"seconds": trained.seconds, "test_accuracy": trained.test_accuracy,
-                                   "epochs": trained.epochs, "target": "≥ 0.990 in ≤ 20 s"}
+    # Several seeds: one lucky seed is not "reaches 99 %".
+    teachers = [train_teacher(TeacherConfig(seed=seed), dataset)[1] for seed in range(args.teacher_seeds)]
+    teacher_seconds = statistics.median(t.seconds for t in teachers)
+    out["teacher_from_scratch"] = {
+        "seeds": len(teachers), "seconds": [t.seconds for t in teachers],
+        "test_accuracy": [t.test_accuracy for t in teachers], "epochs": teachers[0].epochs,
+        "lowest_accuracy": min(t.test_accuracy for t in teachers),
+        "target": "every seed ≥ 0.990, median time ≤ ¼ of one epoch of the examples recipe"}
 
     teacher = load_teacher("pretrained")
     started = time.perf_counter()
@@ -50,7 +57,7 @@ def main() -> None:
         out["baseline_dataloader_logits_60k"] = {"seconds": baselines.dataloader_logits(teacher, root)}
         out["baseline_tutorial_distill_epoch"] = {"seconds": baselines.tutorial_distillation_epoch(teacher, root)}
         out["ratios"] = {
-            "teacher_vs_examples_recipe": round(recipe["seconds"] / trained.seconds, 1),
+            "teacher_time_over_examples_recipe_epoch": round(teacher_seconds / recipe["seconds"], 3),
             "logits_vs_dataloader": round(out["baseline_dataloader_logits_60k"]["seconds"]
                                           / out["teacher_logits_60k"]["seconds"], 1),
             "distill_epoch_with_twin_vs_tutorial_without": round(

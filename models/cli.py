@@ -82,7 +82,8 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_teacher(args) -> int:
-    config = TeacherConfig(epochs=args.epochs, seed=args.seed, train_size=args.train_size)
+    config = TeacherConfig(epochs=args.epochs, seed=args.seed, train_size=args.train_size, max_lr=args.max_lr,
+                           dropout=args.dropout)
     import platform
     from pathlib import Path
 
@@ -370,6 +371,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="seed for weights and batch order")
     p.add_argument("--train-size", type=int, default=0,
                    help="train on the first N training images only (0 = all; a small N is a quick smoke run)")
+    p.add_argument("--max-lr", type=float, default=TeacherConfig.max_lr, help="peak learning rate of the one-cycle schedule")
+    p.add_argument("--dropout", type=float, default=TeacherConfig.dropout,
+                   help="dropout on the wide layer while training (the bundled teacher used 0.3)")
     p.add_argument("--save", help="write the checkpoint here, with a .json sidecar beside it")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(run=cmd_teacher)

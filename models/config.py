@@ -125,13 +125,20 @@ class TeacherConfig:
     epochs: int = 2
     seed: int = 0
     batch_size: int = 256
-    max_lr: float = 4e-3
+    max_lr: float = 6e-3  # peak of the one-cycle schedule
     train_size: int = 0
+    # The bundled teacher was trained with dropout 0.3 and max_lr 4e-3 (its teacher.json says so).
+    # Without dropout each step is a third cheaper and two epochs still reach 99 % (bench.engine).
+    dropout: float = 0.0
 
     def __post_init__(self) -> None:
         check_epochs(self.epochs, most=50)
         check_seed(self.seed)
         check_train_size(self.train_size)
+        if not (math.isfinite(self.max_lr) and 0 < self.max_lr <= 1):
+            raise ConfigError(f"the peak learning rate must lie in (0, 1], got {self.max_lr}")
+        if not (math.isfinite(self.dropout) and 0 <= self.dropout < 1):
+            raise ConfigError(f"dropout must lie in [0, 1), got {self.dropout}")
 
 
 @dataclass(frozen=True)

@@ -122,6 +122,8 @@ def test_extract_json_keys():
     (["teacher", "--epochs", "0"], "epochs"),
     (["teacher", "--train-size", "-1"], "train size"),
     (["teacher", "--train-size", "9000"], "train size"),
+    (["teacher", "--dropout", "1"], "dropout"),
+    (["teacher", "--max-lr", "0"], "learning rate"),
     (["sweep", "--temperatures", "2,-1"], "temperature"),
     (["sweep", "--temperatures", "two"], "temperatures"),
     (["sweep", "--students", "mlp-10,vgg"], "unknown student"),

@@ -117,3 +117,29 @@ def test_bad_distill_values_name_the_problem(values, message):
 def test_train_size_larger_than_the_data_is_rejected(sample):
     with pytest.raises(ConfigError, match="between 1 and 8000"):
         distill(DistillConfig(train_size=9000), sample)
+
+
+def test_pooling_before_relu_is_the_same_teacher_so_older_checkpoints_answer_alike():
+    """The layout changed (pool, then ReLU; no dropout module): the bundled checkpoint, trained with
+    ReLU-then-pool and dropout 0.3, must give exactly the answers it gave before."""
+    import torch.nn.functional as F
+    model = load_teacher("pretrained")
+    images = torch.randn(64, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+
+    def old_layout(x):
+        x = F.max_pool2d(F.relu(model.conv1(x)), 2)
+        x = F.max_pool2d(F.relu(model.conv2(x)), 2)
+        return model.fc2(F.relu(model.fc1(x.flatten(1))))
+
+    with torch.no_grad():
+        assert torch.equal(model(images), old_layout(images))
+    assert dict(TeacherCNN(dropout=0.3).state_dict().items()).keys() == TeacherCNN().state_dict().keys()
+
+
+def test_teacher_dropout_and_learning_rate_are_recorded_and_checked():
+    assert TeacherConfig().dropout == 0.0 and isinstance(TeacherCNN(dropout=0.3).dropout, torch.nn.Dropout)
+    assert isinstance(TeacherCNN().dropout, torch.nn.Identity)  # no random mask drawn when it is off
+    for bad in [dict(dropout=1.0), dict(dropout=-0.1), dict(max_lr=0.0), dict(max_lr=float("nan"))]:
+        with pytest.raises(ConfigError):
+            TeacherConfig(**bad)
+    assert "--dropout 0.3" in read_sidecar("pretrained")["command"]  # the recipe that made the bundled teacher
