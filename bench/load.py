@@ -36,7 +36,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-sync", "--disable-background-timer-throttling", "--disable-renderer-backgrounding"]
 TICK = os.sysconf("SC_CLK_TCK")
 STEP_MS = 180_000  # a page step that takes longer than this counts as a failed session
-RUN_MS = 900_000  # a run may wait this long for a worker
+RUN_MS = int(os.environ.get("LOAD_RUN_WAIT_S", "900")) * 1000  # a run may wait this long for a worker
 SETTLED = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 CHART_DRAWN = '[data-testid="stPlotlyChart"] .main-svg'
 
@@ -51,6 +51,25 @@ def _stat(pid: int) -> tuple[int, float]:
     """(parent pid, CPU seconds used) of a live process, from /proc."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return int(fields[1]), (int(fields[11]) + int(fields[12])) / TICK
+
+
+def _cpu_with_reaped(pid: int) -> float:
+    """CPU seconds of a process plus those of its children that have exited (renderers of closed tabs)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return sum(int(value) for value in fields[11:15]) / TICK
+
+
+def _browser_cpu() -> float:
+    """CPU seconds used so far by this benchmark's Playwright driver and Chromium processes."""
+    total = 0.0
+    for pid in _tree(os.getpid())[1:]:
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes()
+            if b"chrom" in command or b"playwright" in command:  # not the server, which is ours too
+                total += _cpu_with_reaped(pid)
+        except (OSError, IndexError):
+            pass
+    return total
 
 
 def _tree(root: int) -> list[int]:
@@ -165,7 +184,9 @@ async def _drive(url: str, sessions: int, by_address: bool, think_s: float) -> d
            "finished": 0, "shown": 0, "exceptions": 0, "errors": []}
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        before = _browser_cpu()
         await asyncio.gather(*(_session(browser, url, n, out, by_address, think_s) for n in range(sessions)))
+        out["browser_cpu"] = _browser_cpu() - before
         await browser.close()
     return out
 
@@ -221,7 +242,7 @@ def main() -> None:
     server, url = _start_server(env)
     peak = {"mb": 0.0}
     stop = threading.Event()
-    rounds, totals = [], {"first_page": [], "slider": [], "slider_moves": []}
+    rounds, totals = [], {"first_page": [], "slider": [], "slider_moves": [], "browser_cpu": 0.0}
     try:
         _wait_until_idle(server.pid)
         before_mb = _rss_mb(_tree(server.pid))
@@ -241,7 +262,8 @@ def main() -> None:
             rounds.append({"runs": {"submitted": out["submitted"], "finished": out["finished"],
                                     "shown_to_owner": out["shown"]},
                            "exceptions_seen": out["exceptions"], "session_errors": out["errors"],
-                           "memory_after_mb": _rss_mb(_tree(server.pid))})
+                           "memory_after_mb": _rss_mb(_tree(server.pid)),
+                           "server_alone_after_mb": _rss_mb([server.pid])})
         wall = time.perf_counter() - started
         cpu_after = _cpu(server.pid)
     finally:
@@ -262,9 +284,11 @@ def main() -> None:
         "exceptions_seen": sum(r["exceptions_seen"] for r in rounds),
         "session_errors": [e for r in rounds for e in r["session_errors"]],
         "cpu_s": {"server": round(server_cpu, 1), "server_per_session": round(server_cpu / visits, 2),
-                  "workers": round(cpu_after[1] - cpu_before[1], 1)},
+                  "workers": round(cpu_after[1] - cpu_before[1], 1),
+                  "browsers_and_driver": round(totals["browser_cpu"], 1)},
         "memory_mb": {"before": before_mb, "peak": peak["mb"], "after": rounds[-1]["memory_after_mb"],
-                      "after_each_round": [r["memory_after_mb"] for r in rounds]},
+                      "after_each_round": [r["memory_after_mb"] for r in rounds],
+                      "server_alone_after_each_round": [r["server_alone_after_mb"] for r in rounds]},
     }
     if args.moves:
         report["slider_moves"] = sorted(totals["slider_moves"], key=lambda move: move[2])

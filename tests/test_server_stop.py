@@ -93,3 +93,25 @@ def test_after_sigkill_no_worker_survives_and_runs_end_interrupted(isolated_lab,
                       store.list(), 30, "every run to read as interrupted")
     assert len(runs) == 4
     assert all(r.error == "the server stopped before this run finished" for r in runs)
+
+
+def test_serve_prepares_the_room_before_anyone_visits(isolated_lab):
+    """#8: workers spawned and the teacher's answers cached as serve.py starts, so the first visitors
+    do not pay for them while the room moves its sliders."""
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "serve.py", "--server.port", str(port),
+         "--server.address", "127.0.0.1"], cwd=ROOT, env=cli_env(), stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL)
+    try:
+        wait_until(lambda: _healthy(port), 60, "server start")
+
+        def workers() -> list[int]:
+            return [pid for pid in _children(server.pid) if "spawn_main" in Path(f"/proc/{pid}/cmdline").read_text()]
+
+        wait_until(lambda: len(workers()) == min(2, os.cpu_count() or 1), 60, "workers spawned")
+        wait_until(lambda: list((isolated_lab / "cache").glob("logits-*.pt")), 60, "teacher's answers cached")
+        assert RunStore(isolated_lab / "lab.sqlite").list() == []  # nobody visited: no run was made
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
