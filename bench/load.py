@@ -283,6 +283,8 @@ def main() -> None:
         "runs": {key: sum(r["runs"][key] for r in rounds) for key in ("submitted", "finished", "shown_to_owner")},
         "exceptions_seen": sum(r["exceptions_seen"] for r in rounds),
         "session_errors": [e for r in rounds for e in r["session_errors"]],
+        # Spent before the first visitor (start-up, and preparing the room where the server does so).
+        "start_up_cpu_s": {"server": round(cpu_before[0], 1), "workers": round(cpu_before[1], 1)},
         "cpu_s": {"server": round(server_cpu, 1), "server_per_session": round(server_cpu / visits, 2),
                   "workers": round(cpu_after[1] - cpu_before[1], 1),
                   "browsers_and_driver": round(totals["browser_cpu"], 1)},
