@@ -1,7 +1,8 @@
 """The lab's web server for a shared room: Streamlit's own ASGI app (st.App) around app.py, plus
-one rule Streamlit cannot express in a script.
+one rule Streamlit cannot express in a script, a clean stop on SIGTERM, and a room prepared as the
+server starts (workers spawned, the teacher's answers computed).
 
-    streamlit run serve.py      (the same app as `streamlit run app.py`, with the rule below)
+    streamlit run serve.py      (the same app as `streamlit run app.py`, with the additions above)
 
 Streamlit answers any unknown address with its page, which loads its scripts by relative URLs; at
 a two-segment address such as /compare/extra those resolve to /compare/static/..., get the page
@@ -37,8 +38,6 @@ class UnknownAddresses:
                 await RedirectResponse(UNKNOWN_ADDRESS, status_code=302)(scope, receive, send)
                 return
         await self.app(scope, receive, send)
-
-
 
 
 # In this mode nothing turns SIGTERM into a normal exit: stop the job pools first (queued and

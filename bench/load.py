@@ -47,16 +47,20 @@ def _port() -> int:
         return s.getsockname()[1]
 
 
+def _stat_fields(pid: int) -> list[str]:
+    """/proc/PID/stat after the command name: [state, ppid, ..., utime (11), stime, cutime, cstime]."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
 def _stat(pid: int) -> tuple[int, float]:
     """(parent pid, CPU seconds used) of a live process, from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    fields = _stat_fields(pid)
     return int(fields[1]), (int(fields[11]) + int(fields[12])) / TICK
 
 
 def _cpu_with_reaped(pid: int) -> float:
     """CPU seconds of a process plus those of its children that have exited (renderers of closed tabs)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return sum(int(value) for value in fields[11:15]) / TICK
+    return sum(int(value) for value in _stat_fields(pid)[11:15]) / TICK
 
 
 def _browser_cpu() -> float:
