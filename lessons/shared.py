@@ -67,7 +67,8 @@ def prepare_room() -> None:
     Otherwise these seconds of CPU land on the first visitors, while they move their sliders."""
     try:
         pool()
-        teacher_logits(room_limits(store()).teacher or "pretrained", dataset())
+        # The engine's own caches, which the pages' share: no page spinner outside a page.
+        teacher_logits(room_limits(store()).teacher or "pretrained", default_dataset())
     except (StoreError, TeacherError):  # every page says why; each is made again when first needed
         pass
 
