@@ -3,7 +3,7 @@ import streamlit as st
 
 from lessons.room import store
 from models.config import StoreError
-from models.names import without_paths
+from models.service.names import without_paths
 
 
 def main() -> None:

@@ -16,7 +16,7 @@ from starlette.middleware import Middleware
 from starlette.responses import RedirectResponse
 
 from lessons.shared import prepare_room
-from models.jobs import stop_pools_on_signals
+from models.service.lifecycle import stop_pools_on_signals
 
 STREAMLIT_ROUTES = {"_stcore", "static", "media", "component"}
 FIRST_SEGMENT_ROUTES = STREAMLIT_ROUTES | {"app"}  # app/static: static file serving

@@ -12,9 +12,9 @@ import torch.nn.functional as F
 from torch import nn
 from torchvision import datasets, transforms
 
-from models.data import MEAN, STD
-from models.loss import distillation_loss
-from models.nets import MLP
+from models.core.data import MEAN, STD
+from models.core.loss import distillation_loss
+from models.core.nets import MLP
 
 
 class ExamplesNet(nn.Module):

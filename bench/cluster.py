@@ -13,17 +13,18 @@ import time
 import uuid
 
 from models.config import SweepConfig
-from models.data import default_dataset
-from models.sweep import run_cells, sweep_rows
-from models.teacher import teacher_logits
-from models.workers import cores
+from models.core.data import default_dataset
+from models.experiments.sweep import sweep_rows
+from models.service.lifecycle import run_and_wait
+from models.service.store import RunStore
+from models.core.checkpoints import teacher_logits
+from models.core.device import cores
 
 
 def main() -> None:
     import dask
     from distributed import LocalCluster
 
-    from models.cluster import run_on_cluster
     os.environ.setdefault("DISTILL_STATE", tempfile.mkdtemp(prefix="bench-cluster-"))  # not the lab's store
     dataset = default_dataset()
     config = SweepConfig(seeds=2)
@@ -32,7 +33,8 @@ def main() -> None:
     workers = min(cores(), len(cells))
 
     started = time.perf_counter()
-    local_rows = sweep_rows(run_cells(cells, workers))
+    local_runs = run_and_wait(RunStore(), cells, "bench.cluster", f"sweep-{uuid.uuid4().hex[:8]}", workers=workers)
+    local_rows = sweep_rows(run.result for run in local_runs if run.status == "done")
     local_s = time.perf_counter() - started
 
     env = {"PYTHONPATH": os.getcwd(), "DISTILL_TORCH_THREADS": str(max(1, cores() // workers))}
@@ -41,7 +43,8 @@ def main() -> None:
         with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
                           env=env) as cluster:
             started = time.perf_counter()
-            runs = run_on_cluster(cluster.scheduler_address, cells, "bench.cluster", f"sweep-{uuid.uuid4().hex[:8]}")
+            runs = run_and_wait(RunStore(), cells, "bench.cluster", f"sweep-{uuid.uuid4().hex[:8]}",
+                                cluster=cluster.scheduler_address)
             cluster_s = time.perf_counter() - started
     cluster_rows = sweep_rows([run.result for run in runs if run.status == "done"])
     same = [(a["distilled_mean"], a["scratch_mean"]) for a in local_rows] == \

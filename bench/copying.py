@@ -15,10 +15,10 @@ import json
 import time
 
 from models.config import DetectorConfig, DistillConfig, ExtractConfig
-from models.data import default_dataset
-from models.detector import run_detector
-from models.distill import distill
-from models.extraction import CURVE_LINES, curve_config, run_extraction, variant_label
+from models.core.data import default_dataset
+from models.experiments.detector import run_detector
+from models.experiments.distill import distill
+from models.experiments.extraction import CURVE_LINES, curve_config, run_extraction, variant_label
 
 EXCHANGES = (1_000, 10_000)
 LINES = [line for line in CURVE_LINES if line[0] in ("probs", "label", "sample")]

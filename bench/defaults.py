@@ -17,13 +17,13 @@ import time
 import torch
 
 from models.config import DistillConfig
-from models.data import default_dataset
-from models.distill import distill, transfer_indices
-from models.missing_digit import validation_indices
-from models.nets import load_student
-from models.stats import summarise
-from models.teacher import teacher_logits
-from models.training import accuracy, predict_logits
+from models.core.data import default_dataset
+from models.experiments.distill import distill, transfer_indices
+from models.experiments.missing_digit import validation_indices
+from models.core.checkpoints import load_student
+from models.core.stats import summarise
+from models.core.checkpoints import teacher_logits
+from models.core.training import accuracy, predict_logits
 
 CANDIDATES = [  # (temperature, transfer-set size, epochs): similar budgets, the knobs the page exposes
     (4.0, 2000, 50), (8.0, 2000, 50), (20.0, 2000, 50), (8.0, 1000, 100), (8.0, 5000, 20),

@@ -15,10 +15,11 @@ import torch
 
 from bench import baselines
 from models.config import DistillConfig, TeacherConfig
-from models.data import FULL_NAME, data_root, default_dataset
-from models.distill import distill
-from models.teacher import load_teacher, teacher_logits
-from models.training import predict_logits, train_teacher
+from models.core.data import FULL_NAME, data_root, default_dataset
+from models.experiments.distill import distill
+from models.core.checkpoints import load_teacher, teacher_logits
+from models.core.training import predict_logits
+from models.experiments.teacher import train_teacher
 
 
 def main() -> None:

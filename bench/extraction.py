@@ -14,11 +14,11 @@ import time
 
 import torch
 
-from models.data import default_dataset
+from models.core.data import default_dataset
 from models.config import ExtractConfig
-from models.extraction import PredictionAPI, answers_to_targets, run_extraction, train_copy
-from models.queries import query_set
-from models.teacher import load_teacher
+from models.experiments.extraction import PredictionAPI, answers_to_targets, run_extraction, train_copy
+from models.experiments.queries import query_set
+from models.core.checkpoints import load_teacher
 
 
 def main() -> None:

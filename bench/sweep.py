@@ -10,24 +10,30 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import tempfile
 import time
 
 from models.config import DistillConfig, SweepConfig
-from models.data import default_dataset
-from models.distill import distill
-from models.sweep import run_cells, sweep_rows
-from models.teacher import teacher_logits
+from models.core.data import default_dataset
+from models.experiments.distill import distill
+from models.experiments.sweep import sweep_rows
+from models.service.lifecycle import run_and_wait
+from models.service.store import RunStore
+from models.core.checkpoints import teacher_logits
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skip-baseline", action="store_true")
     args = parser.parse_args()
+    os.environ.setdefault("DISTILL_STATE", tempfile.mkdtemp(prefix="bench-sweep-"))  # not the lab's store
     dataset = default_dataset()
     config = SweepConfig(seeds=2)  # the benchmark's fixed size: 3 students × 5 T × 2 seeds
     logits = teacher_logits(config.teacher, dataset)  # warm the disk cache so workers only read it
     started = time.perf_counter()
-    rows = sweep_rows(run_cells(config.cells()))
+    runs = run_and_wait(RunStore(), config.cells(), "bench.sweep")  # the job pool, one worker per core
+    rows = sweep_rows(run.result for run in runs if run.status == "done")
     ours = round(time.perf_counter() - started, 2)
     out = {"dataset": dataset.summary(), "students": config.students, "temperatures": config.temperatures,
            "seeds": config.seeds, "train_size": config.train_size, "epochs": config.epochs,

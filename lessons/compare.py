@@ -3,8 +3,8 @@ import streamlit as st
 
 from lessons import shared
 from lessons.figures import gain_figure, size_figure, temperature_figure
-from models.report import rows_to_csv, run_rows, seed_groups
-from models.stats import MIN_SEEDS_FOR_VERDICT, chance_clear_gains
+from models.service.report import rows_to_csv, run_rows, seed_groups
+from models.core.stats import MIN_SEEDS_FOR_VERDICT, chance_clear_gains
 
 st.title("4. Compare runs")
 st.markdown(

@@ -3,11 +3,12 @@ import streamlit as st
 
 from lessons import shared
 from lessons.figures import budget_figure
-from models.config import REPORTED_ACCOUNTS, REPORTED_EXCHANGES, SOURCES, STUDENT_NAMES, ConfigError, ExtractConfig
-from models.extraction import CURVE_LINES, QUERY_BUDGETS, curve_config, variant_label
-from models.names import without_paths
-from models.nets import student_params
-from models.queries import check_budget, fashion_path
+from models.config import SOURCES, STUDENT_NAMES, ConfigError, ExtractConfig
+from models.news import REPORTED_ACCOUNTS, REPORTED_EXCHANGES
+from models.experiments.extraction import CURVE_LINES, QUERY_BUDGETS, curve_config, variant_label
+from models.service.names import without_paths
+from models.core.nets import student_params
+from models.experiments.queries import check_budget, fashion_path
 
 st.title("Copy a model through its answers")
 st.markdown(
@@ -76,7 +77,7 @@ if go:
 def _points(runs):
     return [{**r.result.to_json(), "exchanges": r.result.exchanges or r.result.queries,
              "mode_label": variant_label(r.result.answers, r.result.defence, r.result.samples_per_image,
-                                         r.result.config.get("api_temperature", 1.0))}
+                                         r.config.api_temperature)}
             for r in runs]
 
 

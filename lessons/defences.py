@@ -3,9 +3,9 @@ import streamlit as st
 
 from lessons import shared
 from models.config import DEFAULT_NOISE, ConfigError, ExtractConfig
-from models.extraction import ANSWER_VARIANTS, answer_costs, variant_label
-from models.names import without_paths
-from models.teacher import load_teacher
+from models.experiments.extraction import ANSWER_VARIANTS, answer_costs
+from models.service.names import without_paths
+from models.core.checkpoints import load_teacher
 
 st.title("Defences, and what they cost")
 st.markdown(

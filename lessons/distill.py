@@ -5,9 +5,9 @@ from lessons import shared
 from lessons.figures import learning_curves_figure
 from models.config import ConfigError, DistillConfig
 from models.config import MAX_SEEDS, MAX_TEMPERATURE, MIN_TEMPERATURE, STUDENT_NAMES
-from models.names import without_paths
-from models.nets import student_params
-from models.stats import summarise
+from models.service.names import without_paths
+from models.core.nets import student_params
+from models.core.stats import summarise
 
 st.title("3. Distil a student")
 st.markdown(
@@ -70,7 +70,7 @@ if submitted:
 
 
 def _live(run):
-    curves, epochs = run.progress.curves, run.config["epochs"]
+    curves, epochs = run.progress.curves, run.config.epochs
     st.progress(len(curves) / epochs, text=f"epoch {len(curves)} of {epochs}")
     if curves:
         shared.cached_chart(f"lc-{run.id}", len(curves), lambda: learning_curves_figure(curves, epochs))
@@ -78,7 +78,7 @@ def _live(run):
 
 def _done(run):
     r = run.result
-    st.plotly_chart(learning_curves_figure(r.curves, run.config["epochs"]), key=f"lc-done-{run.id}")
+    st.plotly_chart(learning_curves_figure(r.curves, run.config.epochs), key=f"lc-done-{run.id}")
     cols = st.columns(4)
     cols[0].metric("Distilled student", f"{r.distilled_accuracy:.2%}")
     cols[1].metric("Scratch twin", f"{r.scratch_accuracy:.2%}")
@@ -114,7 +114,7 @@ def _controls(results) -> None:
 def _seeds_done(runs):
     if not runs:
         return
-    summary = summarise([r.config["seed"] for r in runs], [r.result.distilled_accuracy for r in runs],
+    summary = summarise([r.config.seed for r in runs], [r.result.distilled_accuracy for r in runs],
                         [r.result.scratch_accuracy for r in runs])
     cols = st.columns(4)
     cols[0].metric("Distilled (mean)", f"{summary.distilled_mean:.2%}", help=f"± {summary.distilled_std:.2%}")
@@ -127,7 +127,7 @@ def _seeds_done(runs):
                "The gain is clear only when the whole interval is above zero (see Compare, 'Is the gain real?').")
     _controls([r.result for r in runs])
     shared.cached_chart(f"lc-seeds-{runs[0].id}", 1,
-                        lambda: learning_curves_figure(runs[0].result.curves, runs[0].config["epochs"]))
+                        lambda: learning_curves_figure(runs[0].result.curves, runs[0].config.epochs))
 
 
 runs = st.session_state.get("distill_runs", [])

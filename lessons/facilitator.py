@@ -6,8 +6,8 @@ import os
 import streamlit as st
 
 from lessons import shared
-from models.jobs import RoomLimits, room_limits, set_room_limits
-from models.names import markdown_text
+from models.service.room import RoomLimits, room_limits, set_room_limits
+from models.service.names import markdown_text
 
 st.title("Facilitator")
 

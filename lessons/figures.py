@@ -4,7 +4,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 
 import lessons.preload  # noqa: F401  (before any chart is drawn: no import races between visitors)
-from models.names import chart_text
+from models.service.names import chart_text
 
 DISTILLED, SCRATCH, TEACHER = "#1f77b4", "#ff7f0e", "#2ca02c"
 

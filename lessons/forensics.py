@@ -4,11 +4,11 @@ import streamlit as st
 from lessons import shared
 from lessons.figures import forensics_figure
 from models.config import ConfigError, ExtractConfig
-from models.forensics import share_interval, shared_mistake_counts
-from models.names import markdown_text, without_paths
-from models.nets import load_student
-from models.teacher import teacher_digest
-from models.training import predict_logits
+from models.core.forensics import share_interval, shared_mistake_counts
+from models.service.names import markdown_text, without_paths
+from models.core.checkpoints import load_student
+from models.core.checkpoints import teacher_digest
+from models.core.training import predict_logits
 
 st.title("Was this model copied from mine?")
 st.markdown(
@@ -46,7 +46,7 @@ def _label(run) -> str:
     r = run.result
     if run.kind == "extract":
         return f"#{run.id} copy ({r.student}, {r.exchanges or r.queries:,} exchanges, {r.answers})"
-    return f"#{run.id} distilled student ({r.student}, T = {r.config['temperature']:g}) {run.name}".strip()
+    return f"#{run.id} distilled student ({r.student}, T = {run.config.temperature:g}) {run.name}".strip()
 
 
 @st.cache_data(show_spinner="Asking the suspect about every test digit…", max_entries=64)

@@ -1,7 +1,7 @@
 """Why distillation matters now, and what the reader will do here."""
 import streamlit as st
 
-from models.config import REPORTED_ACCOUNTS, REPORTED_EXCHANGES, REPORTED_PER_ACCOUNT
+from models.news import REPORTED_ACCOUNTS, REPORTED_EXCHANGES, REPORTED_PER_ACCOUNT
 
 st.title("Distillation Lab")
 st.markdown(

@@ -6,10 +6,11 @@ import streamlit as st
 from lessons import shared
 from lessons.figures import learning_curves_figure
 from models.config import MISSING_DIGIT_DEFAULTS, STUDENT_NAMES, ConfigError
-from models.missing_digit import shifted
-from models.names import without_paths
-from models.nets import load_student, student_params
-from models.training import accuracy, predict_logits
+from models.experiments.missing_digit import shifted
+from models.service.names import without_paths
+from models.core.checkpoints import load_student
+from models.core.nets import student_params
+from models.core.training import accuracy, predict_logits
 
 st.title("The missing digit")
 st.markdown(
@@ -60,9 +61,9 @@ def _student_test_logits(run_id: int, student: str):
 
 def _live(run):
     curves = run.progress.curves
-    st.progress(len(curves) / run.config["epochs"], text=f"epoch {len(curves)} of {run.config['epochs']}")
+    st.progress(len(curves) / run.config.epochs, text=f"epoch {len(curves)} of {run.config.epochs}")
     if curves:
-        shared.cached_chart(f"md-lc-{run.id}", len(curves), lambda: learning_curves_figure(curves, run.config["epochs"]))
+        shared.cached_chart(f"md-lc-{run.id}", len(curves), lambda: learning_curves_figure(curves, run.config.epochs))
 
 
 def _done(run):
@@ -85,8 +86,8 @@ def _done(run):
                f"{report.validation_size:,} training images held out of the transfer set. The paper chose its "
                "+3.5 by looking at the test set itself, which flatters the result a little; choosing on held-out "
                "training images is stricter, so expect slightly lower numbers than the paper's 98.6 %.")
-    st.caption(f"Run #{run.id}: {run.config['student']}, T = {run.config['temperature']:g}, "
-               f"α = {run.config['alpha']:g}, {run.config['epochs']} epochs; overall test accuracy "
+    st.caption(f"Run #{run.id}: {run.config.student}, T = {run.config.temperature:g}, "
+               f"α = {run.config.alpha:g}, {run.config.epochs} epochs; overall test accuracy "
                f"{run.result.distilled_accuracy:.2%} before the shift, "
                f"{report.overall_accuracy_adjusted:.2%} after.")
 
@@ -94,7 +95,7 @@ def _done(run):
                 "having seen one, it is shy of naming it. Raising that one output's bias lets it speak up; "
                 "too much and it starts naming everything that digit. This slider explores on the **test set**, "
                 "as the paper did; the shift above was chosen without it.")
-    logits = _student_test_logits(run.id, run.config["student"])
+    logits = _student_test_logits(run.id, run.config.student)
     bias = st.slider("Bias added to the missing digit's score (exploring on the test set)", 0.0, 15.0,
                      float(report.bias_shift), 0.25, key=f"bias-{run.id}")
     adjusted = shifted(logits, digit, bias)
@@ -106,7 +107,7 @@ def _done(run):
 
 own = st.session_state.get("missing_run")
 latest = next((r for r in shared.store().list(kind="distill", status="done")
-               if r.config.get("omit_class") is not None), None)
+               if r.config.omit_class is not None), None)
 if own is not None:
     shared.watch_run(own, _live, _done)
 elif latest is not None:

@@ -8,14 +8,14 @@ from PIL import Image
 from lessons import shared
 from lessons.canvas import drawing_pad
 from lessons.figures import reliability_figure, soft_targets_figure
-from models.calibration import calibration
-from models.digit import DigitError, read_digit
-from models.export import student_card, student_file
-from models.loss import soft_targets
-from models.names import clean_name
-from models.nets import has_twin, load_student
-from models.teacher import load_teacher
-from models.training import predict_logits
+from models.core.calibration import calibration
+from models.core.digit import DigitError, read_digit
+from models.service.export import student_card, student_file
+from models.core.loss import soft_targets
+from models.service.names import clean_name
+from models.core.checkpoints import has_twin, load_student
+from models.core.checkpoints import load_teacher
+from models.core.training import predict_logits
 
 st.title("Try your own digit")
 st.markdown(
@@ -59,7 +59,7 @@ def _stored_models(run_id: int, student: str):
 def _run_label(run_id: int) -> str:
     run = students[run_id]
     name = f" {clean_name(run.name)}" if run.name else ""
-    return f"#{run.id} {run.result.student}, T = {run.config['temperature']:g}{name}"
+    return f"#{run.id} {run.result.student}, T = {run.config.temperature:g}{name}"
 
 
 finished = store.list(kind="distill", status="done", limit=100)

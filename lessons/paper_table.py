@@ -5,8 +5,8 @@ import streamlit as st
 
 from lessons import shared
 from models.config import FULL_BUDGET_EPOCHS, LAPTOP_TABLE_EPOCHS, PAPER_TEACHER, ConfigError, HintonConfig
-from models.hinton import PAPER_ERRORS
-from models.names import markdown_text, without_paths
+from models.experiments.hinton import PAPER_ERRORS
+from models.service.names import markdown_text, without_paths
 
 st.title("The paper's table")
 st.markdown(
@@ -33,7 +33,7 @@ table = [{"model": label, "paper (errors)": PAPER_ERRORS[key],
 st.dataframe(table, hide_index=True, key="paper-table")
 if latest:
     r = latest.result
-    teacher = r.config.get("teacher", PAPER_TEACHER)  # runs stored before the laptop version trained the paper's
+    teacher = latest.config.teacher
     shape = r.teacher_errors < r.distilled_errors < r.scratch_errors
     st.caption(f"Latest run (#{latest.id}, {markdown_text(latest.name) or 'app'}): {r.epochs} epochs per model, "
                f"{r.seconds:.0f} s on {r.device}, {r.dataset['name']} ({r.dataset['train_size']:,} training "

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from models.store import RunStore
+from models.service.store import RunStore
 
 
 @st.cache_resource(show_spinner=False)

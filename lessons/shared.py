@@ -5,20 +5,20 @@ is the small `teacher` string in st.session_state.
 """
 from __future__ import annotations
 
-import uuid
-
-import atexit
 import functools
+import uuid
 
 import streamlit as st
 
 from lessons.room import store
 from models.config import StoreError
-from models.data import Dataset, default_dataset
-from models.jobs import JobPool, make_pool, room_limits
-from models.names import without_paths
-from models.store import FINISHED
-from models.teacher import TeacherError, TeacherLogits, teacher_logits
+from models.core.data import Dataset, default_dataset
+from models.service.lifecycle import room_pool
+from models.service.room import room_limits
+from models.service.scheduler import JobPool
+from models.service.names import without_paths
+from models.service.store import FINISHED
+from models.core.checkpoints import TeacherError, TeacherLogits, teacher_logits
 
 CONTROLS_EXPLAINED = """
 Soft targets help in two ways that are easy to confuse. They carry the teacher's **knowledge**
@@ -47,13 +47,11 @@ TERMINAL_NOTES = {
 }
 
 
-@st.cache_resource(show_spinner=False)
 def pool() -> JobPool:
-    jobs = make_pool(store())  # this machine's workers, or a Dask cluster's ($DISTILL_CLUSTER)
-    # Streamlit turns SIGTERM/SIGINT into a normal interpreter exit: stop the workers then, and
-    # mark what they were doing interrupted, instead of first running the whole queue.
-    atexit.register(jobs.shutdown)
-    return jobs
+    """The server's one job pool: this machine's workers, or a Dask cluster's ($DISTILL_CLUSTER).
+    A process singleton (models/service/lifecycle.py), not a cached resource: a visitor's
+    clear_cache message must not build a second pool beside the first. It stops at exit."""
+    return room_pool(store())
 
 
 @st.cache_resource(show_spinner="Loading MNIST…")

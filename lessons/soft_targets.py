@@ -4,7 +4,7 @@ import streamlit as st
 
 from lessons import shared
 from lessons.figures import soft_targets_figure
-from models.loss import soft_targets
+from models.core.loss import soft_targets
 
 st.title("2. Soft targets")
 st.markdown(

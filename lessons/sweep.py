@@ -4,9 +4,9 @@ import streamlit as st
 from lessons import shared
 from lessons.figures import gain_by_size_figure, gain_by_temperature_figure
 from models.config import MAX_SEEDS, STUDENT_NAMES, ConfigError, SweepConfig
-from models.names import without_paths
-from models.stats import MIN_SEEDS_FOR_VERDICT, VERDICTS, chance_clear_gains
-from models.sweep import PAPER_FINDING, SIZE_SWEEP_STUDENTS, size_sweep_cells, sweep_rows
+from models.service.names import without_paths
+from models.core.stats import MIN_SEEDS_FOR_VERDICT, VERDICTS, chance_clear_gains
+from models.experiments.sweep import PAPER_FINDING, SIZE_SWEEP_STUDENTS, size_sweep_cells, sweep_rows
 
 st.title("Sweeps: temperature, size and data")
 st.markdown(

@@ -4,10 +4,10 @@ import streamlit as st
 from lessons import shared
 from lessons.figures import teacher_curve_figure
 from models.config import ConfigError, TeacherConfig
-from models.names import markdown_text, without_paths
-from models.nets import count_params
-from models.teacher import TeacherError, load_teacher, read_sidecar
-from models.training import accuracy
+from models.service.names import markdown_text, without_paths
+from models.core.nets import count_params
+from models.core.checkpoints import TeacherError, load_teacher, read_sidecar
+from models.core.training import accuracy
 
 st.title("1. Get a teacher")
 st.markdown(
@@ -53,18 +53,18 @@ with right:
 def _live(run):
     progress = run.progress
     losses = progress.losses
-    st.progress(progress.epoch / run.config["epochs"] if progress.epoch else 0.0,
-                text=f"epoch {progress.epoch:.1f} of {run.config['epochs']}"
+    st.progress(progress.epoch / run.config.epochs if progress.epoch else 0.0,
+                text=f"epoch {progress.epoch:.1f} of {run.config.epochs}"
                 + (f" · training loss {losses[-1][1]:.3f}" if losses else ""))
     if losses:
         shared.cached_chart(f"tc-{run.id}", len(losses),
-                            lambda: teacher_curve_figure(losses, progress.curves, run.config["epochs"]))
+                            lambda: teacher_curve_figure(losses, progress.curves, run.config.epochs))
 
 
 def _done(run):
     result = run.result
     st.success(f"Your teacher reached {result.test_accuracy:.2%} test accuracy in {result.seconds:.0f} s.")
-    st.plotly_chart(teacher_curve_figure(result.losses, result.curves, run.config["epochs"]), key=f"tc-done-{run.id}")
+    st.plotly_chart(teacher_curve_figure(result.losses, result.curves, run.config.epochs), key=f"tc-done-{run.id}")
     if st.button("Use this teacher", key=f"use-{run.id}", type="primary"):
         st.session_state.teacher = result.checkpoint
 

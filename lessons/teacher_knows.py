@@ -3,7 +3,7 @@ import streamlit as st
 
 from lessons import shared
 from lessons.figures import similarity_figure
-from models.knowledge import most_alike, most_confused_pairs, similarity_matrix
+from models.core.knowledge import most_alike, most_confused_pairs, similarity_matrix
 
 st.title("What the teacher knows")
 st.markdown(

@@ -12,17 +12,16 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-# mlp-W: two hidden layers of W units, as in Hinton et al.; cnn-tiny: a very small CNN (models/nets.py).
+from models.news import REPORTED_PER_ACCOUNT
+from models.errors import ConfigError, StoreError, TeacherError  # noqa: F401  (re-exported)
+
+# mlp-W: two hidden layers of W units, as in Hinton et al.; cnn-tiny: a very small CNN (models/core/nets.py).
 STUDENT_NAMES = ("mlp-10", "mlp-30", "mlp-100", "mlp-300", "mlp-800", "cnn-tiny")
 ANSWER_MODES = ("probs", "top3", "label", "rounded", "sample")
 # noise: fresh noise on every answer (asking twice and averaging cancels it); fixed-noise: noise
 # derived from the image and a server secret, so the same image always gets the same answer.
 DEFENCES = ("none", "noise", "fixed-noise")
 SOURCES = ("mnist", "fashion", "noise")
-ANSWER_LABELS = {"probs": "full probabilities", "top3": "top-3 probabilities", "label": "top label only",
-                 "rounded": "probabilities rounded to 0.1",
-                 "sample": "one sampled label per exchange (like a chat reply)"}
-DEFENCE_LABELS = {"none": "", "noise": " + fresh noise", "fixed-noise": " + noise fixed per image"}
 ONE_HOT_ANSWERS = ("label", "sample")  # answers that are a digit, not a distribution: the copier trains at T = 1
 MAX_SAMPLES_PER_IMAGE = 64
 MAX_SEEDS = 10
@@ -35,27 +34,6 @@ FULL_BUDGET_EPOCHS = 100  # the paper's table at full budget: epochs per model
 # 1,000 MNIST queries: 1 barely slows the copier (fidelity 91.8 -> 91.5 %), 3 costs it about what
 # label-only answers do (89.4 %), 6 more (85.4 %) at a visible calibration cost to honest users.
 DEFAULT_NOISE = 3.0
-# The reported campaign (Anthropic, 23 Feb 2026, as reported): exchanges and accounts.
-REPORTED_EXCHANGES = 16_000_000
-REPORTED_ACCOUNTS = 24_000
-REPORTED_PER_ACCOUNT = int(round(REPORTED_EXCHANGES / REPORTED_ACCOUNTS, -1))  # 666.7, quoted as ≈ 670
-
-
-class ConfigError(ValueError):
-    """A bad value, with a one-line reason that names the valid range."""
-
-
-class StoreError(ConfigError):
-    """The run store on disk is unusable (damaged, read-only, missing folder): one plain sentence,
-    handled like bad input (exit status 2 in the CLI, a message on the page)."""
-
-    def __init__(self, message: str, read_only: bool = False):
-        super().__init__(message)
-        self.read_only = read_only
-
-
-class TeacherError(RuntimeError):
-    """The teacher checkpoint is missing or unusable; the message says which and what to do."""
 
 
 def _one_of(what: str, value: str, allowed: tuple) -> None:

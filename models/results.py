@@ -1,5 +1,8 @@
 """What each kind of run returns, and the one progress record every training loop reports.
 
+Every experiment's `run(config, dataset, on_progress)` returns an `Outcome`: its result and the
+weights worth keeping (or None).
+
 Plain frozen dataclasses (no torch), so the store, the CLI and the pages share them. `to_json`
 gives what the store keeps; `from_json` reads it back and tolerates rows written by older versions
 (unknown keys are ignored, renamed keys are mapped).
@@ -20,6 +23,15 @@ class JsonRecord:
     def from_json(cls, data: dict):
         known = {f.name for f in dataclasses.fields(cls)}
         return cls(**{key: value for key, value in data.items() if key in known})
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one run of an experiment produced: its typed result, and the tensors to keep (a
+    student and its twin, a copy; a teacher's state dict) or None."""
+
+    result: "JsonRecord"
+    weights: dict | None = None
 
 
 @dataclass(frozen=True)
@@ -97,9 +109,9 @@ MISSING_DIGIT_FIGURES = ("omitted_class_accuracy", "omitted_class_accuracy_adjus
 
 @dataclass(frozen=True)
 class DistillResult(JsonRecord):
-    """A distilled student beside its scratch twin. Accuracies are fractions of the full test set."""
+    """A distilled student beside its scratch twin. Accuracies are fractions of the full test set.
+    Its config is the run's own (`Run.config`), stored once."""
 
-    config: dict
     student: str
     student_params: int
     teacher_params: int
@@ -158,7 +170,6 @@ class HintonResult(JsonRecord):
     seconds: float
     device: str
     dataset: dict
-    config: dict
 
 
 @dataclass(frozen=True)
@@ -180,7 +191,6 @@ class ExtractionResult(JsonRecord):
     epochs: int
     seconds: float
     dataset: dict
-    config: dict
     teacher_digest: str = ""
     # Stored since sampled answers and forensics (older runs: one exchange per image, no forensics).
     exchanges: int | None = None  # answers served: images × samples per image
@@ -219,13 +229,3 @@ class DetectorResult(JsonRecord):
     def from_json(cls, data: dict) -> "DetectorResult":
         copiers = {source: CopierDetection.from_json(c) for source, c in data["copiers"].items()}
         return super().from_json({**data, "copiers": copiers})
-
-
-# The store reads a run's result back with the type of its kind.
-RESULT_TYPES: dict[str, type[JsonRecord]] = {
-    "teacher": TeacherResult,
-    "distill": DistillResult,
-    "sweep_cell": SweepCellResult,
-    "hinton": HintonResult,
-    "extract": ExtractionResult,
-}

@@ -24,7 +24,7 @@ def isolated_lab(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("DISTILL_STATE", str(state))
     monkeypatch.setenv("DISTILL_OFFLINE", "1")
     monkeypatch.setenv("DISTILL_DEVICE", "cpu")
-    from models import data, teacher
+    from models.core import checkpoints as teacher, data
     data.default_dataset.cache_clear()
     teacher._memory.clear()
     yield state
@@ -32,7 +32,7 @@ def isolated_lab(tmp_path_factory, monkeypatch):
 
 @pytest.fixture(scope="session")
 def sample():
-    from models.data import load_sample
+    from models.core.data import load_sample
     return load_sample()
 
 

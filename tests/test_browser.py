@@ -1,46 +1,21 @@
 """End to end in a real headless browser: pretrained teacher -> tiny student -> comparison table."""
-import socket
 import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, cli_env
+from tests.conftest import ROOT
+from tests.servers import CHROMIUM, CHROMIUM_ARGS, start_server
 
-CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = ROOT / "tests" / "artifacts"
 playwright = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def server(isolated_lab):
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "serve.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1"],
-        cwd=ROOT, env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        process.kill()
-        raise AssertionError(process.stdout.read().decode())
-    yield url
+    process, port = start_server("serve.py", output=subprocess.PIPE)
+    yield f"http://127.0.0.1:{port}"
     process.terminate()
     process.wait(timeout=20)
 
@@ -52,9 +27,7 @@ def _settled(page):
 def test_pretrained_teacher_tiny_student_shows_in_comparison(server):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync"])
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(f"{server}/compare/extra")  # an address two segments deep: the start page, with a note
         page.get_by_text("Why it is in the news").wait_for(timeout=60_000)
@@ -141,7 +114,7 @@ def test_several_sessions_finish_runs_at_once_without_errors(server):
             cell = pages[0].locator('[data-testid="stDataFrame"] [role="gridcell"]', has_text=f"visitor-{number}")
             cell.first.wait_for(state="attached", timeout=30_000)
         browser.close()
-    from models.store import RunStore
+    from models.service.store import RunStore
     runs = RunStore().list(kind="distill")  # the server's store: this test's state folder
     assert sorted(r.name for r in runs) == [f"visitor-{n}" for n in range(SESSIONS)]
     assert {r.status for r in runs} == {"done"} and len({r.owner for r in runs}) == SESSIONS

@@ -90,7 +90,7 @@ def test_hinton_json_and_the_run_lands_in_the_store():
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout)
     assert result["config"]["teacher"] == "pretrained" and result["epochs"] == 1 and result["teacher_errors"] < 100
-    from models.store import RunStore
+    from models.service.store import RunStore
     stored = RunStore().list(kind="hinton")[0]
     assert stored.status == "done" and stored.result.teacher_errors == result["teacher_errors"]
     assert stored.name == "python -m models hinton"

@@ -7,7 +7,7 @@ import signal
 import pytest
 
 from models.config import ConfigError, DistillConfig, HintonConfig
-from models.store import RunStore
+from models.service.store import RunStore
 from tests.conftest import ROOT, wait_for, wait_until
 
 distributed = pytest.importorskip("distributed")
@@ -27,8 +27,8 @@ def cluster(tmp_path_factory):
 
 @pytest.fixture
 def pool(cluster):
-    from models.cluster import DaskPool
-    jobs = DaskPool(RunStore(), cluster.scheduler_address)
+    from models.service.lifecycle import make_pool
+    jobs = make_pool(RunStore(), cluster=cluster.scheduler_address)
     yield jobs
     jobs.shutdown()
 
@@ -44,11 +44,11 @@ def test_a_distillation_runs_on_the_cluster_with_progress_and_weights(pool, tmp_
     assert [p["epoch"] for p in run.progress.curves] == [1, 2]  # progress travelled as Dask events
     assert run.worker.startswith("tcp://127.0.0.1:") and run.device == "cpu"
     assert run.result.dataset["name"] == "MNIST sample (bundled)"  # the worker's own data, recorded
-    from models.teacher import teacher_digest
+    from models.core.checkpoints import teacher_digest
     assert run.result.teacher_digest == teacher_digest(str(teacher))
-    from models.nets import load_student
-    from models.training import evaluate
-    from models.data import load_sample
+    from models.core.checkpoints import load_student
+    from models.core.training import evaluate
+    from models.core.data import load_sample
     assert evaluate(load_student("mlp-10", store.weights(run_id)), load_sample()) == run.result.distilled_accuracy
 
 
@@ -65,11 +65,11 @@ def test_a_worker_killed_mid_run_fails_its_run_and_the_next_job_runs(pool, clust
     store = pool.store
     run_id = pool.submit(DistillConfig(student="mlp-10", train_size=500, epochs=500), owner="visitor")
     wait_until(lambda: store.get(run_id).progress.epoch, 120, "training to start")
-    pids = pool._client.run(os.getpid)  # worker address -> its process id
+    pids = pool.backend._client.run(os.getpid)  # worker address -> its process id
     os.kill(pids[store.get(run_id).worker], signal.SIGKILL)
     run = wait_for(store, run_id, 60)
     assert run.status == "failed" and "stopped unexpectedly" in run.error
-    wait_until(lambda: len(pool._client.nthreads()) == 2, 60, "the nanny to restart the worker")
+    wait_until(lambda: len(pool.backend._client.nthreads()) == 2, 60, "the nanny to restart the worker")
     after = pool.submit(DistillConfig(student="mlp-10", train_size=200, epochs=1), owner="visitor")
     assert wait_for(store, after, 120).status == "done"
 
@@ -80,8 +80,8 @@ def test_a_gpu_job_needs_a_gpu_worker(pool):
 
 
 def test_a_scheduler_that_is_not_there_is_one_plain_sentence():
-    from models.cluster import DaskPool
-    pool = DaskPool(RunStore(), "tcp://127.0.0.1:9")  # nothing listens on the discard port
+    from models.service.lifecycle import make_pool
+    pool = make_pool(RunStore(), cluster="tcp://127.0.0.1:9")  # nothing listens on the discard port
     with pytest.raises(ConfigError, match=r"the Dask cluster at tcp://127.0.0.1:9 is unreachable .*unset "
                                           "DISTILL_CLUSTER"):
         pool.submit(DistillConfig(student="mlp-10", train_size=200, epochs=1))
@@ -92,7 +92,7 @@ def test_a_scheduler_that_is_not_there_is_one_plain_sentence():
 def test_runs_in_flight_end_interrupted_when_the_scheduler_goes_away(tmp_path):
     import dask
 
-    from models.cluster import DaskPool
+    from models.service.lifecycle import make_pool
     with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
         local = distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None,
                                          env={"PYTHONPATH": str(ROOT), "DISTILL_DATA": str(tmp_path),
@@ -100,7 +100,7 @@ def test_runs_in_flight_end_interrupted_when_the_scheduler_goes_away(tmp_path):
     # The app's client tries to reconnect for distributed.comm.timeouts.connect (30 s by default)
     # before it gives up on a scheduler; the test need not wait that long.
     with dask.config.set({"distributed.comm.timeouts.connect": "3s"}):
-        pool = DaskPool(RunStore(), local.scheduler_address)
+        pool = make_pool(RunStore(), cluster=local.scheduler_address)
         run_id = pool.submit(DistillConfig(student="mlp-10", train_size=500, epochs=500))
         wait_until(lambda: pool.store.get(run_id).progress.epoch, 120, "training to start")
         local.sync(local.scheduler.close)  # the scheduler alone goes away; its workers are still training

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from models import data
-from models.data import FULL_NAME, SAMPLE_NAME, load_mnist
+from models.core import data
+from models.core.data import FULL_NAME, SAMPLE_NAME, load_mnist
 from tests.conftest import FULL_MNIST
 
 

@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from models.digit import DigitError, read_digit
-from models.teacher import load_teacher
-from models.training import predict_logits
+from models.core.digit import DigitError, read_digit
+from models.core.checkpoints import load_teacher
+from models.core.training import predict_logits
 
 COUNT = 300
 
@@ -92,15 +92,16 @@ def test_predict_cli_runs_the_same_preparation_and_asks_a_stored_student(capsys,
     import torch
 
     from models.config import DistillConfig
-    from models.distill import distill
-    from models.store import RunStore
+    from models.experiments.distill import distill
+    from models.service.runner import weights_bytes
+    from models.service.store import RunStore
     from tests.conftest import cli
     store = RunStore()
     config = DistillConfig(student="mlp-10", train_size=300, epochs=1)
     result, weights = distill(config, sample)
     run_id = store.create("distill", config.__dict__)
     store.claim(run_id)
-    store.finish(run_id, result, weights)
+    store.finish(run_id, result, weights_bytes(weights))
     pixels = ((sample.test_x[0, 0] * 0.3081 + 0.1307).clamp(0, 1) * 255).round().byte().numpy()
     image = tmp_path / "seven.jpg"
     image.write_bytes(_drawn_large(pixels, True, (100, 60)))
@@ -113,7 +114,7 @@ def test_predict_cli_runs_the_same_preparation_and_asks_a_stored_student(capsys,
     assert answer["student"]["student"] == "mlp-10" and sum(answer["student"]["probs"]) == pytest.approx(1, abs=1e-5)
 
     # The downloaded student (tensors only, plus its card) loads with weights_only and evaluates.
-    from models.export import student_card, student_file
+    from models.service.export import student_card, student_file
     run = store.get(run_id)
     (tmp_path / "student.pt").write_bytes(student_file(store.weights(run_id)))
     (tmp_path / "student.json").write_text(json.dumps(student_card(run, store.weights(run_id))))

@@ -2,11 +2,11 @@ import pytest
 import torch
 
 from models.config import ANSWER_MODES, ConfigError, DetectorConfig, ExtractConfig
-from models.data import Dataset
-from models.detector import run_detector
-from models.extraction import PredictionAPI, answer_costs, answers_to_targets, run_extraction
-from models.queries import accounts_needed, days_needed, query_set, strokes_and_shapes
-from models.teacher import load_teacher
+from models.core.data import Dataset
+from models.experiments.detector import run_detector
+from models.experiments.extraction import PredictionAPI, answer_costs, answers_to_targets, run_extraction
+from models.experiments.queries import accounts_needed, days_needed, query_set, strokes_and_shapes
+from models.core.checkpoints import load_teacher
 
 
 @pytest.fixture(scope="module")
@@ -114,14 +114,14 @@ def test_mixing_real_digits_hides_a_copier_and_odd_honest_users_raise_false_alar
 
 
 def test_detector_pools_are_disjoint():
-    from models.detector import halves
+    from models.experiments.detector import halves
     values = torch.arange(1001.0)
     honest, copier = halves(values, torch.Generator().manual_seed(0))
     assert len(honest) + len(copier) == 1001 and not set(honest.tolist()) & set(copier.tolist())
 
 
 def test_roc_by_hand():
-    from models.detector import roc_curve
+    from models.experiments.detector import roc_curve
     points, auc = roc_curve(torch.tensor([0.1, 0.2]), torch.tensor([0.2, 0.3]))
     assert points == [[0.0, 0.0], [0.0, 0.5], [0.5, 1.0], [1.0, 1.0], [1.0, 1.0]]
     assert auc == pytest.approx(0.875)  # pairs: 0.2>0.1, 0.2=0.2 (half), 0.3>0.1, 0.3>0.2
@@ -219,7 +219,7 @@ def test_fixed_noise_is_the_same_for_the_same_image_and_differs_between_images(t
 
 
 def test_teacher_mistakes_shared_by_hand():
-    from models.forensics import teacher_mistakes_shared
+    from models.core.forensics import teacher_mistakes_shared
     labels = torch.tensor([0, 1, 2, 3, 4, 5])
     teacher = torch.tensor([0, 7, 2, 8, 9, 5])  # wrong on images 1, 3 and 4 (7, 8 and 9)
     suspect = torch.tensor([1, 7, 2, 3, 9, 0])  # repeats 7 and 9, gets 3 right

@@ -9,10 +9,10 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from lessons.figures import gain_figure, size_figure
-from models.names import chart_text, clean_name, markdown_text, without_paths
-from models.report import rows_to_csv, run_rows
+from models.service.names import chart_text, clean_name, markdown_text, without_paths
+from models.service.report import rows_to_csv, run_rows
 from models.results import DistillResult
-from models.store import RunStore
+from models.service.store import RunStore
 from tests.conftest import ROOT, assert_rejected
 
 LINK = '<a href="https://evil.example/">click</a>'
@@ -26,7 +26,7 @@ def _done_run(store: RunStore, name: str) -> int:
               "teacher": "pretrained", "omit_class": None}
     run_id = store.create("distill", config, name=name)
     store.claim(run_id)
-    store.finish(run_id, DistillResult(config=config, student="mlp-10", student_params=7960, teacher_params=1_370_474,
+    store.finish(run_id, DistillResult(student="mlp-10", student_params=7960, teacher_params=1_370_474,
                                        teacher_accuracy=0.99, distilled_accuracy=0.8, scratch_accuracy=0.7,
                                        gain=0.1, seconds=1.0, curves=[], dataset={"name": "sample"}))
     return run_id

@@ -3,8 +3,8 @@ import math
 import torch
 import torch.nn.functional as F
 
-from models.distill import student_and_twin
-from models.loss import distillation_loss, soft_targets
+from models.experiments.distill import student_and_twin
+from models.core.loss import distillation_loss, soft_targets
 
 
 def _hand_loss(student, teacher, label, T, alpha):

@@ -6,8 +6,8 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from models.stats import summarise
-from models.store import RunStore
+from models.core.stats import summarise
+from models.service.store import RunStore
 from tests.conftest import ROOT
 
 
@@ -131,7 +131,7 @@ def test_distill_page_repeats_over_seeds_and_gives_a_verdict(app):
     run_until(at, lambda at: "Over seeds 0, 1" in texts(at))  # partial results show first
     runs = RunStore().list(kind="distill")
     assert len({r.group for r in runs}) == 1 and runs[0].group.startswith("seeds-")  # one group of two seeds
-    expected = summarise([r.config["seed"] for r in runs], [r.result.distilled_accuracy for r in runs],
+    expected = summarise([r.config.seed for r in runs], [r.result.distilled_accuracy for r in runs],
                          [r.result.scratch_accuracy for r in runs])
     assert next(m.value for m in at.metric if m.label == "Verdict") == expected.verdict
     assert next(m.value for m in at.metric if m.label == "Gain (mean)") == f"{expected.gain_mean:+.2%}"
@@ -204,7 +204,7 @@ def test_paper_table_page_runs_a_short_budget(app):
     run_until(at, lambda at: at.dataframe[0].value["this machine (errors)"].notna().all())
     assert "laptop version: the teacher is this lab's CNN (pretrained)" in texts(at)
     run = RunStore().list(kind="hinton")[0]
-    assert run.config["teacher"] == "pretrained" and run.config["epochs"] == 1
+    assert run.config.teacher == "pretrained" and run.config.epochs == 1
     shape = run.result.teacher_errors < run.result.distilled_errors < run.result.scratch_errors
     assert ("This run has the paper's shape" in texts(at)) == shape
 

@@ -4,15 +4,15 @@ import pytest
 import torch
 
 from models.config import ConfigError, DistillConfig, HintonConfig, SweepCell, SweepConfig
-from models.data import Dataset
-from models.distill import distill
-from models.hinton import jitter, run_hinton
-from models.knowledge import most_alike, most_confused_pairs, similarity_matrix
-from models.missing_digit import choose_bias_shift, shifted
-from models.stats import summarise
-from models.sweep import run_cell, size_sweep_cells, sweep_rows
-from models.teacher import teacher_logits
-from models.training import epochs_for_size
+from models.core.data import Dataset
+from models.experiments.distill import distill
+from models.experiments.hinton import jitter, run_hinton
+from models.core.knowledge import most_alike, most_confused_pairs, similarity_matrix
+from models.experiments.missing_digit import choose_bias_shift, shifted
+from models.core.stats import summarise
+from models.experiments.sweep import run_cell, size_sweep_cells, sweep_rows
+from models.core.checkpoints import teacher_logits
+from models.core.training import epochs_for_size
 
 OMIT = DistillConfig(student="mlp-300", temperature=20.0, alpha=0.9, train_size=0, epochs=5, omit_class=3)
 

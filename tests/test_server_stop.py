@@ -3,34 +3,21 @@ claims to be alive. A real server and a real browser visit queue four long jobs 
 import os
 import signal
 import sqlite3
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from models.store import RunStore
-from tests.conftest import ROOT, cli_env, wait_until
-from tests.test_browser import CHROMIUM, _free_port
+from models.service.store import RunStore
+from tests.conftest import wait_until
+from tests.servers import CHROMIUM, alive as _alive, children as _children, spawned_workers, start_server
 
 playwright = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed")
 HEARTBEAT_S = "0.2"  # quick beats, so a dead server's runs go stale within seconds
 
 
-def _children(pid: int) -> list[int]:
-    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
-    return [int(p) for p in out.split()]
 
 
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().split()[2] != "Z"  # a zombie has exited
-    except FileNotFoundError:
-        return False
 
 
 # The test page as `streamlit run PAGE` serves it, and behind Streamlit's ASGI app as serve.py does.
@@ -39,12 +26,7 @@ ENTRY_POINTS = ["tests/apps/submit_long.py", "tests/apps/serve_long.py"]
 
 def _serve_and_queue_long_jobs(state: Path, entry: str = ENTRY_POINTS[0]):
     """Start the server, visit the test page once (it queues four long runs), wait until two train."""
-    port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", entry, "--server.port", str(port),
-         "--server.address", "127.0.0.1"], cwd=ROOT, env=cli_env(DISTILL_HEARTBEAT_S=HEARTBEAT_S),
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_until(lambda: _healthy(port), 60, "server start")
+    server, port = start_server(entry, DISTILL_HEARTBEAT_S=HEARTBEAT_S)
     with playwright.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
         page = browser.new_page()
@@ -55,11 +37,6 @@ def _serve_and_queue_long_jobs(state: Path, entry: str = ENTRY_POINTS[0]):
     return server
 
 
-def _healthy(port: int) -> bool:
-    try:
-        return urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2).read() == b"ok"
-    except OSError:
-        return False
 
 
 def _statuses(state: Path) -> list[str]:
@@ -98,18 +75,9 @@ def test_after_sigkill_no_worker_survives_and_runs_end_interrupted(isolated_lab,
 def test_serve_prepares_the_room_before_anyone_visits(isolated_lab):
     """#8: workers spawned and the teacher's answers cached as serve.py starts, so the first visitors
     do not pay for them while the room moves its sliders."""
-    port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "serve.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1"], cwd=ROOT, env=cli_env(), stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL)
+    server, port = start_server("serve.py")
     try:
-        wait_until(lambda: _healthy(port), 60, "server start")
-
-        def workers() -> list[int]:
-            return [pid for pid in _children(server.pid) if "spawn_main" in Path(f"/proc/{pid}/cmdline").read_text()]
-
-        wait_until(lambda: len(workers()) == min(2, os.cpu_count() or 1), 60, "workers spawned")
+        wait_until(lambda: len(spawned_workers(server.pid)) == min(2, os.cpu_count() or 1), 60, "workers spawned")
         wait_until(lambda: list((isolated_lab / "cache").glob("logits-*.pt")), 60, "teacher's answers cached")
         assert RunStore(isolated_lab / "lab.sqlite").list() == []  # nobody visited: no run was made
     finally:

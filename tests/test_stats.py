@@ -4,7 +4,7 @@ import math
 import pytest
 from scipy import stats as scipy_stats
 
-from models.stats import VERDICTS, chance_clear_gains, summarise, t_interval, verdict
+from models.core.stats import VERDICTS, chance_clear_gains, summarise, t_interval, verdict
 
 T_975_DF2 = 4.302652729749464  # the t table's 97.5 % point for 2 degrees of freedom
 

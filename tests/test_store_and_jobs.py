@@ -6,9 +6,10 @@ import sys
 import torch
 
 from models.config import DistillConfig
-from models.jobs import JobPool, run_job
+from models.service.runner import run_job, weights_bytes
+from models.service.scheduler import JobPool
 from models.results import DistillResult, Progress, SweepCellResult, TeacherResult
-from models.store import RunStore, stale_after
+from models.service.store import RunStore, stale_after
 from tests.conftest import ROOT, cli_env, wait_for, wait_until
 
 
@@ -17,7 +18,7 @@ def test_finished_run_survives_into_a_new_process(isolated_lab):
     config = DistillConfig(student="mlp-10", train_size=200, epochs=1)
     run_id = store.create("distill", config.__dict__, name="mine")
     assert run_job(str(store.path), run_id, "distill", config.__dict__) == "done"
-    reader = ("from models.store import RunStore, stale_after; s = RunStore(); r = s.get(%d); "
+    reader = ("from models.service.store import RunStore, stale_after; s = RunStore(); r = s.get(%d); "
               "print(r.status, r.name, round(r.result.distilled_accuracy, 6), len(s.weights(%d)))"
               % (run_id, run_id))
     out = subprocess.run([sys.executable, "-c", reader], capture_output=True, text=True, cwd=ROOT, env=cli_env())
@@ -86,7 +87,7 @@ def test_results_and_weights_round_trip_with_their_types():
     result = SweepCellResult(student="mlp-10", seed=1, train_size=200, epochs=1, alpha=0.9, scratch=0.5,
                              distilled={"4": 0.6}, seconds=1.0, dataset={"name": "x"})
     weights = {"w": torch.arange(6.0).reshape(2, 3)}
-    store.finish(run_id, result, weights)
+    store.finish(run_id, result, weights_bytes(weights))
     assert store.get(run_id).result == result
     assert torch.equal(store.weights(run_id)["w"], weights["w"])
 
@@ -158,8 +159,18 @@ def test_pool_runs_jobs_in_workers_and_cancels(isolated_lab):
 
 def test_get_many_keeps_the_order_asked_and_skips_missing_ids():
     store = RunStore()
-    first, second = store.create("distill", {"n": 1}), store.create("distill", {"n": 2})
-    assert [r.config["n"] for r in store.get_many([second, 999, first])] == [2, 1]
+    first, second = store.create("distill", {"seed": 1}), store.create("distill", {"seed": 2})
+    assert [r.config.seed for r in store.get_many([second, 999, first])] == [2, 1]
+
+
+def test_a_run_config_comes_back_typed_even_from_an_older_or_odd_row():
+    store = RunStore()
+    config = DistillConfig(student="mlp-10", train_size=200, epochs=1, controls=True)
+    same = store.create("distill", config.__dict__)
+    old = store.create("distill", {"student": "mlp-30", "sweep_id": "gone", "temperature": 1e20})
+    assert store.get(same).config == config  # one copy of the config, typed, as it was submitted
+    odd = store.get(old).config  # a field since dropped is ignored; a value today's checks refuse is kept
+    assert isinstance(odd, DistillConfig) and (odd.student, odd.temperature, odd.epochs) == ("mlp-30", 1e20, 50)
 
 
 def test_a_worker_stops_a_run_that_was_ended_elsewhere(monkeypatch):

@@ -9,7 +9,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from models.config import StoreError
-from models.store import RunStore
+from models.service.store import RunStore
 from tests.conftest import ROOT, cli
 from tests.test_hostile_input import _done_run
 

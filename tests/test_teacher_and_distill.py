@@ -2,11 +2,12 @@ import pytest
 import torch
 
 from models.config import STUDENT_NAMES, ConfigError, DistillConfig, TeacherConfig, TeacherError
-from models.distill import distill, transfer_indices
-from models.missing_digit import validation_indices
-from models.nets import TeacherCNN, count_params, student_params
-from models.teacher import load_teacher, read_sidecar, save_teacher, teacher_logits
-from models.training import accuracy, evaluate, train_teacher
+from models.experiments.distill import distill, transfer_indices
+from models.experiments.missing_digit import validation_indices
+from models.core.nets import TeacherCNN, count_params, student_params
+from models.core.checkpoints import load_teacher, read_sidecar, save_teacher, teacher_logits
+from models.core.training import accuracy, evaluate
+from models.experiments.teacher import train_teacher
 
 
 def test_presets_span_two_orders_of_magnitude_and_the_teacher_is_largest():
@@ -32,7 +33,7 @@ def test_teacher_logits_are_cached_on_disk(sample, isolated_lab):
     first = teacher_logits("pretrained", sample)
     cached = list((isolated_lab / "cache").glob("logits-*.pt"))
     assert len(cached) == 1
-    from models import teacher
+    from models.core import checkpoints as teacher
     teacher._memory.clear()
     again = teacher_logits("pretrained", sample)
     assert torch.equal(first.train, again.train)
@@ -65,7 +66,7 @@ def test_train_teacher_for_one_epoch_on_the_sample(sample, tmp_path):
     # 8,000 images in batches of 256 = 32 steps: one live loss point (step 20), then the epoch's end.
     assert [(p.epoch_end, len(p.losses)) for p in seen] == [(False, 1), (True, 1)]
     assert seen[0].epoch == pytest.approx(20 / 32, abs=1e-3) and seen[-1].curves == result.curves
-    save_teacher(model, tmp_path / "t.pt", {"epochs": 1})
+    save_teacher(model.state_dict(), tmp_path / "t.pt", {"epochs": 1})
     assert torch.equal(load_teacher(str(tmp_path / "t.pt")).fc2.weight, model.fc2.weight)
 
 
@@ -81,7 +82,7 @@ def test_distill_reports_measured_accuracies_and_curves(sample):
     assert result.dataset["train_size"] == 8000
     # Same config, same numbers: the run is reproducible.
     assert distill(config, sample)[0].distilled_accuracy == result.distilled_accuracy
-    from models.nets import load_student
+    from models.core.checkpoints import load_student
     assert evaluate(load_student("mlp-30", weights), sample) == result.distilled_accuracy
 
 

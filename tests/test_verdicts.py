@@ -4,11 +4,11 @@ import pytest
 import torch
 
 from models.config import DistillConfig, HintonConfig
-from models.controls import entropy, matching_smoothing, shuffled_soft_targets, smoothed_labels, smoothing_entropy
-from models.distill import control_targets, distill
-from models.loss import soft_targets
-from models.report import seed_groups, setting_key
-from models.teacher import teacher_logits
+from models.experiments.controls import entropy, matching_smoothing, shuffled_soft_targets, smoothed_labels, smoothing_entropy
+from models.experiments.distill import control_targets, distill
+from models.core.loss import soft_targets
+from models.service.report import seed_groups, setting_key
+from models.core.checkpoints import teacher_logits
 from tests.conftest import FULL_MNIST
 
 
@@ -70,7 +70,7 @@ def test_distill_with_controls_trains_both_on_the_same_batches(sample):
 
 def test_sweep_cells_train_the_controls_at_every_temperature(sample):
     from models.config import SweepCell
-    from models.sweep import run_cell, sweep_rows
+    from models.experiments.sweep import run_cell, sweep_rows
     plain = run_cell(SweepCell("mlp-10", (2.0, 8.0), train_size=200, epochs=1), sample)
     both = run_cell(SweepCell("mlp-10", (2.0, 8.0), train_size=200, epochs=1, controls=True), sample)
     assert both.distilled == plain.distilled and both.scratch == plain.scratch  # the controls ride along
@@ -90,8 +90,8 @@ def test_missing_digit_twin_gets_its_own_validation_shift(sample):
 
 @pytest.mark.skipif(not (FULL_MNIST / "MNIST" / "raw").is_dir(), reason="full MNIST is not on this machine")
 def test_the_laptop_paper_table_has_the_papers_shape_on_full_mnist():
-    from models.data import load_mnist
-    from models.hinton import run_hinton
+    from models.core.data import load_mnist
+    from models.experiments.hinton import run_hinton
     result = run_hinton(HintonConfig(), load_mnist(FULL_MNIST, allow_download=False))
     assert result.dataset["train_size"] == 60000
     assert result.teacher_errors < result.distilled_errors < result.scratch_errors, result

@@ -1,14 +1,15 @@
-"""A room full of people on one server: a pool that heals, a fair queue, owners' cancels, the
-facilitator's caps, and several real browser sessions finishing runs at once."""
+"""A room full of people on one server: a pool of real workers that heals, the facilitator's page, and
+several real browser sessions finishing runs at once (the queue's rules: tests/service/test_scheduler.py)."""
 import os
 import signal
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from models.config import ConfigError, DistillConfig, ExtractConfig, HintonConfig
-from models.jobs import JobPool, RoomLimits, room_limits, set_room_limits
-from models.store import RunStore
+from models.config import DistillConfig
+from models.service.room import room_limits
+from models.service.scheduler import JobPool
+from models.service.store import RunStore
 from tests.conftest import ROOT, wait_for, wait_until
 
 SLOW = DistillConfig(student="mlp-300", train_size=8000, epochs=200)
@@ -34,45 +35,10 @@ def test_a_killed_worker_fails_only_its_run_and_the_pool_goes_on(pool):
     assert after.status == "done" and after.worker_pid not in (None, worker)  # a fresh worker ran it
 
 
-def test_the_queue_takes_owners_in_turn_and_says_where_each_run_stands(pool):
-    first = pool.submit(SLOW, owner="alice")
-    wait_until(lambda: pool.store.get(first).status == "running", 120, "alice's first run starting")
-    alice = [pool.submit(QUICK, owner="alice") for _ in range(2)]
-    bob = pool.submit(QUICK, owner="bob")
-    places = pool.queue_places()
-    # Bob has had nothing yet, so his one run goes ahead of Alice's second and third.
-    assert [places[i].place for i in (bob, *alice)] == [1, 2, 3]
-    assert places[bob].wait_s <= places[alice[0]].wait_s <= places[alice[1]].wait_s
-    assert not pool.cancel(bob, owner="alice")  # only the session that started a run may cancel it
-    assert pool.cancel(bob, owner="bob") and pool.store.get(bob).status == "cancelled"
-    assert bob not in pool.queue_places()
-    assert pool.cancel(first)  # the facilitator (no owner) may cancel anyone's
-    assert wait_for(pool.store, first).status == "cancelled"
 
 
-def test_each_session_has_a_share_of_submissions(pool):
-    pool.submit_many([SLOW], owner="carol")
-    pool.submit_many([QUICK, QUICK], group="seeds-x", owner="carol")  # a group counts once
-    pool.submit_many([QUICK], owner="carol")
-    with pytest.raises(ConfigError, match="already have 3 submissions"):
-        pool.submit_many([QUICK], owner="carol")
-    pool.submit_many([QUICK], owner="dave")  # others are not affected
-    for run in pool.store.list(active=True):
-        pool.cancel(run.id)
 
 
-def test_room_caps_refuse_what_exceeds_them_before_anything_starts(pool):
-    set_room_limits(pool.store, RoomLimits(epochs=5, train_size=1000, teacher="pretrained"))
-    assert room_limits(pool.store) == RoomLimits(5, 1000, "pretrained")
-    with pytest.raises(ConfigError, match="capped epochs at 5"):
-        pool.submit_many([QUICK, DistillConfig(epochs=6, train_size=100)], owner="erin")
-    with pytest.raises(ConfigError, match="capped training images at 1,000 for this room, got all"):
-        pool.submit_many([DistillConfig(epochs=1, train_size=0)], owner="erin")
-    with pytest.raises(ConfigError, match="got 3,000"):
-        pool.submit_many([ExtractConfig(queries=3000)], owner="erin")
-    with pytest.raises(ConfigError, match="capped epochs"):
-        pool.submit_many([HintonConfig(epochs=10)], owner="erin")
-    assert pool.store.list() == []  # nothing was stored from a refused submission
 
 
 def _facilitator(monkeypatch, secret):

@@ -10,19 +10,18 @@ lab's pretrained CNN teach the paper's students instead (budget "laptop"), and s
 from __future__ import annotations
 
 import time
-from dataclasses import asdict
 
 import torch
 import torch.nn.functional as F
 
 from models.config import FULL_BUDGET_EPOCHS, PAPER_TEACHER, HintonConfig
-from models.data import Dataset
-from models.device import best_device
-from models.distill import fit_on_teacher, soft_target_loss, student_and_twin
-from models.nets import MLP
-from models.results import HintonResult, Progress
-from models.teacher import TeacherLogits, teacher_logits
-from models.training import BATCH_ORDER_OFFSET, FitSettings, ProgressFn, TrainingSet, fit, hard_label_loss, no_progress, predict_logits
+from models.core.data import Dataset
+from models.core.device import best_device
+from models.experiments.distill import fit_on_teacher, soft_target_loss, student_and_twin
+from models.core.nets import MLP
+from models.results import HintonResult, Outcome, Progress
+from models.core.checkpoints import TeacherLogits, teacher_logits
+from models.core.training import BATCH_ORDER_OFFSET, FitSettings, ProgressFn, TrainingSet, fit, hard_label_loss, no_progress, predict_logits
 
 PAPER_ERRORS = {"teacher": 67, "scratch": 146, "distilled": 74}
 JITTER_PX = 2
@@ -95,4 +94,8 @@ def run_hinton(config: HintonConfig, dataset: Dataset, on_progress: ProgressFn =
         budget=budget,
         note=differences(config),
         seconds=round(time.perf_counter() - started, 2), device=str(best_device()),
-        dataset=dataset.summary(), config=asdict(config))
+        dataset=dataset.summary())
+
+
+def run(config: HintonConfig, dataset: Dataset, on_progress: ProgressFn = no_progress) -> Outcome:
+    return Outcome(run_hinton(config, dataset, on_progress))

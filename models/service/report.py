@@ -9,9 +9,9 @@ from datetime import datetime, timezone
 from typing import Iterable
 
 from models.config import DistillConfig
-from models.names import clean_name, spreadsheet_cell
-from models.stats import summarise
-from models.store import Run
+from models.service.names import clean_name, spreadsheet_cell
+from models.core.stats import summarise
+from models.service.store import Run
 
 SETTING_KEYS = ("student", "temperature", "alpha", "train_size", "epochs", "teacher", "omit_class")
 # What makes two runs comparable seeds of one setting: every config field but the seed (the defaults
@@ -27,7 +27,7 @@ def run_rows(runs: list[Run]) -> list[dict]:
     """One flat row per distillation run; unfinished runs carry their status and no accuracies."""
     rows = []
     for run in runs:
-        config, result = run.config, run.result
+        config, result = _as_dict(run.config), run.result
         rows.append({
             "id": run.id,
             "name": clean_name(run.name),  # rows written before names were cleaned on the way in
@@ -47,9 +47,13 @@ def run_rows(runs: list[Run]) -> list[dict]:
     return rows
 
 
-def setting_key(config: dict) -> str:
+def _as_dict(config) -> dict:
+    return dataclasses.asdict(config) if dataclasses.is_dataclass(config) else dict(config)
+
+
+def setting_key(config) -> str:
     """Every config field but the seed, as one comparable string (defaults fill older runs' gaps)."""
-    full = {**dataclasses.asdict(DistillConfig()), **config}
+    full = {**dataclasses.asdict(DistillConfig()), **_as_dict(config)}
     full.pop("seed")
     return json.dumps(full, sort_keys=True)
 

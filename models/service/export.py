@@ -6,12 +6,14 @@ the same name with .json, says which architecture to build and how the model was
 """
 from __future__ import annotations
 
+import dataclasses
 import io
 
 import torch
 
-from models.nets import TWIN_PREFIX, count_params, load_student
-from models.store import Run
+from models.core.checkpoints import TWIN_PREFIX, load_student
+from models.core.nets import count_params
+from models.service.store import Run
 
 CARD_KIND = "distilled student"
 
@@ -30,16 +32,16 @@ def student_card(run: Run, weights: dict) -> dict:
         "params": count_params(load_student(result.student, weights)),
         "test_accuracy": result.distilled_accuracy, "scratch_twin_accuracy": result.scratch_accuracy,
         "teacher_digest": result.teacher_digest, "teacher_accuracy": result.teacher_accuracy,
-        "config": run.config, "dataset": result.dataset, "run": run.id, "name": run.name,
-        "load_with": "models.nets.load_student(card['student'], torch.load(PT, weights_only=True))",
+        "config": dataclasses.asdict(run.config), "dataset": result.dataset, "run": run.id, "name": run.name,
+        "load_with": "models.core.nets.load_student(card['student'], torch.load(PT, weights_only=True))",
     }
 
 
 def load_model(spec: str) -> torch.nn.Module:
     """'pretrained', a teacher checkpoint, or a downloaded student (a .pt whose .json card says so).
     Raises TeacherError with one line when the file is missing or unusable."""
-    from models.config import TeacherError
-    from models.teacher import checkpoint_path, load_teacher, read_sidecar
+    from models.errors import TeacherError
+    from models.core.checkpoints import checkpoint_path, load_teacher, read_sidecar
     card = read_sidecar(spec)
     if card.get("kind") != CARD_KIND:
         return load_teacher(spec)

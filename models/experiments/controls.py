@@ -17,7 +17,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from models.loss import soft_targets
+from models.core.loss import soft_targets
 
 NUM_CLASSES = 10
 

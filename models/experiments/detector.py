@@ -16,11 +16,11 @@ from dataclasses import asdict
 import torch
 
 from models.config import SOURCES, DetectorConfig
-from models.data import Dataset
-from models.queries import query_set
+from models.core.data import Dataset
+from models.experiments.queries import query_set
 from models.results import CopierDetection, DetectorResult
-from models.teacher import load_teacher
-from models.training import predict_logits
+from models.core.checkpoints import load_teacher
+from models.core.training import predict_logits
 
 UNSURE_BELOW = 0.9  # a query counts as "unsure" when the teacher's top probability is below this
 ODD_POOL = 4000  # odd images per source, split between honest users and copiers

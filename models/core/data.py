@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-SAMPLE_PATH = Path(__file__).parent / "assets" / "mnist_sample.npz"
+SAMPLE_PATH = Path(__file__).parent.parent / "assets" / "mnist_sample.npz"
 FULL_NAME = "MNIST"
 SAMPLE_NAME = "MNIST sample (bundled)"
 HOW_TO_GET_FULL = ("for the full 60,000-image set, put torchvision's MNIST/raw files under "

@@ -16,7 +16,7 @@ import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from models.config import ConfigError
-from models.data import normalise
+from models.core.data import normalise
 
 FORMATS = ("PNG", "JPEG", "WEBP")
 MAX_PIXELS = 40_000_000  # a 40-megapixel photo is fine; a decompression bomb is not

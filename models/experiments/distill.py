@@ -8,29 +8,29 @@ from __future__ import annotations
 
 import copy
 import time
-from dataclasses import asdict
 
 import torch
 from torch import nn
 
 from models.config import DistillConfig, check_train_size
-from models.data import Dataset
-from models.controls import (
+from models.core.data import Dataset
+from models.experiments.controls import (
     entropy,
     matching_smoothing,
     shuffled_soft_targets,
     smoothed_labels,
     soft_distribution_loss,
 )
-from models.forensics import teacher_mistakes_shared
-from models.loss import distillation_loss, soft_targets
-from models.missing_digit import missing_digit_report, validation_indices
-from models.nets import TWIN_PREFIX, build_student, count_params
-from models.results import DistillResult, Progress
-from models.teacher import TeacherLogits, load_teacher, teacher_digest, teacher_logits
+from models.core.forensics import teacher_mistakes_shared
+from models.core.loss import distillation_loss, soft_targets
+from models.experiments.missing_digit import missing_digit_report, validation_indices
+from models.core.checkpoints import TWIN_PREFIX
+from models.core.nets import build_student, count_params
+from models.results import DistillResult, Outcome, Progress
+from models.core.checkpoints import TeacherLogits, load_teacher, teacher_digest, teacher_logits
 
 CONTROL_SEED_OFFSET = 2  # the shuffle's random stream: not the weights' (seed) nor the batches' (seed + 1)
-from models.training import (
+from models.core.training import (
     BATCH_ORDER_OFFSET,
     FitSettings,
     LossFn,
@@ -128,7 +128,7 @@ def distill(config: DistillConfig, dataset: Dataset, logits: TeacherLogits | Non
     shared = {name: teacher_mistakes_shared(predict_logits(models[name], dataset.test_x).argmax(1), teacher_top,
                                             dataset.test_y) for name in ("distilled", "scratch")}
     result = DistillResult(
-        config=asdict(config), student=config.student, student_params=count_params(student),
+        student=config.student, student_params=count_params(student),
         teacher_params=count_params(load_teacher(config.teacher)),
         teacher_accuracy=accuracy(logits.test, dataset.test_y),
         distilled_accuracy=last["distilled"], scratch_accuracy=last["scratch"],
@@ -140,3 +140,8 @@ def distill(config: DistillConfig, dataset: Dataset, logits: TeacherLogits | Non
     weights = {k: v.cpu() for k, v in student.state_dict().items()}
     weights |= {TWIN_PREFIX + k: v.cpu() for k, v in twin.state_dict().items()}
     return result, weights
+
+
+def run(config: DistillConfig, dataset: Dataset, on_progress: ProgressFn = no_progress) -> Outcome:
+    """The student beside its twin (and controls); weights: the student's, the twin's under "twin."."""
+    return Outcome(*distill(config, dataset, on_progress=on_progress))

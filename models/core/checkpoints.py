@@ -1,4 +1,5 @@
-"""The teacher checkpoint: load it safely, and compute its logits once per dataset.
+"""What the lab keeps of a model: the teacher checkpoint (loaded safely, its logits computed once per
+dataset) and a stored student with its scratch twin.
 
 A checkpoint is a plain state dict saved with torch.save, beside a JSON sidecar that says how it
 was made. Loading uses weights_only=True and checks every tensor before use.
@@ -14,12 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+from torch import nn
 
 from models.config import TeacherError
-from models.data import Dataset
-from models.nets import TeacherCNN
+from models.core.data import Dataset
+from models.core.nets import TeacherCNN, build_student
 from models.paths import PRETRAINED, state_dir
-from models.training import predict_logits
+from models.core.training import predict_logits
 
 
 @dataclass(frozen=True, eq=False)
@@ -95,10 +97,32 @@ def teacher_digest(spec: str) -> str:
     return _file_digest(checkpoint_path(spec))
 
 
-def save_teacher(model: TeacherCNN, path: Path, sidecar: dict) -> None:
+def save_teacher(weights: dict, path: Path, sidecar: dict) -> None:
+    """A teacher's state dict as a checkpoint, with the JSON sidecar that says how it was made."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save(model.state_dict(), path)
+    torch.save(weights, path)
     sidecar_path(path).write_text(json.dumps(sidecar, indent=2) + "\n")
+
+
+
+TWIN_PREFIX = "twin."  # a distillation run stores its scratch twin beside the student, under this prefix
+
+
+def load_student(name: str, state: dict, twin: bool = False) -> nn.Module:
+    """A stored student (or, with twin=True, its scratch twin) back in eval mode."""
+    if twin:
+        state = {key[len(TWIN_PREFIX):]: value for key, value in state.items() if key.startswith(TWIN_PREFIX)}
+        if not state:
+            raise KeyError("this run stored no scratch twin (runs before twins were kept)")
+    else:
+        state = {key: value for key, value in state.items() if not key.startswith(TWIN_PREFIX)}
+    model = build_student(name)
+    model.load_state_dict(state)
+    return model.eval().requires_grad_(False)
+
+
+def has_twin(state: dict) -> bool:
+    return any(key.startswith(TWIN_PREFIX) for key in state)
 
 
 _memory: dict[str, TeacherLogits] = {}

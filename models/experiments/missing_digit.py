@@ -9,9 +9,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from models.data import Dataset
+from models.core.data import Dataset
 from models.results import MissingDigitReport
-from models.training import accuracy, predict_logits
+from models.core.training import accuracy, predict_logits
 
 VALIDATION_SEED = 2015
 BIAS_GRID = torch.arange(0.0, 20.01, 0.25)  # logit units

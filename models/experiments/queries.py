@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from models.config import SOURCES, ConfigError
-from models.data import Dataset, data_root, normalise
+from models.core.data import Dataset, data_root, normalise
 
 FASHION_DIRS = (Path("/usr/share/datasets/fashion-mnist"),)  # Debian's dataset-fashion-mnist
 FASHION_HOW = "install it with `apt-get install dataset-fashion-mnist` (Debian) or put it under $DISTILL_DATA/FashionMNIST/raw"

@@ -8,7 +8,6 @@ plug in. Progress goes out through callbacks, which may raise to cancel.
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass
 from typing import Callable
 
@@ -16,11 +15,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from models.config import ConfigError, TeacherConfig, check_train_size
-from models.data import Dataset
-from models.device import best_device
-from models.nets import TeacherCNN, count_params
-from models.results import Progress, TeacherResult
+from models.errors import ConfigError
+from models.core.data import Dataset
+from models.core.device import best_device
+from models.results import Progress
 
 ProgressFn = Callable[[Progress], None]
 # (model outputs (B, 10), per-image targets (B, ...) or None, labels (B,) or None) -> scalar loss
@@ -173,35 +171,3 @@ def evaluate(model: nn.Module, dataset: Dataset) -> float:
 
 def hard_label_loss(outputs: torch.Tensor, _targets, labels: torch.Tensor) -> torch.Tensor:
     return F.cross_entropy(outputs, labels)
-
-
-def train_teacher(config: TeacherConfig, dataset: Dataset, on_progress: ProgressFn = no_progress
-                  ) -> tuple[TeacherCNN, TeacherResult]:
-    """Adam with a one-cycle learning rate: reaches 99 % on full MNIST in two epochs (every seed
-    of bench.engine's three).
-
-    Returns the model (eval mode, on the CPU) and its result (test_accuracy in [0, 1]).
-    """
-    started = time.perf_counter()
-    torch.manual_seed(config.seed)
-    model = TeacherCNN(dropout=config.dropout)
-    curves, losses = [], []
-
-    def on_step(epoch: float, step_losses: dict[str, float]) -> None:
-        losses.append([epoch, step_losses["teacher"]])
-        on_progress(Progress("teacher", epoch, config.epochs, len(losses), list(curves), list(losses)))
-
-    def on_epoch(epoch: int) -> None:
-        curves.append({"epoch": epoch, "teacher": evaluate(model, dataset)})
-        on_progress(Progress("teacher", epoch, config.epochs, len(losses), list(curves), list(losses), True))
-
-    check_train_size(config.train_size, dataset.train_size)
-    images, labels = (dataset.train_x[:config.train_size], dataset.train_y[:config.train_size]) if config.train_size \
-        else (dataset.train_x, dataset.train_y)
-    settings = FitSettings(config.epochs, config.batch_size, config.max_lr, config.seed, "one-cycle", fused_adam=True)
-    fit({"teacher": model}, {"teacher": hard_label_loss}, TrainingSet(images, labels), settings, on_epoch, on_step)
-    model = model.cpu().eval()
-    return model, TeacherResult(
-        test_accuracy=curves[-1]["teacher"], params=count_params(model), epochs=config.epochs,
-        seconds=round(time.perf_counter() - started, 2), dataset=dataset.summary(), device=str(best_device()),
-        curves=curves, losses=losses)

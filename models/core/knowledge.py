@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import torch
 
-from models.loss import soft_targets
+from models.core.loss import soft_targets
 
 
 def similarity_matrix(logits: torch.Tensor, labels: torch.Tensor, temperature: float) -> torch.Tensor:

@@ -27,50 +27,15 @@ from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from models.config import StoreError
-from models.names import clean_name
+from models.errors import StoreError
+from models.service.names import clean_name
 from models.paths import state_dir
-from models.results import RESULT_TYPES, JsonRecord, Progress
+from models.results import JsonRecord, Progress
+from models.service.kinds import config_of, result_of
+from models.service.schema import ADDED_COLUMNS, MIGRATE_GROUPS, SCHEMA, SCHEMA_VERSION, explain
 
-SCHEMA_VERSION = 3  # 2: heartbeats and servers; 3: which worker and device trained a run
 ACTIVE = ("queued", "running")
 FINISHED = ("done", "failed", "cancelled", "interrupted")
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS runs (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    kind TEXT NOT NULL,
-    name TEXT NOT NULL DEFAULT '',
-    group_id TEXT NOT NULL DEFAULT '',
-    owner TEXT NOT NULL DEFAULT '',
-    archived INTEGER NOT NULL DEFAULT 0,
-    started REAL,
-    worker_pid INTEGER,
-    status TEXT NOT NULL,
-    config TEXT NOT NULL,
-    progress TEXT NOT NULL DEFAULT '{}',
-    result TEXT,
-    weights BLOB,
-    error TEXT NOT NULL DEFAULT '',
-    cancel_requested INTEGER NOT NULL DEFAULT 0,
-    owner_pid INTEGER NOT NULL,
-    created REAL NOT NULL,
-    updated REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS servers (id TEXT PRIMARY KEY, heartbeat REAL NOT NULL, host TEXT NOT NULL DEFAULT '');
-"""
-# Columns added since the first version; an older store gets them with these defaults.
-ADDED_COLUMNS = {"owner": "TEXT NOT NULL DEFAULT ''", "archived": "INTEGER NOT NULL DEFAULT 0", "started": "REAL",
-                 "worker_pid": "INTEGER", "server": "TEXT NOT NULL DEFAULT ''", "heartbeat": "REAL",
-                 "worker": "TEXT NOT NULL DEFAULT ''", "device": "TEXT NOT NULL DEFAULT ''"}
-# Stores written before runs had a group column: add it, and move the two old ways of grouping
-# (a sweep id inside a sweep cell's config, a "curve-" name on extractions) into it.
-MIGRATE_GROUPS = """
-ALTER TABLE runs ADD COLUMN group_id TEXT NOT NULL DEFAULT '';
-UPDATE runs SET group_id = COALESCE(json_extract(config, '$.sweep_id'), '') WHERE kind = 'sweep_cell';
-UPDATE runs SET group_id = name, name = '' WHERE kind = 'extract' AND name LIKE 'curve-%';
-"""
-
 
 @dataclass(frozen=True)
 class Run:
@@ -79,7 +44,7 @@ class Run:
     name: str
     group: str
     status: str
-    config: dict
+    config: object  # the typed config of its kind (models/service/kinds.py)
     progress: Progress
     result: JsonRecord | None  # the result type of its kind (models/results.py)
     error: str
@@ -117,23 +82,6 @@ def stale_after() -> float:
 
 # This process's identity as a server: unique across machines, containers and PID namespaces.
 SERVER_ID = f"{socket.gethostname()}-{uuid.uuid4().hex[:12]}"
-
-
-def _explain(error: sqlite3.Error, name: str) -> StoreError:
-    """One sentence a visitor or an operator can act on, naming the file but no server path."""
-    text = str(error).lower()
-    if "readonly" in text or "read-only" in text:
-        return StoreError(f"the run store {name} is read-only, so new runs cannot be saved (finished ones can "
-                          "still be browsed); fix the permissions of the file and its folder", read_only=True)
-    if "not a database" in text or "malformed" in text or "corrupt" in text:
-        return StoreError(f"the run store {name} is damaged or not a SQLite database; move it aside (the lab "
-                          "then starts a fresh one) and restart")
-    if "unable to open" in text:
-        return StoreError(f"the run store {name} cannot be opened; check that the state folder exists and is "
-                          "readable ($DISTILL_STATE)")
-    if "locked" in text or "busy" in text:
-        return StoreError(f"the run store {name} is locked by another program; close it and try again")
-    return StoreError(f"the run store {name} failed ({type(error).__name__}: {error})")
 
 
 class RunStore:
@@ -192,7 +140,7 @@ class RunStore:
                 else:
                     yield db
         except sqlite3.Error as error:
-            raise _explain(error, self.name) from None
+            raise explain(error, self.name) from None
 
     def _write(self, sql: str, params: tuple = ()) -> sqlite3.Cursor:
         with self._session(write=True) as db:
@@ -256,14 +204,9 @@ class RunStore:
         self._write("UPDATE runs SET progress=?, heartbeat=?, updated=? WHERE id=? AND status='running'",
                     (json.dumps(progress.to_json()), now, now, run_id))
 
-    def finish(self, run_id: int, result: JsonRecord, weights: dict | None = None) -> bool:
-        """Store a running run's result. False when the run had already ended (cancelled, interrupted)."""
-        blob = None
-        if weights is not None:
-            import torch  # only workers store weights: pages and the CLI's refusals stay torch-free
-            buffer = io.BytesIO()
-            torch.save(weights, buffer)
-            blob = buffer.getvalue()
+    def finish(self, run_id: int, result: JsonRecord, blob: bytes | None = None) -> bool:
+        """Store a running run's result and its weights (torch.save bytes, runner.weights_bytes).
+        False when the run had already ended (cancelled, interrupted)."""
         return self._write("UPDATE runs SET status='done', error='', result=?, weights=?, updated=? "
                            "WHERE id=? AND status='running'",
                            (json.dumps(result.to_json()), blob, time.time(), run_id)).rowcount == 1
@@ -392,7 +335,7 @@ class RunStore:
             "started, worker_pid, worker, device FROM runs " + tail, params)
         try:
             return [Run(id=r["id"], kind=r["kind"], name=r["name"], group=r["group_id"], status=r["status"],
-                        config=json.loads(r["config"]), progress=Progress.from_json(json.loads(r["progress"])),
+                        config=config_of(r["kind"], json.loads(r["config"])), progress=Progress.from_json(json.loads(r["progress"])),
                         result=_result(r["kind"], r["result"]), error=r["error"], created=r["created"],
                         owner=r["owner"], archived=bool(r["archived"]), started=r["started"],
                         worker_pid=r["worker_pid"], worker=r["worker"], device=r["device"]) for r in rows]
@@ -402,7 +345,4 @@ class RunStore:
 
 
 def _result(kind: str, text: str | None) -> JsonRecord | None:
-    if not text:
-        return None
-    result_type = RESULT_TYPES.get(kind)
-    return result_type.from_json(json.loads(text)) if result_type else None
+    return result_of(kind, json.loads(text)) if text else None

@@ -7,21 +7,19 @@ trains 6 models, not 10.
 """
 from __future__ import annotations
 
-import dataclasses
 import statistics
 import time
 from typing import Iterable
 
 from models.config import SweepCell
-from models.data import Dataset, default_dataset
-from models.controls import soft_distribution_loss
-from models.distill import control_targets, fit_on_teacher, soft_target_loss, student_and_twin, transfer_indices
-from models.nets import student_params
-from models.results import Progress, SweepCellResult
-from models.stats import summarise
-from models.teacher import TeacherLogits, teacher_digest, teacher_logits
-from models.training import BATCH_ORDER_OFFSET, FitSettings, ProgressFn, epochs_for_size, hard_label_loss, no_progress
-from models.workers import worker_pool
+from models.core.data import Dataset
+from models.experiments.controls import soft_distribution_loss
+from models.experiments.distill import control_targets, fit_on_teacher, soft_target_loss, student_and_twin, transfer_indices
+from models.core.nets import student_params
+from models.results import Outcome, Progress, SweepCellResult
+from models.core.stats import summarise
+from models.core.checkpoints import TeacherLogits, teacher_digest, teacher_logits
+from models.core.training import BATCH_ORDER_OFFSET, FitSettings, ProgressFn, epochs_for_size, hard_label_loss, no_progress
 
 PAPER_FINDING = ("Hinton et al. (2015): with 30 units per layer, T between 2.5 and 4 worked clearly best; "
                  "with 300 or more units per layer, all T above 8 worked about equally well.")
@@ -88,11 +86,5 @@ def sweep_rows(cell_results: Iterable[SweepCellResult]) -> list[dict]:
     return rows
 
 
-def _cell_in_worker(values: dict) -> SweepCellResult:
-    return run_cell(SweepCell(**values), default_dataset())
-
-
-def run_cells(cells: list[SweepCell], workers: int | None = None) -> list[SweepCellResult]:
-    """Run cells in parallel worker processes (the job pool's kind of worker), for the CLI and benchmarks."""
-    with worker_pool(min(workers or len(cells), len(cells))) as pool:
-        return list(pool.map(_cell_in_worker, [dataclasses.asdict(c) for c in cells]).result())
+def run(cell: SweepCell, dataset: Dataset, on_progress: ProgressFn = no_progress) -> Outcome:
+    return Outcome(run_cell(cell, dataset, on_progress=on_progress))

@@ -9,29 +9,26 @@ from __future__ import annotations
 
 import hashlib
 import time
-from dataclasses import asdict
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from models.config import (
-    ANSWER_LABELS,
     ANSWER_MODES,
     DEFAULT_NOISE,
-    DEFENCE_LABELS,
     DEFENCES,
     ConfigError,
     ExtractConfig,
 )
-from models.data import Dataset
-from models.calibration import expected_calibration_error
-from models.forensics import teacher_mistakes_shared
-from models.nets import build_student, count_params
-from models.queries import query_set
-from models.results import ExtractionResult, Progress
-from models.teacher import load_teacher, teacher_digest
-from models.training import (
+from models.core.data import Dataset
+from models.core.calibration import expected_calibration_error
+from models.core.forensics import teacher_mistakes_shared
+from models.core.nets import build_student, count_params
+from models.experiments.queries import query_set
+from models.results import ExtractionResult, Outcome, Progress
+from models.core.checkpoints import load_teacher, teacher_digest
+from models.core.training import (
     BATCH_ORDER_OFFSET,
     FitSettings,
     ProgressFn,
@@ -56,6 +53,13 @@ ANSWER_VARIANTS = (tuple((mode, "none") for mode in ANSWER_MODES)
 # The budget curve's lines: (answer mode, asks per image). Sampled replies at 1, 4 and 16 per image
 # show a chat model's answers adding up to its probabilities.
 CURVE_LINES = (("probs", 1), ("top3", 1), ("rounded", 1), ("label", 1), ("sample", 1), ("sample", 4), ("sample", 16))
+
+
+# How each answer mode and defence reads in a chart legend or a CLI line.
+ANSWER_LABELS = {"probs": "full probabilities", "top3": "top-3 probabilities", "label": "top label only",
+                 "rounded": "probabilities rounded to 0.1",
+                 "sample": "one sampled label per exchange (like a chat reply)"}
+DEFENCE_LABELS = {"none": "", "noise": " + fresh noise", "fixed-noise": " + noise fixed per image"}
 
 
 def variant_label(answers: str, defence: str, samples_per_image: int = 1, api_temperature: float = 1.0) -> str:
@@ -248,7 +252,7 @@ def run_extraction(config: ExtractConfig, dataset: Dataset, on_progress: Progres
         fidelity=(copy_predictions == teacher_predictions).float().mean().item(),
         teacher_accuracy=(teacher_predictions == dataset.test_y).float().mean().item(),
         student=config.student, student_params=count_params(copy), epochs=epochs_for_size(config.queries),
-        seconds=round(time.perf_counter() - started, 2), dataset=dataset.summary(), config=asdict(config),
+        seconds=round(time.perf_counter() - started, 2), dataset=dataset.summary(),
         teacher_digest=teacher_digest(config.teacher))
     return result, {k: v.cpu() for k, v in copy.state_dict().items()}
 
@@ -279,3 +283,8 @@ def answer_costs(teacher: nn.Module, dataset: Dataset, strength: float = DEFAULT
             "calibration_error": expected_calibration_error(received, dataset.test_y),
         })
     return rows
+
+
+def run(config: ExtractConfig, dataset: Dataset, on_progress: ProgressFn = no_progress) -> Outcome:
+    """The graded copy and its weights."""
+    return Outcome(*run_extraction(config, dataset, on_progress))

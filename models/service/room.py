@@ -1,0 +1,37 @@
+"""The facilitator's settings for a workshop room: caps on everyone's runs and a pinned teacher."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from models.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class RoomLimits:
+    """Caps a workshop facilitator sets for everyone's runs (0 = no cap), and a pinned teacher."""
+
+    epochs: int = 0
+    train_size: int = 0
+    teacher: str = ""
+
+    def check(self, config) -> None:
+        """Raise ConfigError naming the cap when a config exceeds it."""
+        epochs = getattr(config, "epochs", None)
+        if self.epochs and epochs is not None and epochs > self.epochs:
+            raise ConfigError(f"the facilitator capped epochs at {self.epochs} for this room, got {epochs}")
+        size = getattr(config, "train_size", getattr(config, "queries", None))
+        if self.train_size and size is not None and (size == 0 or size > self.train_size):
+            raise ConfigError(f"the facilitator capped training images at {self.train_size:,} for this room, "
+                              f"got {'all' if size == 0 else f'{size:,}'}")
+
+
+def room_limits(store) -> RoomLimits:
+    settings = store.settings()
+    return RoomLimits(int(settings.get("cap_epochs", 0)), int(settings.get("cap_train_size", 0)),
+                      settings.get("pinned_teacher", ""))
+
+
+def set_room_limits(store, limits: RoomLimits) -> None:
+    store.set_setting("cap_epochs", str(limits.epochs))
+    store.set_setting("cap_train_size", str(limits.train_size))
+    store.set_setting("pinned_teacher", limits.teacher)

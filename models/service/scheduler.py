@@ -1,0 +1,242 @@
+"""The room's job pool: its own queue, fair turns, each visitor's share, the facilitator's caps
+and queue places, in front of a backend that trains the runs.
+
+Why a pool of processes: in Streamlit a widget click aborts the page's script, closing a tab does
+not stop a loop, and torch's thread pool and seeds are process-wide. So training never runs in a
+page. A page submits a frozen config, polls the store for progress, and may ask to cancel. The
+backend (this machine's worker processes, `local.LocalBackend`, or a Dask cluster's,
+`cluster.DaskBackend`) starts a run when the pool says so; every run goes through
+`runner.execute`, wherever it trains.
+"""
+from __future__ import annotations
+
+import dataclasses
+import heapq
+import os
+import threading
+import weakref
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Protocol
+
+from models.errors import ConfigError, StoreError
+from models.service.kinds import kind_of
+from models.service.room import room_limits
+from models.service.store import SERVER_ID, RunStore, heartbeat_seconds
+
+DEFAULT_PER_OWNER = 3  # submissions one browser session may have queued or running ($DISTILL_SESSION_JOBS)
+DEFAULT_RUN_S = 30.0  # a run's expected length before any of its kind has finished here
+LIVE_POOLS: "weakref.WeakSet[JobPool]" = weakref.WeakSet()  # every pool this process has open
+
+
+class Backend(Protocol):
+    """What trains the pool's runs."""
+
+    def slots(self) -> int: ...  # runs that may train at once
+    def check(self, config) -> None: ...  # raise ConfigError when this backend cannot run it
+    def start(self, run_id: int, kind: str, values: dict) -> Future: ...
+    def cancel(self, run_id: int) -> None: ...  # tell a running run (the store's flag is already set)
+    def ended(self, store: RunStore, run_id: int, future: Future) -> None: ...  # record what the run did not
+    def beat(self, store: RunStore, server: str) -> None: ...  # extra liveness duties each beat
+    def close(self, grace_s: float, futures: list) -> None: ...
+
+
+@dataclass(frozen=True)
+class Queued:
+    """A run waiting in the pool's own queue (the store says 'queued')."""
+
+    run_id: int
+    owner: str
+    kind: str
+    values: dict
+
+
+@dataclass(frozen=True)
+class QueuePlace:
+    """Where a queued run stands: 1 = next to start; wait_s estimated from the runs ahead."""
+
+    place: int
+    wait_s: float
+
+
+def fair_order(waiting: list[Queued], last_served: dict[str, int]) -> list[Queued]:
+    """The order the pool will start these runs: the earliest run of the owner served longest ago
+    (round robin over owners)."""
+    waiting, last_served, order = list(waiting), dict(last_served), []
+    while waiting:
+        owners = list(dict.fromkeys(q.owner for q in waiting))
+        owner = min(owners, key=lambda o: (last_served.get(o, -1), owners.index(o)))
+        job = next(q for q in waiting if q.owner == owner)
+        waiting.remove(job)
+        last_served[owner] = max(last_served.values(), default=0) + 1
+        order.append(job)
+    return order
+
+
+class JobPool:
+    """Submit configs; results land in the store. One per server process (lifecycle.room_pool).
+
+    The pool starts a run only when the backend has a free slot, picking owners in turn, so one
+    visitor's ten jobs do not make another's single job wait behind all of them.
+    """
+
+    def __init__(self, store: RunStore, backend: Backend | None = None, workers: int | None = None,
+                 per_owner: int | None = None):
+        self.store = store
+        self.server = SERVER_ID
+        self.store.beat_server(self.server)
+        self.store.mark_orphans()
+        self.per_owner = per_owner or int(os.environ.get("DISTILL_SESSION_JOBS", DEFAULT_PER_OWNER))
+        if backend is None:
+            from models.service.local import LocalBackend
+            backend = LocalBackend(str(store.path), workers)
+        self.backend = backend
+        self._lock = threading.Lock()
+        self._waiting: list[Queued] = []
+        self._running: dict[int, tuple[str, Future]] = {}  # run id -> (owner, future)
+        self._last_served: dict[str, int] = {}  # owner -> dispatch counter when last served
+        self._stopping = threading.Event()
+        LIVE_POOLS.add(self)
+        # Beats for the runs this server queued: they stay alive while it does, whatever the PIDs.
+        threading.Thread(target=self._beat, name="server-heartbeat", daemon=True).start()
+
+    @property
+    def stopped(self) -> bool:
+        return self._stopping.is_set()
+
+    @property
+    def workers(self) -> int:
+        """Runs that may train at once."""
+        return self.backend.slots()
+
+    def _beat(self) -> None:
+        while not self._stopping.wait(heartbeat_seconds()):
+            try:
+                self.store.beat_server(self.server)
+                self.backend.beat(self.store, self.server)
+            except StoreError:  # a store briefly locked: the next beat tries again
+                continue
+
+    # -- submitting -----------------------------------------------------------------------------
+    def active_submissions(self, owner: str) -> int:
+        """Submissions of this owner still queued or running; a group of runs counts once."""
+        runs = self.store.list(owner=owner, active=True)
+        return len({r.group or f"run-{r.id}" for r in runs})
+
+    def check_room(self, owner: str) -> None:
+        """Raise ConfigError when this owner already has the most active submissions allowed."""
+        if owner and self.active_submissions(owner) >= self.per_owner:
+            raise ConfigError(f"you already have {self.per_owner} submissions queued or running; wait for one "
+                              "to finish or cancel it (everyone in the room shares the workers)")
+
+    def submit(self, config, name: str = "", group: str = "", owner: str = "") -> int:
+        kind = kind_of(config)
+        room_limits(self.store).check(config)
+        self.backend.check(config)
+        values = dataclasses.asdict(config)
+        if self._stopping.is_set():
+            raise ConfigError("the server is stopping; start the run again once it is back")
+        run_id = self.store.create(kind, values, name, group, owner=owner, server=self.server)
+        with self._lock:
+            self._waiting.append(Queued(run_id, owner, kind, values))
+        self._dispatch()
+        return run_id
+
+    def submit_many(self, configs: list, name: str = "", group: str = "", owner: str = "") -> list[int]:
+        """One submission of several runs (seeds, a sweep, a curve): checked against the owner's room once."""
+        self.check_room(owner)
+        limits = room_limits(self.store)
+        for config in configs:  # all or nothing: refuse before the first one starts
+            limits.check(config)
+        return [self.submit(config, name, group, owner) for config in configs]
+
+    # -- dispatching ----------------------------------------------------------------------------
+    def _dispatch(self) -> None:
+        started = []
+        with self._lock:
+            while self._waiting and len(self._running) < self.backend.slots():
+                job = fair_order(self._waiting, self._last_served)[0]
+                self._waiting.remove(job)
+                self._last_served[job.owner] = max(self._last_served.values(), default=0) + 1
+                future = self.backend.start(job.run_id, job.kind, job.values)
+                self._running[job.run_id] = (job.owner, future)
+                started.append((job.run_id, future))
+        # Outside the lock: a future that is already done runs its callback at once, in this thread.
+        for run_id, future in started:
+            future.add_done_callback(lambda f, run_id=run_id: self._on_done(run_id, f))
+
+    def _on_done(self, run_id: int, future: Future) -> None:
+        with self._lock:
+            self._running.pop(run_id, None)
+        try:
+            self.backend.ended(self.store, run_id, future)
+        except StoreError:  # the store is down: the queue must still move; the orphan check ends the row
+            pass
+        finally:
+            if not self._stopping.is_set():
+                self._dispatch()
+
+    def queue_places(self) -> dict[int, QueuePlace]:
+        """Every waiting run's place in line and estimated wait, in the order the pool will start them."""
+        with self._lock:
+            order = fair_order(self._waiting, self._last_served)
+            running = list(self._running)
+        slots = self.backend.slots()
+        estimates = self.store.typical_seconds()
+        busy = [max(0.0, estimates.get(run.kind, DEFAULT_RUN_S) - run.elapsed) for run in self.store.get_many(running)]
+        finish_times = sorted(busy + [0.0] * (slots - len(busy)))[:slots]
+        places = {}
+        for place, job in enumerate(order, 1):
+            start = heapq.heappop(finish_times)  # the earliest free worker takes the next run
+            places[job.run_id] = QueuePlace(place, round(start, 1))
+            heapq.heappush(finish_times, start + estimates.get(job.kind, DEFAULT_RUN_S))
+        return places
+
+    # -- cancelling and stopping ----------------------------------------------------------------
+    def cancel(self, run_id: int, owner: str | None = None) -> bool:
+        """Cancel a run. With an owner, only that owner's runs; None (the facilitator) may cancel any.
+        Returns whether the request was accepted."""
+        run = self.store.get(run_id)
+        if run is None or run.finished or (owner is not None and run.owner != owner):
+            return False
+        with self._lock:
+            queued = next((q for q in self._waiting if q.run_id == run_id), None)
+            if queued:
+                self._waiting.remove(queued)
+        if queued:
+            self.store.end(run_id, "cancelled")
+        else:
+            self.store.request_cancel(run_id)  # the run checks at its next progress record
+            self.backend.cancel(run_id)
+        return True
+
+    def shutdown(self, grace_s: float = 5.0) -> None:
+        """Stop for good (the server is stopping): queued runs and running ones end as interrupted,
+        workers are stopped within grace_s, and the server stops beating."""
+        if self._stopping.is_set():
+            return
+        self._stopping.set()
+        with self._lock:
+            waiting, self._waiting = self._waiting, []
+            running = dict(self._running)
+        try:
+            for job in waiting:
+                self.store.end(job.run_id, "interrupted", "the server was stopped before this run started")
+            for run_id in running:
+                self.store.end(run_id, "interrupted", "the server was stopped while this run was training")
+            self.store.forget_server(self.server)
+        except StoreError:  # the store is gone too: stopping the workers matters more
+            pass
+        self.backend.close(grace_s, [future for _, future in running.values()])
+
+    def wait(self, run_ids: list[int], timeout_s: float | None = None) -> list:
+        """The runs once all have finished (the CLI's sweep, hinton --cluster)."""
+        import time
+        deadline = time.monotonic() + timeout_s if timeout_s else None
+        while True:
+            runs = self.store.get_many(run_ids)
+            if all(run.finished for run in runs):
+                return runs
+            if deadline and time.monotonic() > deadline:
+                raise ConfigError(f"the runs did not finish within {timeout_s:.0f} s")
+            time.sleep(0.5)

@@ -1,0 +1,62 @@
+"""The run store's tables, how older stores are brought up to date, and what a SQLite failure
+means in one sentence."""
+from __future__ import annotations
+
+import sqlite3
+
+from models.errors import StoreError
+
+SCHEMA_VERSION = 3  # 2: heartbeats and servers; 3: which worker and device trained a run
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL,
+    name TEXT NOT NULL DEFAULT '',
+    group_id TEXT NOT NULL DEFAULT '',
+    owner TEXT NOT NULL DEFAULT '',
+    archived INTEGER NOT NULL DEFAULT 0,
+    started REAL,
+    worker_pid INTEGER,
+    status TEXT NOT NULL,
+    config TEXT NOT NULL,
+    progress TEXT NOT NULL DEFAULT '{}',
+    result TEXT,
+    weights BLOB,
+    error TEXT NOT NULL DEFAULT '',
+    cancel_requested INTEGER NOT NULL DEFAULT 0,
+    owner_pid INTEGER NOT NULL,
+    created REAL NOT NULL,
+    updated REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS servers (id TEXT PRIMARY KEY, heartbeat REAL NOT NULL, host TEXT NOT NULL DEFAULT '');
+"""
+# Columns added since the first version; an older store gets them with these defaults.
+ADDED_COLUMNS = {"owner": "TEXT NOT NULL DEFAULT ''", "archived": "INTEGER NOT NULL DEFAULT 0", "started": "REAL",
+                 "worker_pid": "INTEGER", "server": "TEXT NOT NULL DEFAULT ''", "heartbeat": "REAL",
+                 "worker": "TEXT NOT NULL DEFAULT ''", "device": "TEXT NOT NULL DEFAULT ''"}
+# Stores written before runs had a group column: add it, and move the two old ways of grouping
+# (a sweep id inside a sweep cell's config, a "curve-" name on extractions) into it.
+MIGRATE_GROUPS = """
+ALTER TABLE runs ADD COLUMN group_id TEXT NOT NULL DEFAULT '';
+UPDATE runs SET group_id = COALESCE(json_extract(config, '$.sweep_id'), '') WHERE kind = 'sweep_cell';
+UPDATE runs SET group_id = name, name = '' WHERE kind = 'extract' AND name LIKE 'curve-%';
+"""
+
+
+
+def explain(error: sqlite3.Error, name: str) -> StoreError:
+    """One sentence a visitor or an operator can act on, naming the file but no server path."""
+    text = str(error).lower()
+    if "readonly" in text or "read-only" in text:
+        return StoreError(f"the run store {name} is read-only, so new runs cannot be saved (finished ones can "
+                          "still be browsed); fix the permissions of the file and its folder", read_only=True)
+    if "not a database" in text or "malformed" in text or "corrupt" in text:
+        return StoreError(f"the run store {name} is damaged or not a SQLite database; move it aside (the lab "
+                          "then starts a fresh one) and restart")
+    if "unable to open" in text:
+        return StoreError(f"the run store {name} cannot be opened; check that the state folder exists and is "
+                          "readable ($DISTILL_STATE)")
+    if "locked" in text or "busy" in text:
+        return StoreError(f"the run store {name} is locked by another program; close it and try again")
+    return StoreError(f"the run store {name} failed ({type(error).__name__}: {error})")

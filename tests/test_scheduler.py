@@ -1,0 +1,130 @@
+"""The room's queue on a fake backend: fair turns, shares, caps, cancels and stalls, in milliseconds.
+The real backends each keep a smoke test (tests/system: worker processes, a Dask cluster)."""
+from concurrent.futures import Future
+
+import pytest
+
+from models.config import DistillConfig, ExtractConfig, HintonConfig
+from models.errors import ConfigError, StoreError
+from models.service.room import RoomLimits, room_limits, set_room_limits
+from models.service.scheduler import JobPool
+from models.service.store import RunStore
+
+QUICK = DistillConfig(student="mlp-10", train_size=300, epochs=1)
+
+
+class FakeBackend:
+    """Trains nothing: a started run waits until the test ends it with `end(run_id, status)`."""
+
+    def __init__(self, slots: int = 1):
+        self.count, self.started, self.cancelled, self.futures = slots, [], [], {}
+        self.fail_recording = False
+
+    def slots(self) -> int:
+        return self.count
+
+    def check(self, config) -> None:
+        pass
+
+    def start(self, run_id: int, kind: str, values: dict) -> Future:
+        future = Future()
+        future.set_running_or_notify_cancel()
+        self.started.append(run_id)
+        self.futures[run_id] = future
+        return future
+
+    def cancel(self, run_id: int) -> None:
+        self.cancelled.append(run_id)
+
+    def ended(self, store, run_id: int, future) -> None:
+        if self.fail_recording:
+            raise StoreError("the run store lab.sqlite is damaged")
+
+    def beat(self, store, server) -> None:
+        pass
+
+    def close(self, grace_s: float, futures: list) -> None:
+        pass
+
+    def end(self, store: RunStore, run_id: int, status: str = "cancelled") -> None:
+        store.claim(run_id)
+        store.end(run_id, status)
+        self.futures[run_id].set_result(status)
+
+
+@pytest.fixture
+def fake():
+    backend = FakeBackend()
+    pool = JobPool(RunStore(), backend, per_owner=3)
+    yield pool, backend
+    pool.shutdown()
+
+
+def test_the_queue_takes_owners_in_turn_and_says_where_each_run_stands(fake):
+    pool, backend = fake
+    first = pool.submit(QUICK, owner="alice")
+    alice = [pool.submit(QUICK, owner="alice") for _ in range(2)]
+    bob = pool.submit(QUICK, owner="bob")
+    assert backend.started == [first]  # one slot: the rest wait in the pool's own queue
+    places = pool.queue_places()
+    # Bob has had nothing yet, so his one run goes ahead of Alice's second and third.
+    assert [places[i].place for i in (bob, *alice)] == [1, 2, 3]
+    assert places[bob].wait_s <= places[alice[0]].wait_s <= places[alice[1]].wait_s
+    backend.end(pool.store, first)
+    assert backend.started == [first, bob]  # the free slot went to bob, not to alice's next
+    backend.end(pool.store, bob)
+    assert backend.started == [first, bob, alice[0]]
+
+
+def test_only_the_owner_or_the_facilitator_cancels_and_a_running_run_is_told(fake):
+    pool, backend = fake
+    running = pool.submit(QUICK, owner="alice")
+    queued = pool.submit(QUICK, owner="bob")
+    assert not pool.cancel(queued, owner="alice")  # only the session that started a run may cancel it
+    assert pool.cancel(queued, owner="bob") and pool.store.get(queued).status == "cancelled"
+    assert queued not in pool.queue_places() and backend.cancelled == []  # never started: nothing to tell
+    assert pool.cancel(running)  # the facilitator (no owner) may cancel anyone's
+    assert backend.cancelled == [running] and pool.store.cancel_requested(running)
+
+
+def test_each_session_has_a_share_of_submissions(fake):
+    pool, _ = fake
+    pool.submit_many([QUICK], owner="carol")
+    pool.submit_many([QUICK, QUICK], group="seeds-x", owner="carol")  # a group counts once
+    pool.submit_many([QUICK], owner="carol")
+    with pytest.raises(ConfigError, match="already have 3 submissions"):
+        pool.submit_many([QUICK], owner="carol")
+    pool.submit_many([QUICK], owner="dave")  # others are not affected
+
+
+def test_room_caps_refuse_what_exceeds_them_before_anything_starts(fake):
+    pool, backend = fake
+    set_room_limits(pool.store, RoomLimits(epochs=5, train_size=1000, teacher="pretrained"))
+    assert room_limits(pool.store) == RoomLimits(5, 1000, "pretrained")
+    with pytest.raises(ConfigError, match="capped epochs at 5"):
+        pool.submit_many([QUICK, DistillConfig(epochs=6, train_size=100)], owner="erin")
+    with pytest.raises(ConfigError, match="capped training images at 1,000 for this room, got all"):
+        pool.submit_many([DistillConfig(epochs=1, train_size=0)], owner="erin")
+    with pytest.raises(ConfigError, match="got 3,000"):
+        pool.submit_many([ExtractConfig(queries=3000)], owner="erin")
+    with pytest.raises(ConfigError, match="capped epochs"):
+        pool.submit_many([HintonConfig(epochs=10)], owner="erin")
+    assert pool.store.list() == [] and backend.started == []  # nothing stored or started
+
+
+def test_a_failure_to_record_an_ending_never_stalls_the_queue(fake):
+    pool, backend = fake
+    first, second = pool.submit(QUICK, owner="a"), pool.submit(QUICK, owner="b")
+    backend.fail_recording = True
+    backend.end(pool.store, first)
+    assert backend.started == [first, second]
+
+
+def test_a_stopping_pool_ends_its_runs_interrupted_and_takes_no_more(fake):
+    pool, backend = fake
+    running, waiting = pool.submit(QUICK, owner="a"), pool.submit(QUICK, owner="a")
+    pool.store.claim(running)
+    pool.shutdown()
+    assert [r.status for r in pool.store.get_many([running, waiting])] == ["interrupted", "interrupted"]
+    with pytest.raises(ConfigError, match="server is stopping"):
+        pool.submit(QUICK)
