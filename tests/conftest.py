@@ -1,7 +1,10 @@
 """Every test runs offline on the bundled sample, with its own state folder, unless it says otherwise.
 
-Helpers shared by several test files live here: the CLI (in-process and as a subprocess) and a
-wait-with-deadline for stored runs.
+Tests sit by layer: core/, experiments/, service/ (store, queue, lifecycle, CLI, the wall), front/
+(pages and figures) and system/ (real servers, browsers and clusters, marked `system`, so that
+`pytest -m "not system"` is the quick loop). Helpers shared by several test files live here (the
+CLI in-process and as a subprocess, waits with deadlines, a stored run) and in servers.py (a server
+on a free port).
 """
 import os
 import subprocess
@@ -14,6 +17,13 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 FULL_MNIST = Path(os.environ.get("DISTILL_FULL_DATA", ROOT.parent / "shared" / "data"))
 sys.path.insert(0, str(ROOT))
+
+
+def pytest_collection_modifyitems(items):
+    system = ROOT / "tests" / "system"
+    for item in items:
+        if system in Path(item.fspath).parents:
+            item.add_marker(pytest.mark.system)
 
 
 @pytest.fixture(autouse=True)
@@ -86,3 +96,16 @@ def wait_until(condition, timeout_s: float = 60, what: str = "condition"):
             return value
         time.sleep(0.2)
     raise AssertionError(f"{what} did not happen within {timeout_s} s")
+
+
+def done_distill_run(store, name: str) -> int:
+    """A finished distillation run stored by hand (no training), named `name`."""
+    from models.results import DistillResult
+    config = {"student": "mlp-10", "temperature": 4.0, "alpha": 0.9, "train_size": 200, "epochs": 1, "seed": 0,
+              "teacher": "pretrained", "omit_class": None}
+    run_id = store.create("distill", config, name=name)
+    store.claim(run_id)
+    store.finish(run_id, DistillResult(student="mlp-10", student_params=7960, teacher_params=1_370_474,
+                                       teacher_accuracy=0.99, distilled_accuracy=0.8, scratch_accuracy=0.7,
+                                       gain=0.1, seconds=1.0, curves=[], dataset={"name": "sample"}))
+    return run_id

@@ -1,10 +1,45 @@
-"""The run store's tables, how older stores are brought up to date, and what a SQLite failure
-means in one sentence."""
+"""What a run is in the store: the row as pages read it (`Run`), the tables, how older stores are
+brought up to date, and what a SQLite failure means in one sentence."""
 from __future__ import annotations
 
 import sqlite3
+import time
+from dataclasses import dataclass
 
 from models.errors import StoreError
+from models.results import JsonRecord, Progress
+
+ACTIVE = ("queued", "running")
+FINISHED = ("done", "failed", "cancelled", "interrupted")
+
+@dataclass(frozen=True)
+class Run:
+    id: int
+    kind: str
+    name: str
+    group: str
+    status: str
+    config: object  # the typed config of its kind (models/service/kinds.py)
+    progress: Progress
+    result: JsonRecord | None  # the result type of its kind (models/results.py)
+    error: str
+    created: float
+    owner: str = ""  # the browser session that submitted it ('' for the CLI)
+    archived: bool = False
+    started: float | None = None
+    worker_pid: int | None = None  # the process training it, once started
+    worker: str = ""  # where it trained: "host pid N" here, a worker address on a cluster
+    device: str = ""  # cpu, cuda, mps
+
+    @property
+    def elapsed(self) -> float:
+        """Seconds since a worker started it (0 while queued)."""
+        return time.time() - self.started if self.started else 0.0
+
+    @property
+    def finished(self) -> bool:
+        return self.status not in ACTIVE
+
 
 SCHEMA_VERSION = 3  # 2: heartbeats and servers; 3: which worker and device trained a run
 SCHEMA = """

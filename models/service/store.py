@@ -24,7 +24,6 @@ import statistics
 import time
 import uuid
 from contextlib import closing, contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 from models.errors import StoreError
@@ -32,38 +31,16 @@ from models.service.names import clean_name
 from models.paths import state_dir
 from models.results import JsonRecord, Progress
 from models.service.kinds import config_of, result_of
-from models.service.schema import ADDED_COLUMNS, MIGRATE_GROUPS, SCHEMA, SCHEMA_VERSION, explain
-
-ACTIVE = ("queued", "running")
-FINISHED = ("done", "failed", "cancelled", "interrupted")
-
-@dataclass(frozen=True)
-class Run:
-    id: int
-    kind: str
-    name: str
-    group: str
-    status: str
-    config: object  # the typed config of its kind (models/service/kinds.py)
-    progress: Progress
-    result: JsonRecord | None  # the result type of its kind (models/results.py)
-    error: str
-    created: float
-    owner: str = ""  # the browser session that submitted it ('' for the CLI)
-    archived: bool = False
-    started: float | None = None
-    worker_pid: int | None = None  # the process training it, once started
-    worker: str = ""  # where it trained: "host pid N" here, a worker address on a cluster
-    device: str = ""  # cpu, cuda, mps
-
-    @property
-    def elapsed(self) -> float:
-        """Seconds since a worker started it (0 while queued)."""
-        return time.time() - self.started if self.started else 0.0
-
-    @property
-    def finished(self) -> bool:
-        return self.status not in ACTIVE
+from models.service.schema import (  # noqa: F401  (Run, ACTIVE and FINISHED are read from here)
+    ACTIVE,
+    ADDED_COLUMNS,
+    FINISHED,
+    MIGRATE_GROUPS,
+    SCHEMA,
+    SCHEMA_VERSION,
+    Run,
+    explain,
+)
 
 
 def default_path() -> Path:

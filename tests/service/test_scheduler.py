@@ -128,3 +128,21 @@ def test_a_stopping_pool_ends_its_runs_interrupted_and_takes_no_more(fake):
     assert [r.status for r in pool.store.get_many([running, waiting])] == ["interrupted", "interrupted"]
     with pytest.raises(ConfigError, match="server is stopping"):
         pool.submit(QUICK)
+
+
+def test_the_room_pool_is_one_per_process_whatever_the_page_caches_forget(monkeypatch):
+    """A visitor can send Streamlit clear_cache: the pool must not be rebuilt beside the old one
+    (each rebuild spawned two more workers). Only the server's own stop ends it."""
+    import streamlit as st
+
+    from lessons import shared
+    from models.service import lifecycle
+    made = []
+    monkeypatch.setattr(lifecycle, "make_pool", lambda store: made.append(JobPool(store, FakeBackend())) or made[-1])
+    first = shared.pool()
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    assert shared.pool() is first and len(made) == 1
+    first.shutdown()
+    assert shared.pool() is not first and len(made) == 2  # a stopped pool is replaced, not reused
+    made[-1].shutdown()

@@ -142,3 +142,24 @@ def test_extract_json_keys():
 ])
 def test_bad_input_is_one_line_and_exit_status_2(capsys, args, names):
     assert_rejected(capsys, args, names)
+
+
+def test_every_training_command_lands_in_the_store_through_the_one_lifecycle(capsys):
+    """distill, extract and teacher run as the pages' runs do: a stored row per run, done, with its
+    typed config and where it trained; --no-store keeps nothing."""
+    from models.config import DistillConfig, ExtractConfig
+    from models.service.store import RunStore
+    assert cli(capsys, "distill", "--student", "mlp-10", "--train-size", "200", "--epochs", "1", "--seeds", "2",
+               "--json")[0] == 0
+    assert cli(capsys, "extract", "--queries", "100", "--student", "mlp-10", "--json")[0] == 0
+    assert cli(capsys, "teacher", "--epochs", "1", "--train-size", "256", "--json")[0] == 0
+    runs = RunStore().list()
+    assert [(r.kind, r.status) for r in runs] == [("teacher", "done"), ("extract", "done"), ("distill", "done"),
+                                                  ("distill", "done")]
+    assert [r.config.seed for r in runs if r.kind == "distill"] == [1, 0] and runs[2].group == runs[3].group != ""
+    assert isinstance(runs[1].config, ExtractConfig) and isinstance(runs[3].config, DistillConfig)
+    assert all(r.worker and r.name.startswith("python -m models") for r in runs)
+    assert RunStore().has_weights(runs[3].id) and runs[0].result.checkpoint.endswith(f"teacher-run{runs[0].id}.pt")
+    status, out, _ = cli(capsys, "distill", "--student", "mlp-10", "--train-size", "200", "--epochs", "1",
+                         "--no-store", "--json")
+    assert status == 0 and json.loads(out)["distilled_accuracy"] > 0.1 and len(RunStore().list()) == 4

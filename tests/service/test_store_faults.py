@@ -10,8 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from models.config import StoreError
 from models.service.store import RunStore
-from tests.conftest import ROOT, cli
-from tests.test_hostile_input import _done_run
+from tests.conftest import ROOT, cli, done_distill_run
 
 PAGES = ["intro", "compare", "distill", "teacher", "sweep", "facilitator"]
 
@@ -51,7 +50,7 @@ def test_a_garbage_store_is_one_sentence_on_every_page(isolated_lab, visit, page
 def test_a_truncated_store_is_one_sentence_and_keeps_its_bytes(isolated_lab, visit):
     store = RunStore()
     for k in range(40):
-        _done_run(store, f"run {k} " + "x" * 60)
+        done_distill_run(store, f"run {k} " + "x" * 60)
     with sqlite3.connect(store.path) as db:
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     data = store.path.read_bytes()
@@ -77,7 +76,7 @@ def test_the_cli_says_what_is_wrong_with_the_store(isolated_lab, capsys):
 def read_only_store(isolated_lab):
     """A store with one finished run whose file cannot be written, even by root (chattr +i)."""
     store = RunStore()
-    _done_run(store, "before the lock")
+    done_distill_run(store, "before the lock")
     path = store.path
     if shutil.which("chattr") is None or subprocess.run(["chattr", "+i", str(path)]).returncode != 0:
         pytest.skip("chattr +i is not available here")

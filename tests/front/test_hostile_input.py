@@ -13,7 +13,7 @@ from models.service.names import chart_text, clean_name, markdown_text, without_
 from models.service.report import rows_to_csv, run_rows
 from models.results import DistillResult
 from models.service.store import RunStore
-from tests.conftest import ROOT, assert_rejected
+from tests.conftest import ROOT, assert_rejected, done_distill_run
 
 LINK = '<a href="https://evil.example/">click</a>'
 HUGE = '<span style="font-size:90px">BIG</span>'
@@ -21,15 +21,6 @@ FORMULA = '=HYPERLINK("https://evil.example/","prize")'
 REVERSED = "alice\u202egnp.exe"  # a right-to-left override: would show as "aliceexe.png"
 
 
-def _done_run(store: RunStore, name: str) -> int:
-    config = {"student": "mlp-10", "temperature": 4.0, "alpha": 0.9, "train_size": 200, "epochs": 1, "seed": 0,
-              "teacher": "pretrained", "omit_class": None}
-    run_id = store.create("distill", config, name=name)
-    store.claim(run_id)
-    store.finish(run_id, DistillResult(student="mlp-10", student_params=7960, teacher_params=1_370_474,
-                                       teacher_accuracy=0.99, distilled_accuracy=0.8, scratch_accuracy=0.7,
-                                       gain=0.1, seconds=1.0, curves=[], dataset={"name": "sample"}))
-    return run_id
 
 
 def test_names_lose_control_and_bidi_characters_when_stored():
@@ -42,7 +33,7 @@ def test_names_lose_control_and_bidi_characters_when_stored():
 
 def test_chart_labels_and_hover_text_show_markup_as_typed():
     store = RunStore()
-    rows = run_rows(store.get_many([_done_run(store, LINK), _done_run(store, HUGE)]))
+    rows = run_rows(store.get_many([done_distill_run(store, LINK), done_distill_run(store, HUGE)]))
     figures = json.dumps([gain_figure(rows, 0.99).to_plotly_json(), size_figure(rows, 10, 0.99).to_plotly_json()])
     assert "<a href" not in figures and "<span" not in figures
     assert "&lt;a href=\\\"https://evil.example/\\\"&gt;click&lt;/a&gt;" in figures
@@ -51,7 +42,7 @@ def test_chart_labels_and_hover_text_show_markup_as_typed():
 
 def test_csv_cells_are_never_spreadsheet_formulas():
     store = RunStore()
-    rows = run_rows(store.get_many([_done_run(store, FORMULA), _done_run(store, "-1+2"), _done_run(store, "ok")]))
+    rows = run_rows(store.get_many([done_distill_run(store, FORMULA), done_distill_run(store, "-1+2"), done_distill_run(store, "ok")]))
     parsed = list(csv.DictReader(io.StringIO(rows_to_csv(rows))))
     assert [p["name"] for p in parsed] == ["'" + FORMULA, "'-1+2", "ok"]
     assert parsed[0]["distilled_accuracy"] == "0.8"  # numbers stay numbers
