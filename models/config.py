@@ -139,7 +139,7 @@ class DistillConfig:
     batch_size: int = 128
     learning_rate: float = 1e-3
     omit_class: int | None = None
-    controls: bool = False  # also train a smoothed-label twin and a shuffled-teacher twin (models/controls.py)
+    controls: bool = False  # also train a smoothed-label twin and a shuffled-teacher twin (models/experiments/controls.py)
 
     def __post_init__(self) -> None:
         check_student(self.student)
@@ -204,7 +204,7 @@ class SweepConfig:
 
     students: tuple = ("mlp-30", "mlp-100", "mlp-300")
     temperatures: tuple = (1.0, 2.0, 4.0, 8.0, 20.0)
-    seeds: int = 3  # the fewest seeds that get a verdict (models/stats.py)
+    seeds: int = 3  # the fewest seeds that get a verdict (models/core/stats.py)
     seed: int = 0
     train_size: int = 5000
     epochs: int = 10

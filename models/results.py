@@ -127,7 +127,7 @@ class DistillResult(JsonRecord):
     smoothed_accuracy: float | None = None  # controls (None when not trained): label smoothing of equal entropy
     shuffled_accuracy: float | None = None  # and the teacher's soft targets with its resemblances shuffled
     smoothing: float | None = None  # the label-smoothing ε matched to the teacher's mean entropy at T
-    # Forensics (models/forensics.py): of the teacher's test mistakes, the share each model repeats.
+    # Forensics (models/core/forensics.py): of the teacher's test mistakes, the share each model repeats.
     teacher_mistakes_shared: float | None = None  # the distilled student
     scratch_mistakes_shared: float | None = None  # its scratch twin, which never saw the teacher
 

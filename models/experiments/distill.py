@@ -105,7 +105,7 @@ def distill(config: DistillConfig, dataset: Dataset, logits: TeacherLogits | Non
     """Train the distilled student and its scratch twin in one loop over the same batches.
 
     Returns the result and the weights (CPU tensors) of the distilled student, with its scratch
-    twin's under the "twin." prefix (models/nets.py: load_student)."""
+    twin's under the "twin." prefix (models/core/checkpoints.py: load_student)."""
     started = time.perf_counter()
     index = transfer_indices(config.seed, config.train_size, dataset.train_y, config.omit_class)
     logits = logits or teacher_logits(config.teacher, dataset)

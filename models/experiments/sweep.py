@@ -42,7 +42,7 @@ def run_cell(cell: SweepCell, dataset: Dataset, logits: TeacherLogits | None = N
     losses = {"scratch": hard_label_loss,
               **{name: soft_target_loss(t, cell.alpha) for name, t in zip(names, cell.temperatures)}}
     extra = {}
-    if cell.controls:  # at each T, the two controls' targets (models/controls.py), trained beside the rest
+    if cell.controls:  # at each T, the two controls' targets (models/experiments/controls.py), trained beside the rest
         for name, t in zip(names, cell.temperatures):
             targets, _ = control_targets(logits.train[index], dataset.train_y[index], t, cell.seed)
             for control, target in targets.items():
