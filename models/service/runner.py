@@ -14,7 +14,7 @@ import os
 import socket
 import threading
 import time
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Iterator, Protocol
 
 from models.core.device import set_threads_for
@@ -40,7 +40,7 @@ class Link(Protocol):
 
     def cancel_requested(self) -> bool: ...
     def claim(self) -> bool: ...
-    def alive(self) -> "contextmanager[threading.Event]": ...  # set once the run ended elsewhere
+    def alive(self) -> AbstractContextManager[threading.Event]: ...  # the event: ended elsewhere
     def started_on(self, device: str) -> None: ...
     def share_cores(self) -> None: ...
     def progress(self, record: Progress) -> None: ...
