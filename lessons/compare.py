@@ -2,6 +2,7 @@
 import streamlit as st
 
 from lessons import shared
+from lessons.prose import CONTROLS_EXPLAINED
 from lessons.figures import gain_figure, size_figure, temperature_figure
 from models.service.report import rows_to_csv, run_rows, seed_groups
 from models.core.stats import MIN_SEEDS_FOR_VERDICT, chance_clear_gains
@@ -93,7 +94,7 @@ noisy a setting is.
     with_controls = [r for r in done if r["smoothed_accuracy"] is not None]
     if with_controls:
         st.subheader("Knowledge or just softness?")
-        st.markdown(shared.CONTROLS_EXPLAINED)
+        st.markdown(CONTROLS_EXPLAINED)
         st.dataframe([{"run": r["id"], "student": r["student"], "T": r["temperature"],
                        "distilled": r["distilled_accuracy"], "smoothed-label twin": r["smoothed_accuracy"],
                        "shuffled-teacher twin": r["shuffled_accuracy"], "scratch twin": r["scratch_accuracy"]}

@@ -2,6 +2,7 @@
 import streamlit as st
 
 from lessons import shared
+from lessons.prose import CONTROLS_EXPLAINED
 from lessons.figures import learning_curves_figure
 from models.config import ConfigError, DistillConfig
 from models.config import MAX_SEEDS, MAX_TEMPERATURE, MIN_TEMPERATURE, STUDENT_NAMES
@@ -108,7 +109,7 @@ def _controls(results) -> None:
                if beats else "The distilled student does not beat both controls here: part or all of its gain "
                "may be softness, not the teacher's knowledge.")
     with st.expander("What the two controls rule out"):
-        st.markdown(shared.CONTROLS_EXPLAINED)
+        st.markdown(CONTROLS_EXPLAINED)
 
 
 def _seeds_done(runs):

@@ -2,6 +2,7 @@
 import streamlit as st
 
 from lessons import shared
+from lessons.prose import CONTROLS_EXPLAINED
 from lessons.figures import gain_by_size_figure, gain_by_temperature_figure
 from models.config import MAX_SEEDS, STUDENT_NAMES, ConfigError, SweepConfig
 from models.service.names import without_paths
@@ -47,7 +48,7 @@ def _show_sweep(prefix: str, figure) -> None:
                          column_config=ROW_FORMAT, key=f"sweep-{prefix}-table")
             if rows[0]["smoothed_mean"] is not None:
                 with st.expander("Knowledge or just softness? What the two control twins rule out"):
-                    st.markdown(shared.CONTROLS_EXPLAINED)
+                    st.markdown(CONTROLS_EXPLAINED)
             judged = sum(row["verdict"] != VERDICTS[3] for row in rows)
             if judged > 1:
                 st.caption(f"{judged} settings are judged at once. If distillation did nothing at all, chance "

@@ -92,7 +92,7 @@ class EventLink:
     def progress(self, record: Progress) -> None:
         self._send(progress=record.to_json())
 
-    def finish(self, result, weights: bytes | None) -> None:
+    def finish(self, config, result, weights: bytes | None) -> None:
         self.report.update(status="done", result=result.to_json(), weights=weights)
 
     def end(self, status: str, error: str = "") -> None:

@@ -1,6 +1,7 @@
-"""This machine's backend for the job pool, and the one way the lab starts worker processes: spawned (no forked torch threads or locks), each at
-a lower CPU priority than the process that serves pages, with a torch thread count that follows
-how many jobs share the cores, and gone when the process that started it is gone.
+"""This machine's backend for the job pool, and the one way the lab starts worker processes:
+spawned (no forked torch threads or locks), each at a lower CPU priority than the process that
+serves pages, with a torch thread count that follows how many jobs share the cores, and gone when
+the process that started it is gone.
 
 pebble's ProcessPool rather than the standard library's: when a worker dies (killed, out of
 memory) pebble fails only that worker's task and starts a fresh worker, where a

@@ -9,6 +9,7 @@ is the one way a finished run lands in the store, from either link.
 """
 from __future__ import annotations
 
+import dataclasses
 import io
 import os
 import socket
@@ -20,7 +21,7 @@ from typing import Iterator, Protocol
 from models.core.device import set_threads_for
 from models.errors import ConfigError, StoreError, TeacherError
 from models.results import JsonRecord, Progress
-from models.service.kinds import KINDS
+from models.service.kinds import KINDS, kind_of
 from models.service.store import SERVER_ID, Run, RunStore, heartbeat_seconds
 
 PROGRESS_EVERY_S = 0.25  # step records land at most this often; epoch ends always land
@@ -44,7 +45,7 @@ class Link(Protocol):
     def started_on(self, device: str) -> None: ...
     def share_cores(self) -> None: ...
     def progress(self, record: Progress) -> None: ...
-    def finish(self, result: JsonRecord, weights: bytes | None) -> None: ...
+    def finish(self, config, result: JsonRecord, weights: bytes | None) -> None: ...
     def end(self, status: str, error: str = "") -> None: ...
     def status(self) -> str: ...
 
@@ -85,8 +86,9 @@ def execute(kind: str, values: dict, link: Link, dataset=None) -> str:
                 link.share_cores()  # a lone job uses every core; busy workers share them
 
         try:
-            outcome = entry.run(entry.config_type(**values), dataset or default_dataset(), on_progress)
-            link.finish(outcome.result, weights_bytes(outcome.weights))
+            config = entry.config_type(**values)
+            outcome = entry.run(config, dataset or default_dataset(), on_progress)
+            link.finish(config, outcome.result, weights_bytes(outcome.weights))
         except JobCancelled:
             link.end("cancelled")
         except RunEnded:
@@ -137,8 +139,8 @@ class Heartbeat:
 class StoreLink:
     """A run on this machine: its record is the store's row, written here."""
 
-    def __init__(self, store: RunStore, run_id: int, kind: str, values: dict):
-        self.store, self.run_id, self.kind, self.values = store, run_id, kind, values
+    def __init__(self, store: RunStore, run_id: int, kind: str):
+        self.store, self.run_id, self.kind = store, run_id, kind
 
     def cancel_requested(self) -> bool:
         return self.store.cancel_requested(self.run_id)
@@ -160,8 +162,7 @@ class StoreLink:
     def progress(self, record: Progress) -> None:
         self.store.set_progress(self.run_id, record)
 
-    def finish(self, result: JsonRecord, weights: bytes | None) -> None:
-        config = KINDS[self.kind].config_type(**self.values)
+    def finish(self, config, result: JsonRecord, weights: bytes | None) -> None:
         finish_run(self.store, self.run_id, self.kind, config, result, weights)
 
     def end(self, status: str, error: str = "") -> None:
@@ -174,16 +175,13 @@ class StoreLink:
 
 def run_job(store_path: str, run_id: int, kind: str, values: dict) -> str:
     """A stored job, run here (what a local worker process is sent). Returns the final status."""
-    return execute(kind, values, StoreLink(RunStore(store_path), run_id, kind, values))
+    return execute(kind, values, StoreLink(RunStore(store_path), run_id, kind))
 
 
 def run_here(store: RunStore, config, name: str = "", group: str = "") -> Run:
     """One run in this process, through the same lifecycle as a worker's, landing in `store` (the
     CLI's way: its runs show on Compare like a page's)."""
-    import dataclasses
-
-    from models.service.kinds import kind_of
     kind, values = kind_of(config), dataclasses.asdict(config)
     run_id = store.create(kind, values, name, group, server=SERVER_ID)
-    run_job(str(store.path), run_id, kind, values)
+    execute(kind, values, StoreLink(store, run_id, kind))
     return store.get(run_id)

@@ -59,16 +59,20 @@ class QueuePlace:
     wait_s: float
 
 
+def next_fair(waiting: list[Queued], last_served: dict[str, int]) -> Queued:
+    """The run to start next: the earliest run of the owner served longest ago (round robin)."""
+    owners = list(dict.fromkeys(q.owner for q in waiting))
+    owner = min(owners, key=lambda o: (last_served.get(o, -1), owners.index(o)))
+    return next(q for q in waiting if q.owner == owner)
+
+
 def fair_order(waiting: list[Queued], last_served: dict[str, int]) -> list[Queued]:
-    """The order the pool will start these runs: the earliest run of the owner served longest ago
-    (round robin over owners)."""
+    """The order the pool will start these runs (the round robin replayed, nothing started)."""
     waiting, last_served, order = list(waiting), dict(last_served), []
     while waiting:
-        owners = list(dict.fromkeys(q.owner for q in waiting))
-        owner = min(owners, key=lambda o: (last_served.get(o, -1), owners.index(o)))
-        job = next(q for q in waiting if q.owner == owner)
+        job = next_fair(waiting, last_served)
         waiting.remove(job)
-        last_served[owner] = max(last_served.values(), default=0) + 1
+        last_served[job.owner] = max(last_served.values(), default=0) + 1
         order.append(job)
     return order
 
@@ -155,7 +159,7 @@ class JobPool:
         started = []
         with self._lock:
             while self._waiting and len(self._running) < self.backend.slots():
-                job = fair_order(self._waiting, self._last_served)[0]
+                job = next_fair(self._waiting, self._last_served)
                 self._waiting.remove(job)
                 self._last_served[job.owner] = max(self._last_served.values(), default=0) + 1
                 future = self.backend.start(job.run_id, job.kind, job.values)
