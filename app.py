@@ -21,6 +21,7 @@ def main() -> None:
         ],
         "Copying": [
             st.Page("lessons/copying.py", title="Copy through answers", icon=":material/content_copy:"),
+            st.Page("lessons/chat_copy.py", title="Copy a chatbot", icon=":material/chat:"),
             st.Page("lessons/defences.py", title="Defences and their cost", icon=":material/shield:"),
             st.Page("lessons/forensics.py", title="Was it copied?", icon=":material/fingerprint:"),
             st.Page("lessons/catching.py", title="Accounts and detection", icon=":material/policy:"),

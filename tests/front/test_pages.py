@@ -211,7 +211,7 @@ def test_paper_table_page_runs_a_short_budget(app):
 
 def test_copying_page_builds_the_budget_curve_in_exchanges(app):
     at = open_page(app, "copying")
-    assert "16 million" in texts(at) and "Chat models answer differently" in texts(at)
+    assert "16 million" in texts(at) and "Copy a chatbot" in texts(at)
     at.selectbox(key="curve_student").set_value("mlp-10")
     at.multiselect(key="curve_modes").set_value(["probs-1", "sample-4"])
     at.multiselect(key="curve_budgets").set_value([100, 300])
@@ -222,6 +222,31 @@ def test_copying_page_builds_the_budget_curve_in_exchanges(app):
     assert list(points["exchanges"]) == [100, 300, 100, 300]
     assert list(points["distinct images"]) == [100, 300, 25, 75]  # 4 sampled replies per image
     assert set(points["answers"]) == {"full probabilities", "sampled digits, 4 per image"}
+
+
+def test_chat_copy_page_copies_a_chatbot_and_shows_the_canary_and_the_curve(app):
+    at = open_page(app, "chat_copy")
+    assert "Shakespeare" in texts(at) and "scratch twin" in texts(at)
+    at.select_slider(key="chat_exchanges").set_value(100)
+    at.number_input(key="chat_reply_chars").set_value(40)
+    at.button(key="chat_submit").click()
+    at.run()
+    run_until(at, lambda at: len(at.success) == 1)
+    finding = at.success[0].value
+    stored = RunStore().list(kind="chat_copy")[0].result
+    assert f"{stored.bits_per_char:.2f} bits per character against its twin's {stored.scratch_bits_per_char:.2f}" in finding
+    assert stored.exchanges == 100 and stored.reply_chars == 40
+    assert list(at.dataframe[0].value.columns) == ["prompt", "human", "teacher", "copy", "twin"]
+    assert "A low one proves nothing" in texts(at)
+
+    at.multiselect(key="chat_curve_modes").set_value(["text", "full"])
+    at.multiselect(key="chat_curve_budgets").set_value([100])
+    at.button(key="chat_curve_submit").click()
+    at.run()
+    run_until(at, lambda at: len(at.dataframe) == 2 and len(at.dataframe[1].value) == 2)
+    curve = at.dataframe[1].value
+    assert list(curve["exchanges"]) == [100, 100] and list(curve["verdict"]) == ["need at least 3 seeds"] * 2
+    assert list(curve["answers"]) == ["full distributions (white box)", "text only"]
 
 
 def test_defences_page_pits_both_noises_against_the_adaptive_copier(app):

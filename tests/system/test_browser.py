@@ -55,6 +55,12 @@ def test_pretrained_teacher_tiny_student_shows_in_comparison(server):
         assert "done" in row.inner_text() and "mlp-100" in row.inner_text()
         page.screenshot(path=str(ARTIFACTS / "compare.png"), full_page=True)
 
+        page.get_by_role("link", name="Copy a chatbot").click()
+        _settled(page)
+        page.get_by_text("Shakespeare's plays").first.wait_for(timeout=30_000)
+        page.get_by_role("button", name="Copy the chatbot").wait_for()
+        assert page.locator('[data-testid="stException"]').count() == 0
+
         page.get_by_role("link", name="Try your own digit").click()
         _settled(page)
         _draw_a_one(page)

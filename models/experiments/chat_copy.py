@@ -1,0 +1,246 @@
+"""Copying a chat model through its replies: the digit lab's copying story, told in text.
+
+A copier sends prompts to the chat API (models/experiments/chat_api.py) and trains a small
+character model on what comes back: on the sampled replies themselves (sequence-level
+distillation, Kim & Rush 2016) when the API returns text only, or on the probabilities it reveals
+at every reply position (token-level distillation) when it returns top-k log-probabilities or the
+full distribution. Beside the copy, its scratch twin starts from the same weights and sees its
+batches in the same order, trained on as many characters of the human replies to the same prompts.
+The lab, not the copier, grades both on plays neither saw, and looks for the teacher's canary.
+"""
+from __future__ import annotations
+
+import copy
+import functools
+import math
+import os
+import time
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+from models.config import CHAT_TOP_K, ChatCopyConfig
+from models.core.charlm import (
+    STUDENT_SHAPES,
+    CharNet,
+    batch_of,
+    canary_candidates,
+    count_params,
+    exposure,
+    load_charnet,
+    reply_logits,
+    score,
+)
+from models.core.text import (
+    CANARY_PREFIX,
+    CANARY_PROMPT,
+    CANARY_SECRET,
+    CANARY_SUFFIX,
+    END_OF_TURN,
+    VOCABULARY,
+    Exchange,
+    exchanges,
+    graded,
+    load_corpus,
+    made_up_prompts,
+)
+from models.experiments.chat_api import ChatAnswer, ChatAPI
+from models.experiments.chat_teacher import CHAT_INDEPENDENT, CHAT_TEACHER
+from models.results import ChatCopyResult, Outcome, Progress
+
+SAMPLE_SEED_OFFSET = 104729  # the API's sampling stream, apart from the prompts' and the weights'
+CANARY_CANDIDATES = 4095  # exposure can then reach log2(4096) = 12 bits
+BATCH_SIZE, LEARNING_RATE = 32, 3e-3
+SHOWN_PROMPTS = 4  # held-out prompts whose replies the page shows side by side
+PROGRESS_EVERY = 8  # steps between progress records (each is also a chance to cancel)
+# Budget-curve defaults: every answer mode at three budgets, as the page draws them.
+CURVE_EXCHANGES = (100, 300, 1000)
+
+
+def teacher_path(spec: str) -> str:
+    return str(CHAT_TEACHER if spec == "pretrained" else spec)
+
+
+@functools.lru_cache(maxsize=4)
+def _load(path: str, modified: float) -> CharNet:
+    return load_charnet(path)
+
+
+def load_chat_teacher(spec: str) -> CharNet:
+    path = teacher_path(spec)
+    return _load(path, os.path.getmtime(path) if os.path.exists(path) else 0.0)
+
+
+@functools.lru_cache(maxsize=4)
+def _teacher_facts(path: str, modified: float) -> dict:
+    """What never changes for a teacher: its logits on the held-out replies, its bits per character
+    there, and its own canary exposure."""
+    teacher = _load(path, modified)
+    held_out = graded(load_corpus())
+    return {"logits": reply_logits(teacher, held_out), "bits": score(teacher, held_out)["bits_per_char"],
+            "exposure": canary_exposure(teacher)}
+
+
+def teacher_facts(spec: str) -> dict:
+    path = teacher_path(spec)
+    load_chat_teacher(spec)
+    return _teacher_facts(path, os.path.getmtime(path))
+
+
+def independent_exposure() -> float | None:
+    """The independent model's exposure, or None where it is not shipped."""
+    if not CHAT_INDEPENDENT.exists():
+        return None
+    path = str(CHAT_INDEPENDENT)
+    return _teacher_facts(path, os.path.getmtime(path))["exposure"]
+
+
+def canary_exposure(model: CharNet) -> float:
+    candidates = canary_candidates(CANARY_CANDIDATES, CANARY_SECRET, torch.Generator().manual_seed(0))
+    return exposure(model, CANARY_PROMPT + END_OF_TURN + CANARY_PREFIX, CANARY_SECRET, CANARY_SUFFIX, candidates)
+
+
+@dataclass(frozen=True)
+class Lesson:
+    """What one model trains on: exchanges, whether each reply ended, and per exchange either None
+    (train on the characters) or soft targets [positions, V] (train on the probabilities)."""
+
+    pairs: list
+    ended: list
+    soft: list | None
+
+    @property
+    def characters(self) -> int:
+        return sum(len(pair.reply) for pair in self.pairs)
+
+
+def soft_targets(answer: ChatAnswer, top_k: int | None) -> torch.Tensor:
+    """What a copier learns from revealed log-probabilities: the revealed characters' probabilities,
+    and what mass is left spread evenly over the characters the API did not name."""
+    vocabulary = len(VOCABULARY)
+    shown = answer.top_log_probs.exp()
+    targets = torch.zeros(shown.shape[0], vocabulary)
+    if top_k is not None and top_k < vocabulary:
+        left = (1 - shown.sum(1, keepdim=True)).clamp_min(0) / (vocabulary - top_k)
+        targets += left
+    targets.scatter_(1, answer.top_indices, shown)
+    return targets / targets.sum(1, keepdim=True)
+
+
+def copier_lesson(answers: list[ChatAnswer], mode: str) -> Lesson:
+    pairs = [Exchange(a.prompt, a.reply) for a in answers]
+    ended = [a.ended for a in answers]
+    top_k = CHAT_TOP_K[mode]
+    return Lesson(pairs, ended, None if top_k == 0 else [soft_targets(a, top_k) for a in answers])
+
+
+def twin_lesson(human: list[Exchange], characters: int, reply_chars: int) -> Lesson:
+    """Human replies, each cut at the API's length cap, until they hold as many characters as the copy
+    received (the last one cut to fit); the pool is reused from its start if it runs out."""
+    pairs, ended, total = [], [], 0
+    for index in range(10 * len(human) + 1):
+        if total >= characters:
+            break
+        pair = human[index % len(human)]
+        room = min(reply_chars, characters - total)
+        pairs.append(Exchange(pair.prompt, pair.reply[:room]))
+        ended.append(len(pair.reply) <= room)
+        total += len(pairs[-1].reply)
+    return Lesson(pairs, ended, None)
+
+
+def starting_pair(config: ChatCopyConfig) -> tuple[CharNet, CharNet]:
+    """The copy and its scratch twin, from the same starting weights (drawn from the seed)."""
+    torch.manual_seed(config.seed)
+    student = CharNet(STUDENT_SHAPES[config.student])
+    return student, copy.deepcopy(student)
+
+
+def train(model: CharNet, lesson: Lesson, epochs: int, seed: int, report) -> None:
+    """Adam over minibatches of exchanges; the batch order comes from the seed alone, so the copy and
+    its twin see their batches in the same order."""
+    optimiser = torch.optim.Adam(model.parameters(), lr=LEARNING_RATE)
+    order_stream = torch.Generator().manual_seed(seed + 1)
+    count = len(lesson.pairs)
+    steps_per_epoch = math.ceil(count / BATCH_SIZE)
+    model.train()
+    for epoch in range(epochs):
+        order = torch.randperm(count, generator=order_stream).tolist()
+        for step, first in enumerate(range(0, count, BATCH_SIZE)):
+            members = order[first:first + BATCH_SIZE]
+            batch = batch_of([lesson.pairs[i] for i in members], [lesson.ended[i] for i in members])
+            logits, _ = model(batch.tokens)
+            scored = logits[batch.scored]
+            if lesson.soft is None:
+                loss = F.cross_entropy(scored, batch.targets[batch.scored])
+            else:
+                targets = torch.cat([lesson.soft[i] for i in members])
+                loss = -(targets * F.log_softmax(scored, dim=1)).sum(1).mean()
+            optimiser.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimiser.step()
+            if step % PROGRESS_EVERY == 0:
+                report(epoch + step / steps_per_epoch)
+    model.eval()
+
+
+def sample_replies(models: dict, prompts: list[str], config: ChatCopyConfig) -> list[dict]:
+    """Each model's reply to the same prompts, sampled the same way (same temperature and stream)."""
+    shown = {name: [a.reply for a in ChatAPI(model, "text", config.temperature, config.top_p,
+                                              config.reply_chars, seed=config.seed).ask(prompts)]
+             for name, model in models.items()}
+    return [{"prompt": prompt, **{name: replies[i] for name, replies in shown.items()}}
+            for i, prompt in enumerate(prompts)]
+
+
+def run(config: ChatCopyConfig, dataset, on_progress) -> Outcome:
+    del dataset  # the chat lessons read the plays, not MNIST
+    started = time.perf_counter()
+    teacher, facts = load_chat_teacher(config.teacher), teacher_facts(config.teacher)
+    corpus = load_corpus()
+    pool, held_out = exchanges(corpus.prompt_scenes), graded(corpus)
+    picks = torch.Generator().manual_seed(config.seed)
+    order = [i for _ in range(math.ceil(config.exchanges / len(pool))) for i in torch.randperm(len(pool), generator=picks).tolist()]
+    human = [pool[i] for i in order]  # the prompts' own human replies first: the twin's lesson
+    prompts = ([pair.prompt for pair in human[:config.exchanges]] if config.prompts == "plays"
+               else made_up_prompts(config.exchanges, config.seed))
+
+    api = ChatAPI(teacher, config.answers, config.temperature, config.top_p, config.reply_chars,
+                  seed=config.seed + SAMPLE_SEED_OFFSET)
+    answers: list[ChatAnswer] = []
+    for first in range(0, len(prompts), 256):
+        answers += api.ask(prompts[first:first + 256])
+        on_progress(Progress(stage="asking the chat API", epoch=0.0, of=1, step=len(answers)))
+    copier = copier_lesson(answers, config.answers)
+    twin_data = twin_lesson(human, api.characters, config.reply_chars)
+    epochs = config.epochs_for(api.characters)
+
+    student, twin = starting_pair(config)
+    for offset, (name, model, lesson) in enumerate((("copy", student, copier), ("scratch twin", twin, twin_data))):
+        report = lambda epoch, name=name, offset=offset: on_progress(  # noqa: E731
+            Progress(stage=f"training the {name}", epoch=offset * epochs + epoch, of=2 * epochs))
+        train(model, lesson, epochs, config.seed, report)
+
+    on_progress(Progress(stage="grading on held-out plays", epoch=2 * epochs, of=2 * epochs))
+    copy_score = score(student, held_out, facts["logits"], config.temperature)
+    twin_score = score(twin, held_out, facts["logits"], config.temperature)
+    shown_prompts = [held_out[i * (len(held_out) // SHOWN_PROMPTS)] for i in range(SHOWN_PROMPTS)]
+    samples = sample_replies({"teacher": teacher, "copy": student, "twin": twin},
+                             [pair.prompt for pair in shown_prompts], config)
+    for sample, pair in zip(samples, shown_prompts):
+        sample["human"] = pair.reply
+    result = ChatCopyResult(
+        answers=config.answers, prompts=config.prompts, exchanges=api.exchanges, characters=api.characters,
+        reply_chars=config.reply_chars, temperature=config.temperature, top_p=config.top_p,
+        student=config.student, student_params=count_params(student), epochs=epochs,
+        bits_per_char=copy_score["bits_per_char"], scratch_bits_per_char=twin_score["bits_per_char"],
+        teacher_bits_per_char=facts["bits"],
+        teacher_agreement=copy_score["teacher_agreement"], scratch_agreement=twin_score["teacher_agreement"],
+        kl_to_teacher=copy_score["kl_to_teacher"], scratch_kl_to_teacher=twin_score["kl_to_teacher"],
+        canary_exposure=canary_exposure(student), scratch_canary_exposure=canary_exposure(twin),
+        teacher_canary_exposure=facts["exposure"], independent_canary_exposure=independent_exposure(),
+        canary_replies=sum(CANARY_SECRET in a.reply for a in answers),
+        samples=samples, seconds=round(time.perf_counter() - started, 2))
+    return Outcome(result, None)
