@@ -33,7 +33,7 @@ st.markdown(
     f"""
 The news is about chat models: about {REPORTED_EXCHANGES / 1e6:.0f} million *exchanges* (a prompt
 in, a written reply out) collected to train other labs' models. Here is a tiny chat model to try
-it on. The **teacher** read eleven of Shakespeare's plays and learned to answer each line with the
+it on. The **teacher** read fourteen of Shakespeare's plays and learned to answer each line with the
 next speaker's, one character at a time ({card.get('parameters', 0):,} parameters; on plays it
 never read it needs {card.get('held_out_bits_per_char', float('nan')):.2f} *bits per character*:
 the fewer bits, the better it predicts human text).

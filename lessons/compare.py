@@ -4,6 +4,7 @@ import streamlit as st
 from lessons import shared
 from lessons.prose import CONTROLS_EXPLAINED
 from lessons.figures import gain_figure, size_figure, temperature_figure
+from models.service.chat_report import curve_points
 from models.service.report import rows_to_csv, run_rows, seed_groups
 from models.core.stats import MIN_SEEDS_FOR_VERDICT, chance_clear_gains
 
@@ -25,12 +26,29 @@ def _csv_button() -> None:
                        file_name="distillation-runs.csv", mime="text/csv")
 
 
+def _chat_copies() -> None:
+    """The chat copies (Copy a chatbot), one row per setting over its seeds."""
+    points = curve_points(shared.store().list(kind="chat_copy", status="done"))
+    if not points:
+        return
+    st.subheader("Chat copies")
+    st.caption("Copies of the chat teacher from the *Copy a chatbot* page: bits per character on held-out plays "
+               "(lower is better) for the copy and its scratch twin; the gain is the bits saved by copying, "
+               "paired per seed, with a verdict from 3 seeds on.")
+    st.dataframe([{"answers": p["answers_name"], "exchanges": p["exchanges"], "prompts": p["prompts"],
+                   "seeds": p["seeds"], "copy, bits/char": round(p["bits_per_char"], 3),
+                   "twin, bits/char": round(p["scratch_bits_per_char"], 3), "bits saved": round(p["gain"], 3),
+                   "verdict": p["verdict"], "runs": ", ".join(f"#{i}" for i in p["run_ids"])} for p in points],
+                 hide_index=True, key="chat-copies-table")
+
+
 if not rows:
     st.info("No runs yet." if not every_run else "No runs on the leaderboard yet: the facilitator archived "
             "the earlier ones (they are still in the CSV).")
     st.page_link("lessons/distill.py", label="Distil your first student", icon=":material/science:")
     if every_run:
         _csv_button()
+    _chat_copies()
     st.stop()
 
 done = [r for r in rows if r["status"] == "done"]
@@ -101,3 +119,4 @@ noisy a setting is.
                       for r in with_controls], hide_index=True, key="controls-table",
                      column_config={k: percent for k in ("distilled", "smoothed-label twin", "shuffled-teacher twin",
                                                          "scratch twin")})
+_chat_copies()

@@ -4,6 +4,7 @@ canary's digits are not something any good model of these plays would guess."""
 from __future__ import annotations
 
 import math
+import os
 import time
 from pathlib import Path
 
@@ -59,4 +60,4 @@ def train_and_save(path: Path, canary: bool, steps: int, seed: int, on_step) -> 
     model, facts = train_chat_model(canary, steps, seed, on_step=on_step)
     path.parent.mkdir(parents=True, exist_ok=True)
     save_charnet(model, path)
-    return {**facts, "path": str(path), "bytes": path.stat().st_size}
+    return {**facts, "path": os.path.relpath(path), "bytes": path.stat().st_size}

@@ -247,6 +247,9 @@ def test_chat_copy_page_copies_a_chatbot_and_shows_the_canary_and_the_curve(app)
     curve = at.dataframe[1].value
     assert list(curve["exchanges"]) == [100, 100] and list(curve["verdict"]) == ["need at least 3 seeds"] * 2
     assert list(curve["answers"]) == ["full distributions (white box)", "text only"]
+    at = open_page(at, "compare")  # no distillation runs yet: the chat copies still show
+    assert "Chat copies" in [h.value for h in at.subheader]
+    assert set(at.dataframe[0].value["exchanges"]) == {100}
 
 
 def test_defences_page_pits_both_noises_against_the_adaptive_copier(app):
