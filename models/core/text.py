@@ -23,7 +23,7 @@ END_OF_TURN = "\n"
 # the punctuation of the plays. A small vocabulary keeps a character model small and fast.
 VOCABULARY = END_OF_TURN + " abcdefghijklmnopqrstuvwxyz0123456789.,;:!?'-"
 INDEX = {char: position for position, char in enumerate(VOCABULARY)}
-PROMPT_CHARS = 160  # the part of a long prompt the models see: its last 160 characters
+PROMPT_CHARS = 120  # the part of a long prompt the models see: its last 120 characters
 # Which plays each part gets (by their order in the corpus file): the copier's prompts and the
 # lab's held-out text each take plays the teacher never read.
 PROMPT_PLAYS, HELD_OUT_PLAYS = 2, 2

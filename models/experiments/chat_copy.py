@@ -38,6 +38,7 @@ from models.core.text import (
     CANARY_SECRET,
     CANARY_SUFFIX,
     END_OF_TURN,
+    PROMPT_CHARS,
     VOCABULARY,
     Exchange,
     exchanges,
@@ -51,7 +52,8 @@ from models.results import ChatCopyResult, Outcome, Progress
 
 SAMPLE_SEED_OFFSET = 104729  # the API's sampling stream, apart from the prompts' and the weights'
 CANARY_CANDIDATES = 4095  # exposure can then reach log2(4096) = 12 bits
-BATCH_SIZE, LEARNING_RATE = 32, 3e-3
+BATCH_SIZE, LEARNING_RATE = 32, 1e-2  # 1e-2 beat 3e-3 and 5e-3 by 0.1-0.3 bits at every budget tried
+BUCKET = 8  # batches whose exchanges are sorted by length together
 SHOWN_PROMPTS = 4  # held-out prompts whose replies the page shows side by side
 PROGRESS_EVERY = 8  # steps between progress records (each is also a chance to cancel)
 # Budget-curve defaults: every answer mode at three budgets, as the page draws them.
@@ -157,18 +159,28 @@ def starting_pair(config: ChatCopyConfig) -> tuple[CharNet, CharNet]:
     return student, copy.deepcopy(student)
 
 
+def batches(lesson: Lesson, generator: torch.Generator) -> list[list[int]]:
+    """One epoch's batches: a random order, then within each run of BUCKET batches the exchanges
+    sorted by length, so a batch is mostly characters rather than padding; the batches shuffled."""
+    order = torch.randperm(len(lesson.pairs), generator=generator).tolist()
+    length = lambda i: len(lesson.pairs[i].prompt[-PROMPT_CHARS:]) + len(lesson.pairs[i].reply)  # noqa: E731
+    span = BATCH_SIZE * BUCKET
+    found = []
+    for first in range(0, len(order), span):
+        bucket = sorted(order[first:first + span], key=length)
+        found += [bucket[i:i + BATCH_SIZE] for i in range(0, len(bucket), BATCH_SIZE)]
+    return [found[i] for i in torch.randperm(len(found), generator=generator).tolist()]
+
+
 def train(model: CharNet, lesson: Lesson, epochs: int, seed: int, report) -> None:
     """Adam over minibatches of exchanges; the batch order comes from the seed alone, so the copy and
     its twin see their batches in the same order."""
     optimiser = torch.optim.Adam(model.parameters(), lr=LEARNING_RATE)
     order_stream = torch.Generator().manual_seed(seed + 1)
-    count = len(lesson.pairs)
-    steps_per_epoch = math.ceil(count / BATCH_SIZE)
     model.train()
     for epoch in range(epochs):
-        order = torch.randperm(count, generator=order_stream).tolist()
-        for step, first in enumerate(range(0, count, BATCH_SIZE)):
-            members = order[first:first + BATCH_SIZE]
+        epoch_batches = batches(lesson, order_stream)
+        for step, members in enumerate(epoch_batches):
             batch = batch_of([lesson.pairs[i] for i in members], [lesson.ended[i] for i in members])
             logits, _ = model(batch.tokens)
             scored = logits[batch.scored]
@@ -182,7 +194,7 @@ def train(model: CharNet, lesson: Lesson, epochs: int, seed: int, report) -> Non
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             optimiser.step()
             if step % PROGRESS_EVERY == 0:
-                report(epoch + step / steps_per_epoch)
+                report(epoch + step / len(epoch_batches))
     model.eval()
 
 

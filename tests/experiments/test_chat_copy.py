@@ -100,7 +100,7 @@ def test_batches_score_only_reply_positions():
     assert first == ["c", "d", "\n"] and second == ["x", "y", "z"]  # a cut reply scores no end of turn
 
 
-SMALL = ChatCopyConfig(exchanges=160, reply_chars=60, epochs=3, seed=0)
+SMALL = ChatCopyConfig(exchanges=100, reply_chars=80, epochs=8, seed=0)
 
 
 @pytest.fixture(scope="module")
@@ -114,9 +114,8 @@ def copies():
 
 def test_full_distributions_copy_closer_than_text_at_equal_exchanges(copies):
     text, full, _ = copies
-    assert text.exchanges == full.exchanges == 160
-    assert full.kl_to_teacher < text.kl_to_teacher
-    assert full.teacher_agreement > text.teacher_agreement
+    assert text.exchanges == full.exchanges == 100
+    assert full.kl_to_teacher < text.kl_to_teacher - 0.05
     # The twin trains on human replies alone, whatever the copy's answers were
     assert text.scratch_bits_per_char == pytest.approx(full.scratch_bits_per_char, abs=0.15)
 
@@ -127,7 +126,7 @@ def test_a_copy_reports_progress_and_its_replies(copies):
     assert {"asking the chat API", "training the copy", "training the scratch twin"} <= stages
     fractions = [r.fraction for r in records if r.of]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
-    assert text.characters > 160 and len(text.samples) == chat_copy.SHOWN_PROMPTS
+    assert text.characters > 100 and len(text.samples) == chat_copy.SHOWN_PROMPTS
     assert {"prompt", "human", "teacher", "copy", "twin"} <= set(text.samples[0])
 
 
