@@ -1,5 +1,6 @@
 """The lab's web server for a shared room: Streamlit's own ASGI app (st.App) around app.py, plus
-one rule Streamlit cannot express in a script, a clean stop on SIGTERM, and a room prepared as the
+one rule Streamlit cannot express in a script, the visitor messages a room must not obey
+(server_guards.py: `clear_cache`), a clean stop on SIGTERM, and a room prepared as the
 server starts (workers spawned, the teacher's answers computed).
 
     streamlit run serve.py      (the same app as `streamlit run app.py`, with the additions above)
@@ -16,6 +17,7 @@ from starlette.middleware import Middleware
 from starlette.responses import RedirectResponse
 
 from lessons.shared import prepare_room
+from server_guards import DropVisitorMessages
 from models.service.lifecycle import stop_pools_on_signals
 
 STREAMLIT_ROUTES = {"_stcore", "static", "media", "component"}
@@ -45,4 +47,4 @@ class UnknownAddresses:
 stop_pools_on_signals()
 # Workers, dataset and the teacher's answers get ready before the room arrives, not while it works.
 threading.Thread(target=prepare_room, name="prepare-room", daemon=True).start()
-app = st.App("app.py", middleware=[Middleware(UnknownAddresses)])
+app = st.App("app.py", middleware=[Middleware(UnknownAddresses), Middleware(DropVisitorMessages)])

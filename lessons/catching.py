@@ -110,12 +110,16 @@ st.markdown(
     """
 - **It shows** that answers alone are enough to copy a model, and that richer answers (full
   probabilities) make copying cheaper than bare labels.
-- **Chat models answer in text**, one *sampled* answer at a time, not a list of probabilities. One
-  sample says little, but repeated samples estimate the whole distribution (the *sampled digits*
-  lines on the copying page), so many exchanges recover much of what full probabilities give.
+- **Chat models answer in text**: a reply is many characters or words, each one *sampled*, and a
+  copier trains on every one of them. Asking one digit again and again does not add up to its
+  probabilities at T = 1 (the *sampled digits* lines on the copying page stay near a bare label),
+  and on *Copy a chatbot* a copy through text alone learns about what the same amount of human text
+  teaches; the log-probabilities some APIs return at every position are what make an exchange worth
+  more there.
 - **Step-by-step (chain-of-thought) answers carry more**: they show *how* the model reached its
   answer, a richer signal than any probability list here.
 - **Scale differs by orders of magnitude**: our teacher has 1.4 million parameters and reads 28 × 28
   pixels; frontier models have billions of parameters and open-ended tasks.
 """
 )
+st.page_link("lessons/chat_copy.py", label="Measure it on a chat model: copy a chatbot", icon=":material/chat:")

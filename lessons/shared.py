@@ -6,6 +6,7 @@ is the small `teacher` string in st.session_state.
 from __future__ import annotations
 
 import functools
+import sys
 import uuid
 
 import streamlit as st
@@ -52,7 +53,8 @@ def prepare_room() -> None:
         # The engine's own caches, which the pages' share: no page spinner outside a page.
         teacher_logits(room_limits(store()).teacher or "pretrained", default_dataset())
     except (StoreError, TeacherError):  # every page says why; each is made again when first needed
-        pass
+        return
+    print("The room is ready: workers started, the teacher's answers computed.", file=sys.stderr, flush=True)
 
 
 def session_owner() -> str:

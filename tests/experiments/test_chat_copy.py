@@ -115,7 +115,7 @@ def copies():
 def test_full_distributions_copy_closer_than_text_at_equal_exchanges(copies):
     text, full, _ = copies
     assert text.exchanges == full.exchanges == 100
-    assert full.kl_to_teacher < text.kl_to_teacher - 0.05
+    assert full.kl_to_teacher < text.kl_to_teacher - 0.03  # measured 1.26 against 1.33
     # The twin trains on human replies alone, whatever the copy's answers were
     assert text.scratch_bits_per_char == pytest.approx(full.scratch_bits_per_char, abs=0.15)
 

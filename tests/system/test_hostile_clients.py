@@ -1,0 +1,49 @@
+"""Hostile clients against the real server, through Streamlit's own WebSocket protocol: what any
+browser tab could send, not only what the pages' widgets send."""
+import asyncio
+import subprocess
+
+import pytest
+
+from tests.protocol import Session
+from tests.servers import spawned_workers, start_server
+from tests.conftest import wait_until
+
+
+def _rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as status:
+        line = next(line for line in status if line.startswith("VmRSS:"))
+    return int(line.split()[1]) / 1024
+
+
+@pytest.fixture
+def server(isolated_lab, tmp_path):
+    log = open(tmp_path / "server.log", "w+")
+    process, port = start_server("serve.py", output=log)
+    yield process, port, tmp_path / "server.log"
+    process.terminate()
+    process.wait(timeout=20)
+    log.close()
+
+
+def test_ten_clear_cache_messages_leave_the_room_as_it_was(server):
+    process, port, log = server
+    wait_until(lambda: "The room is ready" in log.read_text(), 120, "the room prepared")  # then memory is settled
+    workers = sorted(spawned_workers(process.pid))
+
+    async def visit():
+        async with Session(port) as visitor:
+            await visitor.run_page()
+            await visitor.run_page()  # the second page view: caches warm, memory settled
+            before = _rss_mb(process.pid)
+            for _ in range(10):
+                await visitor.send("clear_cache")
+                finished = await visitor.run_page()  # the room still answers every visitor
+                assert finished[-1].WhichOneof("type") == "script_finished"
+            return before, _rss_mb(process.pid)
+
+    before, after = asyncio.run(visit())
+    assert sorted(spawned_workers(process.pid)) == workers  # the same two workers, no new pool
+    assert after - before < 50, f"server memory grew from {before:.0f} to {after:.0f} MB"
+    dropped = [line for line in log.read_text().splitlines() if "dropped a clear_cache message" in line]
+    assert len(dropped) == 10
