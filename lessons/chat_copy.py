@@ -9,7 +9,7 @@ from lessons.chat_figures import CHANCE_EXPOSURE, canary_figure, chat_budget_fig
 from models.config import CHAT_PROMPT_SOURCES, CHAT_TOP_K, MAX_REPLY_CHARS, ChatCopyConfig, ConfigError
 from models.core.text import CANARY_PROMPT, canary_line
 from models.news import REPORTED_EXCHANGES
-from models.service.chat_report import ANSWER_NAMES, curve_points
+from models.service.chat_report import ANSWER_NAMES, curve_finding, curve_points
 from models.service.names import without_paths
 
 TEACHER_CARD = "models/assets/chat/teacher.json"
@@ -170,6 +170,7 @@ def _draw_curve(runs):
     if not points:
         return
     version = tuple(r.id for r in runs)
+    st.success(curve_finding(points))
     left, right = st.columns(2)
     with left:
         shared.cached_chart("chat-curve-bits", version, lambda: chat_budget_figure(points, "bits_per_char"))

@@ -106,35 +106,41 @@ def canary_exposure(model: CharNet) -> float:
 @dataclass(frozen=True)
 class Lesson:
     """What one model trains on: exchanges, whether each reply ended, and per exchange either None
-    (train on the characters) or soft targets [positions, V] (train on the probabilities)."""
+    (train on the characters) or what the API revealed at each position: the named characters and
+    their probabilities ([positions, k] each; k is the whole vocabulary for full distributions)."""
 
     pairs: list
     ended: list
-    soft: list | None
+    revealed: list | None
 
     @property
     def characters(self) -> int:
         return sum(len(pair.reply) for pair in self.pairs)
 
 
-def soft_targets(answer: ChatAnswer, top_k: int | None) -> torch.Tensor:
-    """What a copier learns from revealed log-probabilities: the revealed characters' probabilities,
-    and what mass is left spread evenly over the characters the API did not name."""
-    vocabulary = len(VOCABULARY)
-    shown = answer.top_log_probs.exp()
-    targets = torch.zeros(shown.shape[0], vocabulary)
-    if top_k is not None and top_k < vocabulary:
-        left = (1 - shown.sum(1, keepdim=True)).clamp_min(0) / (vocabulary - top_k)
-        targets += left
-    targets.scatter_(1, answer.top_indices, shown)
-    return targets / targets.sum(1, keepdim=True)
+def revealed_loss(logits: torch.Tensor, indices: torch.Tensor, probs: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy against what the API revealed, per position, averaged. Top-k answers name k
+    characters and, by what is missing, the mass r of all the others together: the loss is
+    −Σ q_i log p_i over the named ones − r log(the student's mass on the unnamed ones), the
+    likelihood of exactly what was seen. Nothing is assumed about how r splits (spreading it evenly
+    would teach the copy a flat tail); with the full distribution r = 0 and this is the usual soft
+    cross-entropy."""
+    log_p = F.log_softmax(logits, dim=1)
+    named = log_p.gather(1, indices)
+    loss = -(probs * named).sum(1)
+    if indices.shape[1] < logits.shape[1]:
+        rest = (1 - probs.sum(1)).clamp_min(0)
+        unnamed = log_p.scatter(1, indices, float("-inf")).logsumexp(1)
+        loss = loss - rest * unnamed
+    return loss.mean()
 
 
 def copier_lesson(answers: list[ChatAnswer], mode: str) -> Lesson:
     pairs = [Exchange(a.prompt, a.reply) for a in answers]
     ended = [a.ended for a in answers]
-    top_k = CHAT_TOP_K[mode]
-    return Lesson(pairs, ended, None if top_k == 0 else [soft_targets(a, top_k) for a in answers])
+    if CHAT_TOP_K[mode] == 0:
+        return Lesson(pairs, ended, None)
+    return Lesson(pairs, ended, [(a.top_indices, a.top_log_probs.exp()) for a in answers])
 
 
 def twin_lesson(human: list[Exchange], characters: int, reply_chars: int) -> Lesson:
@@ -184,11 +190,11 @@ def train(model: CharNet, lesson: Lesson, epochs: int, seed: int, report) -> Non
             batch = batch_of([lesson.pairs[i] for i in members], [lesson.ended[i] for i in members])
             logits, _ = model(batch.tokens)
             scored = logits[batch.scored]
-            if lesson.soft is None:
+            if lesson.revealed is None:
                 loss = F.cross_entropy(scored, batch.targets[batch.scored])
             else:
-                targets = torch.cat([lesson.soft[i] for i in members])
-                loss = -(targets * F.log_softmax(scored, dim=1)).sum(1).mean()
+                loss = revealed_loss(scored, torch.cat([lesson.revealed[i][0] for i in members]),
+                                     torch.cat([lesson.revealed[i][1] for i in members]))
             optimiser.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)

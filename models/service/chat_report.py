@@ -54,3 +54,20 @@ def curve_points(runs) -> list[dict]:
         points.append(point)
     rank = {name: i for i, name in enumerate(ANSWER_ORDER)}
     return sorted(points, key=lambda p: (rank.get(p["answers"], 99), p["exchanges"]))
+
+
+def curve_finding(points: list[dict]) -> str:
+    """The budget curve in one sentence: at the smallest budget drawn, the best copy against the copy
+    from text alone (when both are drawn) and the twin, with how sure each gain is."""
+    if not points:
+        return ""
+    smallest = min(p["exchanges"] for p in points)
+    at = [p for p in points if p["exchanges"] == smallest]
+    best = min(at, key=lambda p: p["bits_per_char"])
+    text = next((p for p in at if p["answers"] == "text"), None)
+    line = (f"At {smallest:,} exchanges the copy from {best['answers_name']} needs {best['bits_per_char']:.2f} bits "
+            f"per character against its twin's {best['scratch_bits_per_char']:.2f} ({best['verdict']})")
+    if text is not None and text is not best:
+        line += (f", while the copy from text alone needs {text['bits_per_char']:.2f} ({text['verdict']}): what the "
+                 "API reveals beside the text is what makes each exchange worth more")
+    return line + "."

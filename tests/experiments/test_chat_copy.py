@@ -74,16 +74,27 @@ def test_top_p_keeps_only_the_nucleus():
     assert torch.equal(nucleus(probs, 1.0), probs)
 
 
-def test_top_k_soft_targets_keep_the_named_probabilities_and_spread_the_rest(teacher):
+def test_a_top_k_copier_learns_exactly_what_was_revealed(teacher):
+    """The loss is the cross-entropy of the coarsened distributions (k named characters and one
+    bucket for the rest), computed apart here; with the full distribution it is the soft cross-entropy."""
     answer = ChatAPI(teacher, "top5", reply_chars=20, seed=2).ask(PROMPTS[:1])[0]
-    targets = chat_copy.soft_targets(answer, 5)
-    named = answer.top_log_probs.exp()
-    assert torch.allclose(targets.gather(1, answer.top_indices), named / targets.sum(1, keepdim=True), atol=1e-6)
-    assert torch.allclose(targets.sum(1), torch.ones(len(targets)))
-    others = torch.ones_like(targets, dtype=torch.bool).scatter(1, answer.top_indices, False)
-    rest = targets[others].reshape(len(targets), -1)
-    assert torch.allclose(rest, rest[:, :1].expand_as(rest))  # the unnamed mass, evenly spread
-    assert torch.allclose(rest[:, 0], (1 - named.sum(1)) / (len(VOCABULARY) - 5), atol=1e-6)
+    logits = torch.randn(answer.positions, len(VOCABULARY), generator=torch.Generator().manual_seed(0))
+    p = F.softmax(logits, dim=1)
+    q = answer.top_log_probs.exp()
+    rest_q = 1 - q.sum(1)
+    rest_p = 1 - p.gather(1, answer.top_indices).sum(1)
+    by_hand = -(q * p.gather(1, answer.top_indices).log()).sum(1) - rest_q * rest_p.log()
+    assert chat_copy.revealed_loss(logits, answer.top_indices, q).item() == pytest.approx(by_hand.mean().item(), rel=1e-5)
+    full = ChatAPI(teacher, "full", reply_chars=20, seed=2).ask(PROMPTS[:1])[0]
+    dense = torch.zeros_like(p).scatter(1, full.top_indices, full.top_log_probs.exp())
+    soft_ce = -(dense * F.log_softmax(logits, dim=1)).sum(1).mean()
+    assert chat_copy.revealed_loss(logits, full.top_indices, full.top_log_probs.exp()).item() == pytest.approx(soft_ce.item(), rel=1e-5)
+    # The unnamed mass may sit on any unnamed character: moving it between them changes nothing.
+    shifted = logits.clone()
+    others = [i for i in range(len(VOCABULARY)) if i not in answer.top_indices[0].tolist()]
+    shifted[0, others[0]], shifted[0, others[1]] = logits[0, others[1]], logits[0, others[0]]
+    assert chat_copy.revealed_loss(shifted[:1], answer.top_indices[:1], q[:1]).item() == pytest.approx(
+        chat_copy.revealed_loss(logits[:1], answer.top_indices[:1], q[:1]).item(), rel=1e-6)
 
 
 def test_the_twin_gets_as_many_human_characters_as_the_copy_received():

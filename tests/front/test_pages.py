@@ -231,7 +231,7 @@ def test_chat_copy_page_copies_a_chatbot_and_shows_the_canary_and_the_curve(app)
     at.number_input(key="chat_reply_chars").set_value(40)
     at.button(key="chat_submit").click()
     at.run()
-    run_until(at, lambda at: len(at.success) == 1)
+    run_until(at, lambda at: len(at.success) >= 1)
     finding = at.success[0].value
     stored = RunStore().list(kind="chat_copy")[0].result
     assert f"{stored.bits_per_char:.2f} bits per character against its twin's {stored.scratch_bits_per_char:.2f}" in finding
@@ -247,6 +247,7 @@ def test_chat_copy_page_copies_a_chatbot_and_shows_the_canary_and_the_curve(app)
     curve = at.dataframe[1].value
     assert list(curve["exchanges"]) == [100, 100] and list(curve["verdict"]) == ["need at least 3 seeds"] * 2
     assert list(curve["answers"]) == ["full distributions (white box)", "text only"]
+    assert at.success[-1].value.startswith("At 100 exchanges the copy from")
     at = open_page(at, "compare")  # no distillation runs yet: the chat copies still show
     assert "Chat copies" in [h.value for h in at.subheader]
     assert set(at.dataframe[0].value["exchanges"]) == {100}

@@ -190,3 +190,21 @@ def test_a_worker_stops_a_run_that_was_ended_elsewhere(monkeypatch):
     assert not worker.is_alive() and outcome["status"] == "interrupted"
     run = store.get(run_id)
     assert (run.status, run.error, run.result) == ("interrupted", "a new server found this run's server gone", None)
+
+
+def test_a_chat_copy_runs_in_the_pool_reports_progress_and_cancels_mid_epoch(isolated_lab):
+    """The chat copy is a kind like the others: queued, trained by a worker with progress records
+    within its first epoch, cancelled on request, and its config back typed."""
+    from models.config import ChatCopyConfig
+    store = RunStore()
+    pool = JobPool(store, workers=1)
+    try:
+        long = pool.submit(ChatCopyConfig(exchanges=1000, epochs=50))
+        wait_until(lambda: store.get(long).progress.stage == "training the copy" and store.get(long).progress.epoch > 0,
+                   120, "the copy training")
+        assert store.get(long).progress.epoch < 1  # progress comes within an epoch, not at its end
+        pool.cancel(long)
+        run = wait_for(store, long, 60)
+        assert run.status == "cancelled" and isinstance(run.config, ChatCopyConfig) and run.config.epochs == 50
+    finally:
+        pool.shutdown()
