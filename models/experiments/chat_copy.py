@@ -118,13 +118,15 @@ class Lesson:
         return sum(len(pair.reply) for pair in self.pairs)
 
 
-def revealed_loss(logits: torch.Tensor, indices: torch.Tensor, probs: torch.Tensor) -> torch.Tensor:
+def revealed_loss(logits: torch.Tensor, indices: torch.Tensor, probs: torch.Tensor,
+                  sampled: torch.Tensor | None = None) -> torch.Tensor:
     """Cross-entropy against what the API revealed, per position, averaged. Top-k answers name k
     characters and, by what is missing, the mass r of all the others together: the loss is
-    −Σ q_i log p_i over the named ones − r log(the student's mass on the unnamed ones), the
-    likelihood of exactly what was seen. Nothing is assumed about how r splits (spreading it evenly
-    would teach the copy a flat tail); with the full distribution r = 0 and this is the usual soft
-    cross-entropy."""
+    −Σ q_i log p_i over the named ones − r log(the student's mass on the unnamed ones). Where the
+    sampled character is one of the unnamed, the reply's text says where in that bucket the mass
+    lies, which adds −log(p_x / the student's unnamed mass). Those samples come with probability r,
+    so on average this is the full soft cross-entropy; nothing is assumed about the tail (spreading
+    r evenly would teach the copy a flat one). With the full distribution r = 0: the soft cross-entropy."""
     log_p = F.log_softmax(logits, dim=1)
     named = log_p.gather(1, indices)
     loss = -(probs * named).sum(1)
@@ -132,6 +134,10 @@ def revealed_loss(logits: torch.Tensor, indices: torch.Tensor, probs: torch.Tens
         rest = (1 - probs.sum(1)).clamp_min(0)
         unnamed = log_p.scatter(1, indices, float("-inf")).logsumexp(1)
         loss = loss - rest * unnamed
+        if sampled is not None:
+            outside = ~(indices == sampled.unsqueeze(1)).any(1)
+            within = log_p.gather(1, sampled.unsqueeze(1)).squeeze(1) - unnamed
+            loss = loss - torch.where(outside, within, torch.zeros_like(within))
     return loss.mean()
 
 
@@ -194,7 +200,7 @@ def train(model: CharNet, lesson: Lesson, epochs: int, seed: int, report) -> Non
                 loss = F.cross_entropy(scored, batch.targets[batch.scored])
             else:
                 loss = revealed_loss(scored, torch.cat([lesson.revealed[i][0] for i in members]),
-                                     torch.cat([lesson.revealed[i][1] for i in members]))
+                                     torch.cat([lesson.revealed[i][1] for i in members]), batch.targets[batch.scored])
             optimiser.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)

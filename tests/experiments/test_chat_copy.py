@@ -89,7 +89,15 @@ def test_a_top_k_copier_learns_exactly_what_was_revealed(teacher):
     dense = torch.zeros_like(p).scatter(1, full.top_indices, full.top_log_probs.exp())
     soft_ce = -(dense * F.log_softmax(logits, dim=1)).sum(1).mean()
     assert chat_copy.revealed_loss(logits, full.top_indices, full.top_log_probs.exp()).item() == pytest.approx(soft_ce.item(), rel=1e-5)
-    # The unnamed mass may sit on any unnamed character: moving it between them changes nothing.
+    # A sampled character outside the named ones also says where in the bucket the mass lies.
+    sampled = torch.tensor([next(i for i in range(len(VOCABULARY)) if i not in row.tolist())
+                            for row in answer.top_indices])
+    within = p.gather(1, sampled.unsqueeze(1)).squeeze(1) / rest_p
+    with_text = chat_copy.revealed_loss(logits, answer.top_indices, q, sampled).item()
+    assert with_text == pytest.approx((by_hand - within.log()).mean().item(), rel=1e-5)
+    inside = answer.top_indices[:, 0]
+    assert chat_copy.revealed_loss(logits, answer.top_indices, q, inside).item() == pytest.approx(by_hand.mean().item(), rel=1e-5)
+    # Without the text the unnamed mass may sit on any unnamed character: moving it changes nothing.
     shifted = logits.clone()
     others = [i for i in range(len(VOCABULARY)) if i not in answer.top_indices[0].tolist()]
     shifted[0, others[0]], shifted[0, others[1]] = logits[0, others[1]], logits[0, others[0]]
