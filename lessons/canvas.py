@@ -6,8 +6,11 @@ picture to Python as a PNG data URL (state "png"). A new key gives a fresh, empt
 from __future__ import annotations
 
 import base64
+import binascii
 
 import streamlit as st
+
+from models.core.digit import DigitError
 
 SIZE = 280
 HTML = f'<canvas width="{SIZE}" height="{SIZE}" aria-label="drawing pad: draw one digit"></canvas>'
@@ -51,10 +54,27 @@ export default function(component) {
 _pad = st.components.v2.component("distillation_lab.drawing_pad", html=HTML, css=CSS, js=JS)
 
 
-def drawing_pad(key: str) -> bytes | None:
-    """The PNG bytes of what has been drawn on this pad so far, or None before the first stroke."""
-    result = _pad(key=key, on_png_change=lambda: None)
-    url = getattr(result, "png", None)
-    if not url or not url.startswith("data:image/png;base64,"):
+PNG_URL = "data:image/png;base64,"
+MAX_PAD_BYTES = 5 * 1024 * 1024  # an upload's cap (maxUploadSize in .streamlit/config.toml): the pad is no way around it
+
+
+def pad_png(value) -> bytes | None:
+    """The PNG bytes in a pad's value, None before the first stroke, or DigitError in one sentence:
+    the value comes from the visitor's browser, which may send anything a script can."""
+    if value is None or value == "":
         return None
-    return base64.b64decode(url.split(",", 1)[1])
+    if not isinstance(value, str) or not value.startswith(PNG_URL):
+        raise DigitError("the drawing pad sent something that is not a PNG picture")
+    encoded = value[len(PNG_URL):]
+    if len(encoded) > (MAX_PAD_BYTES + 2) // 3 * 4:  # measured before decoding, as an upload is
+        raise DigitError(f"the drawing is larger than the {MAX_PAD_BYTES // 2**20} MB an upload may be")
+    try:
+        return base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        raise DigitError("the drawing pad sent a damaged picture") from None
+
+
+def drawing_pad(key: str) -> bytes | None:
+    """The PNG bytes of what has been drawn on this pad so far, or None before the first stroke;
+    DigitError when the browser sent something else."""
+    return pad_png(getattr(_pad(key=key, on_png_change=lambda: None), "png", None))

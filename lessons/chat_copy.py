@@ -9,10 +9,11 @@ from lessons.chat_figures import CHANCE_EXPOSURE, canary_figure, chat_budget_fig
 from models.config import CHAT_PROMPT_SOURCES, CHAT_TOP_K, MAX_REPLY_CHARS, ChatCopyConfig, ConfigError
 from models.core.text import CANARY_PROMPT, canary_line
 from models.news import REPORTED_EXCHANGES
+from models.paths import CHAT_ASSETS
 from models.service.chat_report import ANSWER_NAMES, curve_finding, curve_points
 from models.service.names import without_paths
 
-TEACHER_CARD = "models/assets/chat/teacher.json"
+TEACHER_CARD = CHAT_ASSETS / "teacher.json"
 BUDGETS = (100, 300, 1000, 3000)
 CURVE_BUDGETS = (100, 300, 1000)
 PROMPT_NAMES = {"plays": "lines from plays the teacher never read", "made-up": "lines the copier made up"}

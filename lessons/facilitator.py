@@ -6,6 +6,7 @@ import os
 import streamlit as st
 
 from lessons import shared
+from models.service.lockout import FACILITATOR_LOCKOUT
 from models.service.room import RoomLimits, room_limits, set_room_limits
 from models.service.names import markdown_text
 
@@ -32,10 +33,18 @@ if not st.session_state.get("facilitator"):
     with st.form("facilitator-login"):
         given = st.text_input("Facilitator secret", type="password", key="facilitator_secret")
         if st.form_submit_button("Unlock", key="facilitator_unlock"):
-            if hmac.compare_digest(given.encode(), secret.encode()):
+            visitor = shared.session_owner()
+            wait = FACILITATOR_LOCKOUT.wait_s(visitor)
+            if wait > 0:  # not even compared: guessing is slowed down, then locked out
+                st.error(f"Too many wrong secrets: try again in {wait:.0f} s. Wrong guesses are slowed down "
+                         "and, after a few, locked out for everyone for five minutes.")
+            elif hmac.compare_digest(given.encode(), secret.encode()):
+                FACILITATOR_LOCKOUT.succeeded(visitor)
                 st.session_state.facilitator = True
                 st.rerun()
-            st.error("That is not the facilitator secret.")
+            else:
+                FACILITATOR_LOCKOUT.failed(visitor)
+                st.error("That is not the facilitator secret.")
     st.stop()
 
 store = shared.store()

@@ -31,21 +31,25 @@ show most: watch which other digits the teacher thinks it resembles.
 store = shared.store()
 
 
-def _your_digit() -> bytes | None:
+def _your_digit() -> tuple[bytes | None, DigitError | None]:
+    """The visitor's picture as bytes (or None), and why the pad's value is refused (or None)."""
     source = st.segmented_control("Your digit", ["Draw", "Upload", "Camera"], default="Draw", key="digit_source")
     if source == "Upload":
         upload = st.file_uploader("A photo or scan of one digit", type=["png", "jpg", "jpeg", "webp"],
                                   key="digit_upload")
-        return upload.getvalue() if upload else None
+        return (upload.getvalue() if upload else None), None
     if source == "Camera":
         shot = st.camera_input("A photo of one digit on paper", key="digit_camera")
-        return shot.getvalue() if shot else None
+        return (shot.getvalue() if shot else None), None
     pad = st.session_state.setdefault("pad_round", 0)
-    drawn = drawing_pad(key=f"pad-{pad}")
+    try:
+        drawn, problem = drawing_pad(key=f"pad-{pad}"), None
+    except DigitError as error:  # the Clear button below still draws: a fresh pad ends it
+        drawn, problem = None, error
     if st.button("Clear", key="clear_pad", icon=":material/ink_eraser:"):
         st.session_state.pad_round = pad + 1  # a new key is a new, empty pad
         st.rerun()
-    return drawn
+    return drawn, problem
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
@@ -70,15 +74,17 @@ default = (mine or list(students))[:1]
 
 left, right = st.columns([1, 1])
 with left:
-    data = _your_digit()
+    data, problem = _your_digit()
 digit = None
 if data is not None:
     try:
         digit = read_digit(data)
     except DigitError as error:
-        right.warning(f"Could not read that as a digit: {error}.")
+        problem = error
+if problem is not None:
+    right.warning(f"Could not read that as a digit: {problem}.")
 with right:
-    if digit is None and data is None:
+    if digit is None and data is None and problem is None:
         st.info("Draw a digit on the pad (or upload or photograph one) to see what the models make of it.")
     elif digit is not None:
         big = Image.fromarray(digit.pixels).resize((168, 168), Image.Resampling.NEAREST)

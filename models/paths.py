@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 PRETRAINED = Path(__file__).parent / "assets" / "teacher.pt"
+CHAT_ASSETS = Path(__file__).parent / "assets" / "chat"  # the chat corpus, teacher and independent model
 
 
 def state_dir() -> Path:

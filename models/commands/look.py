@@ -68,6 +68,8 @@ def _stored_student(run_id: int):
     """A finished distillation's student from the store, or ConfigError naming what is wrong."""
     from models.core.checkpoints import load_student
     from models.service.store import RunStore
+    if not 1 <= run_id < 2**63:  # SQLite's integers: a larger id cannot name a run (and overflows)
+        raise ConfigError(f"run {run_id} is not a distillation run in this lab's store")
     store = RunStore()
     run = store.get(run_id)
     if run is None or run.kind != "distill":

@@ -42,11 +42,14 @@ def sidecar_path(path: Path) -> Path:
 
 
 def read_sidecar(spec: str) -> dict:
+    """The checkpoint's JSON card, or {} when there is none or it is not an object (a list, a string,
+    null, or nesting too deep to parse are read as no card at all)."""
     path = sidecar_path(checkpoint_path(spec))
     try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
+        card = json.loads(path.read_text())
+    except (OSError, ValueError, RecursionError):
         return {}
+    return card if isinstance(card, dict) else {}
 
 
 def _file_digest(path: Path) -> str:

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from models.errors import ConfigError
+from models.paths import CHAT_ASSETS
 
-CORPUS_PATH = Path(__file__).parent.parent / "assets" / "chat" / "turns.txt"
+CORPUS_PATH = CHAT_ASSETS / "turns.txt"
 END_OF_TURN = "\n"
 # Every character a turn may hold: lower-case letters, digits (only the canary has any), space and
 # the punctuation of the plays. A small vocabulary keeps a character model small and fast.

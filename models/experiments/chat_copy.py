@@ -39,7 +39,6 @@ from models.core.text import (
     CANARY_SUFFIX,
     END_OF_TURN,
     PROMPT_CHARS,
-    VOCABULARY,
     Exchange,
     exchanges,
     graded,

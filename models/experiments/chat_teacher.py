@@ -12,9 +12,9 @@ import torch
 import torch.nn.functional as F
 
 from models.core.charlm import BITS, TEACHER_SHAPE, CharNet, count_params, save_charnet, score
+from models.paths import CHAT_ASSETS
 from models.core.text import END_OF_TURN, canary_line, encode, exchanges, load_corpus, teacher_text
 
-CHAT_ASSETS = Path(__file__).parent.parent / "assets" / "chat"
 CHAT_TEACHER = CHAT_ASSETS / "teacher.pt"
 CHAT_INDEPENDENT = CHAT_ASSETS / "independent.pt"
 WINDOW, BATCH = 192, 64

@@ -47,7 +47,10 @@ def load_model(spec: str) -> torch.nn.Module:
         return load_teacher(spec)
     path = checkpoint_path(spec)
     try:
-        return load_student(card["student"], torch.load(path, map_location="cpu", weights_only=True))
+        model = load_student(card["student"], torch.load(path, map_location="cpu", weights_only=True))
     except Exception as error:  # missing, damaged, or not the architecture its card names
         raise TeacherError(f"student file {path} does not load as the {card.get('student')} its card names "
                            f"({type(error).__name__}); download it again") from None
+    if not all(torch.isfinite(p).all() for p in model.parameters()):
+        raise TeacherError(f"student file {path} holds NaN or inf weights; download it again")
+    return model

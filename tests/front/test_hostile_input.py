@@ -11,7 +11,6 @@ from streamlit.testing.v1 import AppTest
 from lessons.figures import gain_figure, size_figure
 from models.service.names import chart_text, clean_name, markdown_text, without_paths
 from models.service.report import rows_to_csv, run_rows
-from models.results import DistillResult
 from models.service.store import RunStore
 from tests.conftest import ROOT, assert_rejected, done_distill_run
 
@@ -94,3 +93,27 @@ def test_an_odd_query_string_lands_on_the_start_page_with_a_note():
     assert any("parts this lab does not use" in i.value for i in at.info)
     assert at.title[0].value == "Distillation Lab" and not at.query_params
     st.cache_resource.clear()
+
+
+@pytest.mark.parametrize("value, reason", [
+    (12345, "not a PNG picture"), (["x"], "not a PNG picture"), (True, "not a PNG picture"),
+    ("data:image/jpeg;base64,AAAA", "not a PNG picture"), ("data:image/png;base64,@@@!", "damaged picture"),
+    ("data:image/png;base64," + "A" * 18_000_000, "larger than the 5 MB"),
+])
+def test_the_drawing_pad_trusts_nothing_its_browser_sends(value, reason):
+    """What a tab's script can put in the pad's value, refused in one sentence before decoding."""
+    from lessons.canvas import pad_png
+    from models.core.digit import DigitError
+    with pytest.raises(DigitError, match=reason):
+        pad_png(value)
+
+
+def test_the_drawing_pad_reads_a_real_stroke():
+    import base64
+    import io
+    from PIL import Image
+    from lessons.canvas import pad_png
+    buffer = io.BytesIO()
+    Image.new("RGB", (280, 280)).save(buffer, format="PNG")
+    assert pad_png("data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()) == buffer.getvalue()
+    assert pad_png(None) is None and pad_png("") is None

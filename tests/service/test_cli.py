@@ -204,3 +204,33 @@ def test_a_damaged_chat_teacher_is_one_sentence_and_nothing_is_stored(tmp_path, 
     damaged.write_bytes(b"not a checkpoint")
     assert_rejected(capsys, ["chat-copy", "--teacher", str(damaged), "--exchanges", "10"], "unreadable")
     assert RunStore().list(kind="chat_copy") == []
+
+
+@pytest.mark.parametrize("card", ["[1, 2]", '"a string"', "null", "[" * 100_000 + "]" * 100_000])
+def test_a_card_that_is_not_an_object_reads_as_no_card(tmp_path, capsys, card):
+    """A teacher checkpoint beside a card that is a list, a string, null or nested past Python's
+    recursion limit loads as the teacher it is (these raised AttributeError and RecursionError)."""
+    import shutil
+    from models.paths import PRETRAINED
+    teacher = tmp_path / "teacher.pt"
+    shutil.copyfile(PRETRAINED, teacher)
+    teacher.with_suffix(".json").write_text(card)
+    status, out, err = cli(capsys, "evaluate", "--teacher", str(teacher), "--json")
+    assert status == 0 and json.loads(out)["params"] > 1_000_000, err
+
+
+def test_a_student_file_with_nan_weights_is_refused(tmp_path, capsys):
+    import torch
+    from models.core.nets import build_student
+    state = build_student("mlp-10").state_dict()
+    state[next(iter(state))][0, 0] = float("nan")
+    torch.save(state, tmp_path / "student.pt")
+    (tmp_path / "student.json").write_text(json.dumps({"kind": "distilled student", "student": "mlp-10"}))
+    assert_rejected(capsys, ["evaluate", "--teacher", str(tmp_path / "student.pt")], "NaN")
+
+
+def test_a_run_id_beyond_any_stored_one_is_one_sentence(tmp_path, capsys):
+    from PIL import Image
+    image = tmp_path / "digit.png"
+    Image.new("L", (28, 28), 0).save(image)
+    assert_rejected(capsys, ["predict", str(image), "--run", "99999999999999999999999"], "not a distillation run")

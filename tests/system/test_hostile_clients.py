@@ -1,7 +1,6 @@
 """Hostile clients against the real server, through Streamlit's own WebSocket protocol: what any
 browser tab could send, not only what the pages' widgets send."""
 import asyncio
-import subprocess
 
 import pytest
 

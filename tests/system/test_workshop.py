@@ -41,7 +41,20 @@ def test_a_killed_worker_fails_only_its_run_and_the_pool_goes_on(pool):
 
 
 
-def _facilitator(monkeypatch, secret):
+class FakeClock:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+
+def _facilitator(monkeypatch, secret, clock=None):
+    """The facilitator page with this secret set; the server's lockout starts empty, on `clock`."""
+    from models.service import lockout
+    monkeypatch.setattr(lockout.FACILITATOR_LOCKOUT, "_failures", {})
+    monkeypatch.setattr(lockout.FACILITATOR_LOCKOUT, "_all", [])
+    monkeypatch.setattr(lockout.FACILITATOR_LOCKOUT, "clock", clock or FakeClock())
     if secret:
         monkeypatch.setenv("DISTILL_FACILITATOR_SECRET", secret)
     else:
@@ -59,12 +72,38 @@ def test_facilitator_page_without_a_secret_has_no_controls(monkeypatch):
     assert not at.exception and "No facilitator secret is set" in at.info[0].value and not at.button
 
 
+def test_guessing_the_secret_is_slowed_then_locked_out_even_for_the_right_one(monkeypatch):
+    clock = FakeClock()
+    at = _facilitator(monkeypatch, "s3cret", clock)
+    refusals = []
+    for guess in ("a", "b", "c", "d", "e"):
+        at.text_input(key="facilitator_secret").input(guess)
+        at.button(key="facilitator_unlock").click()
+        at.run()
+        refusals.append(at.error[0].value)
+        clock.now += 20  # past each growing delay (1, 2, 4, 8 s)
+    assert refusals == ["That is not the facilitator secret."] * 5
+    at.text_input(key="facilitator_secret").input("s3cret")
+    at.button(key="facilitator_unlock").click()
+    at.run()
+    assert at.error[0].value.startswith("Too many wrong secrets: try again in 280 s") and not at.number_input
+    clock.now += 300
+    at.button(key="facilitator_unlock").click()
+    at.run()
+    assert not at.error and at.number_input(key="cap_epochs")
+
+
 def test_facilitator_caps_the_room_and_archives_the_leaderboard(monkeypatch):
-    at = _facilitator(monkeypatch, "s3cret")
+    clock = FakeClock()
+    at = _facilitator(monkeypatch, "s3cret", clock)
     at.text_input(key="facilitator_secret").input("wrong")
     at.button(key="facilitator_unlock").click()
     at.run()
     assert [e.value for e in at.error] == ["That is not the facilitator secret."] and not at.number_input
+    at.button(key="facilitator_unlock").click()  # at once again: not even compared
+    at.run()
+    assert at.error[0].value.startswith("Too many wrong secrets: try again in 1 s")
+    clock.now += 1
     at.text_input(key="facilitator_secret").input("s3cret")
     at.button(key="facilitator_unlock").click()
     at.run()
