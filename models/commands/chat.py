@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from models.commands.common import emit, run_each, run_store
-from models.config import MAX_SEEDS, ChatCopyConfig, ConfigError, check_output_path, check_seeds
+from models.config import ChatCopyConfig, ConfigError, check_output_path, check_seeds
 
 
 def cmd_chat_corpus(args) -> int:
@@ -103,5 +103,3 @@ def cmd_chat_copy(args) -> int:
         f"independent model {_bits(out['independent_canary_exposure'])} (chance is about 1.4)", *lines])
     return 0
 
-
-__all__ = ["cmd_chat_corpus", "cmd_chat_teacher", "cmd_chat_copy", "MAX_SEEDS"]

@@ -239,15 +239,15 @@ def test_chat_copy_page_copies_a_chatbot_and_shows_the_canary_and_the_curve(app)
     assert list(at.dataframe[0].value.columns) == ["prompt", "human", "teacher", "copy", "twin"]
     assert "A low one proves nothing" in texts(at)
 
-    at.multiselect(key="chat_curve_modes").set_value(["text", "full"])
+    at.multiselect(key="chat_curve_modes").set_value(["full"])
     at.multiselect(key="chat_curve_budgets").set_value([100])
     at.button(key="chat_curve_submit").click()
     at.run()
-    run_until(at, lambda at: len(at.dataframe) == 2 and len(at.dataframe[1].value) == 2)
+    run_until(at, lambda at: len(at.dataframe) == 2 and len(at.dataframe[1].value) == 1)
     curve = at.dataframe[1].value
-    assert list(curve["exchanges"]) == [100, 100] and list(curve["verdict"]) == ["need at least 3 seeds"] * 2
-    assert list(curve["answers"]) == ["full distributions (white box)", "text only"]
-    assert at.success[-1].value.startswith("At 100 exchanges the copy from")
+    assert list(curve["exchanges"]) == [100] and list(curve["verdict"]) == ["need at least 3 seeds"]
+    assert list(curve["answers"]) == ["full distributions (white box)"]
+    assert at.success[-1].value.startswith("At 100 exchanges the copy from full distributions")
     at = open_page(at, "compare")  # no distillation runs yet: the chat copies still show
     assert "Chat copies" in [h.value for h in at.subheader]
     assert set(at.dataframe[0].value["exchanges"]) == {100}

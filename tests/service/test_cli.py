@@ -230,7 +230,9 @@ def test_a_student_file_with_nan_weights_is_refused(tmp_path, capsys):
 
 
 def test_a_run_id_beyond_any_stored_one_is_one_sentence(tmp_path, capsys):
-    from PIL import Image
+    from PIL import Image, ImageDraw
     image = tmp_path / "digit.png"
-    Image.new("L", (28, 28), 0).save(image)
+    picture = Image.new("L", (28, 28), 0)
+    ImageDraw.Draw(picture).line([(14, 4), (14, 24)], fill=255, width=3)  # a one
+    picture.save(image)
     assert_rejected(capsys, ["predict", str(image), "--run", "99999999999999999999999"], "not a distillation run")
