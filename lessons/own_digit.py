@@ -1,4 +1,5 @@
 """Try your own digit: draw, upload or photograph one; see what the teacher and stored students make of it."""
+import hashlib
 import json
 
 import numpy as np
@@ -75,12 +76,27 @@ default = (mine or list(students))[:1]
 left, right = st.columns([1, 1])
 with left:
     data, problem = _your_digit()
+def _read_once(data: bytes):
+    """The digit in these bytes, or why not, prepared once per session: a slider move or a poll
+    reruns this page, and preparing a large photo again each time cost seconds of the room's CPU."""
+    key = hashlib.sha256(data).hexdigest()
+    memo = st.session_state.get("_digit_memo")
+    if memo is None or memo[0] != key:
+        try:
+            memo = (key, read_digit(data))
+        except DigitError as error:
+            memo = (key, error)
+        st.session_state["_digit_memo"] = memo  # one entry: the picture on screen now
+    return memo[1]
+
+
 digit = None
 if data is not None:
-    try:
-        digit = read_digit(data)
-    except DigitError as error:
-        problem = error
+    prepared = _read_once(data)
+    if isinstance(prepared, DigitError):
+        problem = prepared
+    else:
+        digit = prepared
 if problem is not None:
     right.warning(f"Could not read that as a digit: {problem}.")
 with right:

@@ -132,3 +132,41 @@ def test_predict_refuses_each_bad_file_in_one_line(capsys, tmp_path, case):
     path = tmp_path / "upload.bin"
     path.write_bytes(BAD_FILES[case][0]())
     assert_rejected(capsys, ["predict", str(path)], BAD_FILES[case][1])
+
+
+def _refused_before_decoding(monkeypatch, data: bytes, reason: str) -> None:
+    """Refused by the size its header declares: decoding it would fail this test first."""
+    from PIL import ImageFile
+
+    def no_decoding(self):
+        raise AssertionError("the image was decoded before its size was checked")
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", no_decoding)
+    with pytest.raises(DigitError, match=reason):
+        read_digit(data)
+
+
+def test_a_huge_one_colour_picture_is_refused_by_its_declared_size(monkeypatch):
+    huge = _png(Image.new("L", (6300, 6300), 255))  # a few kilobytes that would decode to 40 megapixels
+    assert len(huge) < 200_000
+    _refused_before_decoding(monkeypatch, huge, "6300×6300 pixels, more than a digit needs")
+
+
+def test_a_one_pixel_high_strip_is_refused_before_decoding(monkeypatch):
+    strip = _png(Image.new("L", (4_000_000, 1), 0))
+    _refused_before_decoding(monkeypatch, strip, "only 4000000×1 pixels")
+
+
+def test_other_formats_are_named_and_never_decoded(monkeypatch):
+    bmp = _png(Image.new("L", (40, 40), 0), fmt="BMP")
+    _refused_before_decoding(monkeypatch, bmp, "BMP files are not supported")
+
+
+def test_a_cameras_multi_picture_jpeg_reads_its_first_picture(sample):
+    digit = Image.fromarray(sample.test_x[0, 0].mul(255).byte().numpy()).resize((112, 112))
+    other = Image.new("L", (112, 112), 0)
+    buffer = io.BytesIO()
+    digit.convert("RGB").save(buffer, format="MPO", save_all=True, append_images=[other.convert("RGB")], quality=95)
+    assert Image.open(io.BytesIO(buffer.getvalue())).format == "MPO"
+    plain = read_digit(_png(digit.convert("RGB"), fmt="JPEG", quality=95))
+    assert np.abs(read_digit(buffer.getvalue()).pixels.astype(int) - plain.pixels.astype(int)).mean() < 3

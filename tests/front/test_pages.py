@@ -350,6 +350,16 @@ def test_own_digit_page_reads_an_upload_and_asks_the_teacher_and_students(app):
     assert list(calibration["model"]) == ["teacher", "distilled student", "scratch twin"]
     assert (calibration["calibration error"] >= 0).all() and len(at.get("download_button")) == 2
 
+    import models.core.digit as digit_module
+    reads = []
+    real_read = digit_module.prepare
+    digit_module.prepare = lambda image: reads.append(1) or real_read(image)
+    try:
+        at.slider(key="own_temperature").set_value(8.0).run()  # a rerun with the same picture: not prepared again
+    finally:
+        digit_module.prepare = real_read
+    assert reads == [] and "The teacher reads **1**" in texts(at)
+
     at.file_uploader(key="digit_upload").clear().upload("blank.png", _digit_png("blank"), "image/png").run()
     assert not at.exception
     assert [w.value for w in at.warning] == ["Could not read that as a digit: no digit found: the image is blank or "
