@@ -1,5 +1,10 @@
 """ASGI middleware for the lab's shared server (serve.py): what Streamlit lets any client do that a
-room must not allow.
+room must not allow, and addresses it answers with a blank page.
+
+Streamlit answers any unknown address with its page, which loads its scripts by relative URLs; at
+a two-segment address such as /compare/extra those resolve to /compare/static/..., get the page
+back instead of scripts, and the visitor sees a blank white page. So any such address is
+redirected to the start page, which says why.
 
 Streamlit answers every BackMsg a browser tab may send, and `clear_cache` needs no developer mode:
 one message from any visitor empties every st.cache_data and st.cache_resource of the server, for
@@ -11,6 +16,7 @@ from __future__ import annotations
 
 import logging
 
+from starlette.responses import RedirectResponse
 from streamlit.proto.BackMsg_pb2 import BackMsg
 
 _LOGGER = logging.getLogger(__name__)
@@ -50,3 +56,32 @@ class DropVisitorMessages:
                 _LOGGER.warning("dropped a %s message from a visitor", kind)
 
         await self.app(scope, filtered_receive, send)
+
+
+FIRST_SEGMENT_ROUTES = {"_stcore", "static", "media", "component", "app"}  # app/static: static file serving
+UNKNOWN_ADDRESS = "/?address=unknown"
+
+
+def deep_unknown(path: str) -> bool:
+    """A path of two or more segments that Streamlit does not serve: its own routes live at the
+    top (/static/..., /_stcore/...), and the page probes for its server below the page's own path
+    (/distill/_stcore/health). A route's name elsewhere (/distill/static, /a/component/b) is not
+    Streamlit's, and answering it with the page gives a blank one."""
+    segments = [part for part in path.split("/") if part]
+    if len(segments) < 2 or segments[0] in FIRST_SEGMENT_ROUTES:
+        return False
+    return not (len(segments) >= 3 and segments[1] == "_stcore")
+
+
+class UnknownAddresses:
+    """ASGI middleware: GET or HEAD of a deep unknown path -> the start page with a note."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and scope.get("method") in ("GET", "HEAD"):
+            if deep_unknown(scope["path"]):
+                await RedirectResponse(UNKNOWN_ADDRESS, status_code=302)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)

@@ -43,3 +43,13 @@ def test_other_sockets_and_paths_pass_untouched():
     done = {"type": "websocket.disconnect", "code": 1000}
     assert _through_guard({"type": "websocket", "path": "/elsewhere"}, [clear, done]) == [clear, done]
     assert _through_guard({"type": "websocket", "path": "/distill/_stcore/stream"}, [clear, done]) == [done]
+
+
+def test_only_addresses_streamlit_serves_escape_the_start_page_redirect():
+    from server_guards import deep_unknown
+    served = ["/", "/distill", "/static/js/main.js", "/_stcore/health", "/media/abc.png", "/component/x/y",
+              "/app/static/file", "/distill/_stcore/health", "/compare/_stcore/host-config"]
+    blank = ["/compare/extra", "/distill/static", "/distill/static/js/main.js", "/compare/media/x", "/a/component/b",
+             "/distill/_stcore"]
+    assert [p for p in served if deep_unknown(p)] == []
+    assert [p for p in blank if not deep_unknown(p)] == []

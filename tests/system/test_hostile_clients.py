@@ -46,3 +46,27 @@ def test_ten_clear_cache_messages_leave_the_room_as_it_was(server):
     assert after - before < 50, f"server memory grew from {before:.0f} to {after:.0f} MB"
     dropped = [line for line in log.read_text().splitlines() if "dropped a clear_cache message" in line]
     assert len(dropped) == 10
+
+
+def test_deep_addresses_with_a_route_name_inside_go_to_the_start_page(server):
+    import urllib.error
+    import urllib.request
+    _, port, _ = server
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    opener = urllib.request.build_opener(NoRedirect)
+
+    def status(path: str) -> tuple[int, str]:
+        try:
+            answer = opener.open(f"http://127.0.0.1:{port}{path}", timeout=10)
+            return answer.status, answer.read(200).decode(errors="replace")
+        except urllib.error.HTTPError as error:
+            return error.code, error.headers.get("Location", "")
+
+    for path in ("/distill/static", "/compare/media/x", "/a/component/b"):
+        assert status(path) == (302, "/?address=unknown"), path
+    assert status("/distill/_stcore/health")[0] != 302  # the page's own probe is Streamlit's to answer
+    assert status("/_stcore/health") == (200, "ok")
