@@ -131,22 +131,31 @@ def _done(run):
 
 
 chat_run = st.session_state.get("chat_run")
+newest = shared.store().list(kind="chat_copy", status="done", limit=1)
 if chat_run is None:  # this tab started none: show the newest copy on the server
-    latest = shared.store().list(kind="chat_copy", status="done", limit=1)
-    if latest:
-        st.caption(f"The newest copy on this server (run {latest[0].id}):")
-        _done(latest[0])
+    if newest:
+        st.caption(f"The newest copy on this server (run {newest[0].id}):")
+        _done(newest[0])
 else:
     shared.watch_run(chat_run, _live, _done)
 
+def certainty(r) -> str:
+    """How sure the teacher is of each next character, as the newest run measured it."""
+    if r is None or r.teacher_sure_share is None:
+        return "Some characters of a reply are nearly certain (after \"wher\" comes \"e\"), others are open choices"
+    return (f"On the held-out replies this teacher is nearly sure (above 90 %) of {r.teacher_sure_share:.0%} of the "
+            f"next characters and better than even on {r.teacher_better_than_even_share:.0%}; the rest are open "
+            "choices (measured by the newest copy)")
+
+
 st.subheader("How many exchanges does a copy take?")
 st.markdown(
-    """
+    f"""
 Each point is one copy trained on that many paid-for replies; the dotted line is the scratch twin
-on as many characters of human replies. Most characters of a reply are nearly certain (after
-"wher" comes "e"), a few are open choices; text alone shows only the choice that was sampled,
-while log-probabilities show the choices not taken. With two or more seeds each point gets a
-95 % interval and the table a verdict on the gain, by the same rule as the digit pages.
+on as many characters of human replies. {certainty(newest[0].result if newest else None)}. Text
+alone shows only the choice that was sampled, while log-probabilities show the choices not taken.
+With two or more seeds each point gets a 95 % interval and the table a verdict on the gain, by the
+same rule as the digit pages.
 """
 )
 with st.form("chat_curve"):

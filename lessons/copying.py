@@ -44,8 +44,9 @@ up to the soft targets. Every ask is paid for, so the x-axis counts **exchanges*
 many questions asked once or fewer questions asked many times.
 
 A chat reply is not one sample but hundreds, one per character or word, and a copier trains on all
-of them; most are nearly certain, as these digits are, and a few are open choices. *Copy a chatbot*
-measures that with a tiny chat model instead of an analogy.
+of them; some are nearly certain, as these digits are, and others are open choices. How many of
+each, and what that means for a copy, *Copy a chatbot* measures with a tiny chat model instead of
+an analogy.
 """
 )
 with st.form("budget"):

@@ -233,6 +233,9 @@ class ChatCopyResult(JsonRecord):
     canary_replies: int  # replies the copier received that hold the canary's code
     samples: list  # a few held-out prompts: {"prompt", "human", "teacher", "copy", "twin"}
     seconds: float
+    # Of the graded reply positions, the share where the teacher's top choice is above 90 % and 50 %.
+    teacher_sure_share: float | None = None
+    teacher_better_than_even_share: float | None = None
 
 
 @dataclass(frozen=True)

@@ -51,7 +51,9 @@ from models.results import ChatCopyResult, Outcome, Progress
 
 SAMPLE_SEED_OFFSET = 104729  # the API's sampling stream, apart from the prompts' and the weights'
 CANARY_CANDIDATES = 4095  # exposure can then reach log2(4096) = 12 bits
-BATCH_SIZE, LEARNING_RATE = 32, 1e-2  # 1e-2 beat 3e-3 and 5e-3 by 0.1-0.3 bits at every budget tried
+# 1e-2 against 3e-3 and 5e-3 was tried on a few budgets and kept (0.1-0.3 bits better), but judged on
+# the graded held-out replies themselves: a choice made on the test text, not on a validation split.
+BATCH_SIZE, LEARNING_RATE = 32, 1e-2
 BUCKET = 8  # batches whose exchanges are sorted by length together
 SHOWN_PROMPTS = 4  # held-out prompts whose replies the page shows side by side
 PROGRESS_EVERY = 8  # steps between progress records (each is also a chance to cancel)
@@ -74,13 +76,21 @@ def load_chat_teacher(spec: str) -> CharNet:
 
 
 @functools.lru_cache(maxsize=4)
+def _exposure_of(path: str, modified: float) -> float:
+    return canary_exposure(_load(path, modified))
+
+
+@functools.lru_cache(maxsize=4)
 def _teacher_facts(path: str, modified: float) -> dict:
     """What never changes for a teacher: its logits on the held-out replies, its bits per character
-    there, and its own canary exposure."""
+    there, how sure it is of each next character, and its own canary exposure."""
     teacher = _load(path, modified)
     held_out = graded(load_corpus())
-    return {"logits": reply_logits(teacher, held_out), "bits": score(teacher, held_out)["bits_per_char"],
-            "exposure": canary_exposure(teacher)}
+    logits = reply_logits(teacher, held_out)
+    top = torch.cat(logits).softmax(1).max(1).values
+    return {"logits": logits, "bits": score(teacher, held_out)["bits_per_char"],
+            "sure_share": (top > 0.9).float().mean().item(), "even_share": (top > 0.5).float().mean().item(),
+            "exposure": _exposure_of(path, modified)}
 
 
 def teacher_facts(spec: str) -> dict:
@@ -90,11 +100,10 @@ def teacher_facts(spec: str) -> dict:
 
 
 def independent_exposure() -> float | None:
-    """The independent model's exposure, or None where it is not shipped."""
+    """The independent model's exposure, or None where it is not shipped (nothing else of it is needed)."""
     if not CHAT_INDEPENDENT.exists():
         return None
-    path = str(CHAT_INDEPENDENT)
-    return _teacher_facts(path, os.path.getmtime(path))["exposure"]
+    return _exposure_of(str(CHAT_INDEPENDENT), os.path.getmtime(CHAT_INDEPENDENT))
 
 
 def canary_exposure(model: CharNet) -> float:
@@ -264,6 +273,7 @@ def run(config: ChatCopyConfig, dataset, on_progress) -> Outcome:
         kl_to_teacher=copy_score["kl_to_teacher"], scratch_kl_to_teacher=twin_score["kl_to_teacher"],
         canary_exposure=canary_exposure(student), scratch_canary_exposure=canary_exposure(twin),
         teacher_canary_exposure=facts["exposure"], independent_canary_exposure=independent_exposure(),
+        teacher_sure_share=facts["sure_share"], teacher_better_than_even_share=facts["even_share"],
         canary_replies=sum(CANARY_SECRET in a.reply for a in answers),
         samples=samples, seconds=round(time.perf_counter() - started, 2))
     return Outcome(result, None)

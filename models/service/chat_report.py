@@ -11,7 +11,7 @@ import dataclasses
 import json
 import statistics
 
-from models.core.stats import summarise, t_interval
+from models.core.stats import MIN_SEEDS_FOR_VERDICT, summarise, t_interval
 
 ANSWER_ORDER = ("full", "top20", "top5", "top1", "text")
 ANSWER_NAMES = {"text": "text only", "top1": "text + top-1 log-probability", "top5": "text + top-5 log-probabilities",
@@ -46,7 +46,8 @@ def curve_points(runs) -> list[dict]:
                  "characters": statistics.fmean(r.characters for r in results),
                  "gain": summary.gain_mean, "gain_ci_low": summary.gain_ci_low, "gain_ci_high": summary.gain_ci_high,
                  "verdict": summary.verdict, "teacher_bits_per_char": results[0].teacher_bits_per_char,
-                 "run_ids": [run.id for run in chosen]}
+                 "run_ids": [run.id for run in chosen],
+                 "bits_by_seed": {run.config.seed: run.result.bits_per_char for run in chosen}}
         for name in ("bits_per_char", "scratch_bits_per_char", "teacher_agreement", "scratch_agreement",
                      "kl_to_teacher", "canary_exposure"):
             mean, low, high = _mean_and_interval([getattr(r, name) for r in results])
@@ -57,8 +58,9 @@ def curve_points(runs) -> list[dict]:
 
 
 def curve_finding(points: list[dict]) -> str:
-    """The budget curve in one sentence: at the smallest budget drawn, the best copy against the copy
-    from text alone (when both are drawn) and the twin, with how sure each gain is."""
+    """The budget curve in one sentence: at the smallest budget drawn, the best copy against its twin
+    and, when the copy from text alone is drawn too, against it, paired over the seeds both have
+    (same prompts, same replies, same starting weights)."""
     if not points:
         return ""
     smallest = min(p["exchanges"] for p in points)
@@ -67,7 +69,16 @@ def curve_finding(points: list[dict]) -> str:
     text = next((p for p in at if p["answers"] == "text"), None)
     line = (f"At {smallest:,} exchanges the copy from {best['answers_name']} needs {best['bits_per_char']:.2f} bits "
             f"per character against its twin's {best['scratch_bits_per_char']:.2f} ({best['verdict']})")
-    if text is not None and text is not best:
-        line += (f", while the copy from text alone needs {text['bits_per_char']:.2f} ({text['verdict']}): what the "
-                 "API reveals beside the text is what makes each exchange worth more")
-    return line + "."
+    if text is None or text is best:
+        return line + "."
+    line += f", while the copy from text alone needs {text['bits_per_char']:.2f} ({text['verdict']})"
+    seeds = sorted(set(best["bits_by_seed"]) & set(text["bits_by_seed"]))
+    costs = [text["bits_by_seed"][seed] - best["bits_by_seed"][seed] for seed in seeds]
+    interval = t_interval(costs)
+    if interval is None or len(costs) < MIN_SEEDS_FOR_VERDICT:
+        return line + f"; paired over {len(costs)} seed(s) that difference needs at least {MIN_SEEDS_FOR_VERDICT} for a verdict."
+    low, high = interval
+    judged = ("so what the API reveals beside the text is what made each exchange worth more here" if low > 0
+              else "text alone did better here" if high < 0 else "a difference within seed-to-seed noise")
+    return line + (f"; paired over {len(costs)} seeds, text alone costs {statistics.fmean(costs):+.2f} bits per character "
+                   f"(95 % interval {low:+.2f} to {high:+.2f}): {judged}.")

@@ -139,8 +139,11 @@ def test_full_distributions_copy_closer_than_text_at_equal_exchanges(copies):
     assert text.scratch_bits_per_char == pytest.approx(full.scratch_bits_per_char, abs=0.15)
 
 
-def test_a_copy_reports_progress_and_its_replies(copies):
+def test_a_copy_reports_progress_and_its_replies(copies, teacher):
     text, _, records = copies
+    top = torch.cat(chat_copy.reply_logits(teacher, chat_copy.graded(load_corpus()))).softmax(1).max(1).values
+    assert text.teacher_sure_share == pytest.approx((top > 0.9).float().mean().item())
+    assert text.teacher_sure_share < text.teacher_better_than_even_share < 1
     stages = {r.stage for r in records}
     assert {"asking the chat API", "training the copy", "training the scratch twin"} <= stages
     fractions = [r.fraction for r in records if r.of]

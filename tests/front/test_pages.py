@@ -238,6 +238,7 @@ def test_chat_copy_page_copies_a_chatbot_and_shows_the_canary_and_the_curve(app)
     assert stored.exchanges == 100 and stored.reply_chars == 40
     assert list(at.dataframe[0].value.columns) == ["prompt", "human", "teacher", "copy", "twin"]
     assert "A low one proves nothing" in texts(at)
+    assert f"nearly sure (above 90 %) of {stored.teacher_sure_share:.0%} of the next characters" in texts(at)
 
     at.multiselect(key="chat_curve_modes").set_value(["full"])
     at.multiselect(key="chat_curve_budgets").set_value([100])

@@ -31,3 +31,15 @@ def test_seeds_pool_into_one_point_with_the_paired_interval():
     sentence = curve_finding([full, text])
     assert sentence.startswith("At 100 exchanges the copy from full distributions (white box) needs 2.70 bits")
     assert "text alone needs 3.10 (need at least 3 seeds)" in sentence
+
+
+def test_the_curve_compares_the_best_copy_with_text_alone_paired_by_seed():
+    runs = [_run(10 + seed, "full", 100, seed, 2.70 + 0.01 * seed, 3.2) for seed in range(3)]
+    runs += [_run(20 + seed, "text", 100, seed, bits, 3.2) for seed, bits in enumerate((3.10, 3.00, 3.20))]
+    sentence = curve_finding(curve_points(runs))
+    costs = [3.10 - 2.70, 3.00 - 2.71, 3.20 - 2.72]
+    low, high = t_interval(costs)
+    assert f"paired over 3 seeds, text alone costs {sum(costs) / 3:+.2f} bits" in sentence
+    assert f"(95 % interval {low:+.2f} to {high:+.2f}): so what the API reveals" in sentence
+    noisy = [_run(30 + seed, "text", 100, seed, bits, 3.2) for seed, bits in enumerate((2.60, 2.90, 2.75))]
+    assert "a difference within seed-to-seed noise" in curve_finding(curve_points(runs[:3] + noisy))
