@@ -18,6 +18,7 @@ from torch import nn
 from models.errors import ConfigError
 from models.core.data import Dataset
 from models.core.device import best_device
+from models.core.stopping import between_steps
 from models.results import Progress
 
 ProgressFn = Callable[[Progress], None]
@@ -143,6 +144,7 @@ def fit(models: dict[str, nn.Module], losses: dict[str, LossFn], batches_source:
                 if schedules[name] is not None:
                     schedules[name].step()
                 step_losses[name] = loss
+            between_steps()
             if on_step is not None and step % STEP_REPORT_EVERY == 0:
                 on_step(round(epoch - 1 + step / per_epoch, 3), {n: v.item() for n, v in step_losses.items()})
         on_epoch(epoch)

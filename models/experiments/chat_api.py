@@ -15,6 +15,7 @@ import torch.nn.functional as F
 
 from models.config import CHAT_TOP_K, ConfigError
 from models.core.charlm import CharNet, prompt_states
+from models.core.stopping import between_steps
 from models.core.text import END_OF_TURN, INDEX, decode
 
 END = INDEX[END_OF_TURN]
@@ -70,6 +71,7 @@ class ChatAPI:
         open_rows = torch.ones(count, dtype=torch.bool)
         lengths = torch.full((count,), cap, dtype=torch.long)
         for position in range(cap + 1):
+            between_steps()
             served = F.softmax(logits / self.temperature, dim=1)
             served = nucleus(served, self.top_p)
             log_probs[:, position] = served.clamp_min(1e-30).log()

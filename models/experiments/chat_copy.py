@@ -45,6 +45,7 @@ from models.core.text import (
     load_corpus,
     made_up_prompts,
 )
+from models.core.stopping import between_steps
 from models.experiments.chat_api import ChatAnswer, ChatAPI
 from models.experiments.chat_teacher import CHAT_INDEPENDENT, CHAT_TEACHER
 from models.results import ChatCopyResult, Outcome, Progress
@@ -213,6 +214,7 @@ def train(model: CharNet, lesson: Lesson, epochs: int, seed: int, report) -> Non
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             optimiser.step()
+            between_steps()
             if step % PROGRESS_EVERY == 0:
                 report(epoch + step / len(epoch_batches))
     model.eval()

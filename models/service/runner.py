@@ -19,12 +19,14 @@ from contextlib import AbstractContextManager, contextmanager
 from typing import Iterator, Protocol
 
 from models.core.device import set_threads_for
+from models.core.stopping import checked_between_steps
 from models.errors import ConfigError, StoreError, TeacherError
 from models.results import JsonRecord, Progress
 from models.service.kinds import KINDS, kind_of
 from models.service.store import SERVER_ID, Run, RunStore, heartbeat_seconds
 
 PROGRESS_EVERY_S = 0.25  # step records land at most this often; epoch ends always land
+CANCEL_CHECK_S = 2.0  # between progress records, a running run reads its cancel flag this often
 
 
 class JobCancelled(Exception):
@@ -85,9 +87,27 @@ def execute(kind: str, values: dict, link: Link, dataset=None) -> str:
                     raise JobCancelled
                 link.share_cores()  # a lone job uses every core; busy workers share them
 
+        last_check = time.monotonic()
+
+        def between_steps() -> None:
+            """A cancel lands within seconds, not at the next epoch's end (which can be minutes)."""
+            nonlocal last_check
+            if time.monotonic() - last_check < CANCEL_CHECK_S:
+                return
+            last_check = time.monotonic()
+            if ended.is_set():
+                raise RunEnded
+            try:
+                cancelled = link.cancel_requested()
+            except StoreError:  # the store is briefly unreadable: keep training, ask again later
+                return
+            if cancelled:
+                raise JobCancelled
+
         try:
             config = entry.config_type(**values)
-            outcome = entry.run(config, dataset or default_dataset(), on_progress)
+            with checked_between_steps(between_steps):
+                outcome = entry.run(config, dataset or default_dataset(), on_progress)
             link.finish(config, outcome.result, weights_bytes(outcome.weights))
         except JobCancelled:
             link.end("cancelled")

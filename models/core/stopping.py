@@ -1,0 +1,31 @@
+"""Where a long computation may be stopped: every training step and every generated character
+calls `between_steps()`.
+
+Progress records land at epoch ends, and one epoch can take minutes, so a cancel that waited for
+them waited minutes too. The runner installs a check here for the length of one run (a context
+variable, so the CLI's own process and every worker thread keep their own); the loops themselves
+know nothing of stores, links or owners. With no check installed this costs one lookup.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Callable, Iterator
+
+_CHECK: ContextVar[Callable[[], None] | None] = ContextVar("between_steps_check", default=None)
+
+
+def between_steps() -> None:
+    """Run the installed check, which raises to stop the computation."""
+    check = _CHECK.get()
+    if check is not None:
+        check()
+
+
+@contextmanager
+def checked_between_steps(check: Callable[[], None]) -> Iterator[None]:
+    token = _CHECK.set(check)
+    try:
+        yield
+    finally:
+        _CHECK.reset(token)

@@ -1,0 +1,82 @@
+"""The one lifecycle of a run (models/service/runner.py): a cancel lands between training steps in
+every kind of run, not at the next epoch's end."""
+import threading
+from contextlib import contextmanager
+
+import pytest
+
+from models.config import ChatCopyConfig, DistillConfig, ExtractConfig, HintonConfig, SweepCell, TeacherConfig
+from models.service import runner
+from models.service.kinds import kind_of
+
+
+class CancelAfterStart:
+    """A link whose owner pressed Cancel just after the run started training."""
+
+    def __init__(self):
+        self.asked, self.records, self.ending = 0, [], None
+
+    def cancel_requested(self) -> bool:
+        self.asked += 1
+        return self.asked > 1  # the first ask is execute's own, before the run is claimed
+
+    def claim(self) -> bool:
+        return True
+
+    @contextmanager
+    def alive(self):
+        yield threading.Event()
+
+    def started_on(self, device: str) -> None:
+        pass
+
+    def share_cores(self) -> None:
+        pass
+
+    def progress(self, record) -> None:
+        self.records.append(record)
+
+    def finish(self, config, result, weights) -> None:
+        self.ending = "done"
+
+    def end(self, status: str, error: str = "") -> None:
+        self.ending = status
+
+    def status(self) -> str:
+        return self.ending
+
+
+# Each is many epochs long; a cancel that waited for an epoch's end would let one epoch's record land.
+LONG_RUNS = [
+    TeacherConfig(epochs=5, train_size=2000),
+    DistillConfig(student="mlp-10", train_size=2000, epochs=20),
+    SweepCell(student="mlp-10", temperatures=(2.0, 4.0), train_size=2000, epochs=20),
+    HintonConfig(epochs=5),
+    ExtractConfig(queries=2000),
+    ChatCopyConfig(exchanges=300, epochs=20),
+]
+
+
+@pytest.mark.parametrize("config", LONG_RUNS, ids=lambda c: type(c).__name__)
+def test_a_cancel_lands_before_the_first_epoch_ends_in_every_kind(config, monkeypatch, sample):
+    monkeypatch.setattr(runner, "CANCEL_CHECK_S", 0.0)  # check at every step: the test is about where, not when
+    link = CancelAfterStart()
+    status = runner.execute(kind_of(config), config.__dict__, link, sample)
+    assert status == "cancelled" and link.asked >= 2
+    assert not [record for record in link.records if record.epoch_end]  # stopped inside the first epoch
+
+
+def test_a_store_that_cannot_be_read_between_steps_does_not_stop_the_run(monkeypatch, sample):
+    from models.errors import StoreError
+    monkeypatch.setattr(runner, "CANCEL_CHECK_S", 0.0)
+
+    class Unreadable(CancelAfterStart):
+        def cancel_requested(self) -> bool:
+            self.asked += 1
+            if self.asked > 1 and not self.records:  # between steps, before the first record
+                raise StoreError("the run store lab.sqlite is locked")
+            return False
+
+    link = Unreadable()
+    config = DistillConfig(student="mlp-10", train_size=300, epochs=1)
+    assert runner.execute("distill", config.__dict__, link, sample) == "done" and link.asked > 2
