@@ -51,7 +51,7 @@ def main() -> None:
                 icon=":material/link_off:")
     # A store fault is said once, on every page, in one sentence; pages that need no store still work.
     try:
-        notice, fault = store().notice, None
+        notice, fault = store().notice or store().disk_notice, None
     except StoreError as error:
         notice, fault = "", without_paths(error)
     if fault:

@@ -109,3 +109,29 @@ def done_distill_run(store, name: str) -> int:
                                        teacher_accuracy=0.99, distilled_accuracy=0.8, scratch_accuracy=0.7,
                                        gain=0.1, seconds=1.0, curves=[], dataset={"name": "sample"}))
     return run_id
+
+
+@pytest.fixture
+def tiny_disk(tmp_path):
+    """A 4 MB filesystem of its own, so the test can fill it (skipped where mounting is not allowed)."""
+    import shutil
+    folder = tmp_path / "tiny"
+    folder.mkdir()
+    if shutil.which("mount") is None or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(folder)],
+                                                       capture_output=True).returncode != 0:
+        pytest.skip("this machine cannot mount a small filesystem")
+    yield folder
+    subprocess.run(["umount", str(folder)], check=True)
+
+
+def fill_disk(folder) -> Path:
+    """Take every free byte of folder's filesystem; returns the file to delete to give them back."""
+    filler = Path(folder) / "filler"
+    with open(filler, "wb") as out:
+        try:
+            while True:
+                out.write(b"\0" * 65536)
+                out.flush()
+        except OSError:
+            pass
+    return filler

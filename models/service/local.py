@@ -17,6 +17,7 @@ import time
 import pebble
 
 from models.core.device import cores
+from models.errors import StoreError
 from models.service.runner import run_job
 
 WORKER_NICENESS = 10  # sliders in the web server stay responsive while workers train
@@ -84,7 +85,9 @@ class LocalBackend:
     def ended(self, store, run_id: int, future) -> None:
         """The worker wrote the run's ending; only a worker that died (killed, out of memory) did not."""
         error = None if future.cancelled() else future.exception()
-        if error is not None:
+        if isinstance(error, StoreError):  # the worker could not record the ending; raises while the store is down
+            store.end(run_id, "interrupted", f"this run's ending could not be saved ({error}); start it again")
+        elif error is not None:
             code = getattr(error, "exitcode", None)
             reason = ("the worker stopped unexpectedly" + (f" (exit code {code})" if code is not None else "")
                       + ", possibly out of memory")

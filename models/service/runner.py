@@ -13,6 +13,7 @@ import dataclasses
 import io
 import os
 import socket
+import sys
 import threading
 import time
 from contextlib import AbstractContextManager, contextmanager
@@ -26,6 +27,8 @@ from models.service.kinds import KINDS, kind_of
 from models.service.store import SERVER_ID, Run, RunStore, heartbeat_seconds
 
 PROGRESS_EVERY_S = 0.25  # step records land at most this often; epoch ends always land
+FINISH_RETRY_S = 600.0  # a finished result waits in memory this long for a store that cannot be written
+FINISH_RETRY_EVERY_S = 5.0
 CANCEL_CHECK_S = 2.0  # between progress records, a running run reads its cancel flag this often
 
 
@@ -81,11 +84,15 @@ def execute(kind: str, values: dict, link: Link, dataset=None) -> str:
             if ended.is_set():
                 raise RunEnded
             if record.epoch_end or time.monotonic() - last_write > PROGRESS_EVERY_S:
-                link.progress(record)
                 last_write = time.monotonic()
-                if link.cancel_requested():
+                try:
+                    link.progress(record)
+                    cancelled = link.cancel_requested()
+                    link.share_cores()  # a lone job uses every core; busy workers share them
+                except StoreError:  # the store is down for now: train on, the next record tries again
+                    return
+                if cancelled:
                     raise JobCancelled
-                link.share_cores()  # a lone job uses every core; busy workers share them
 
         last_check = time.monotonic()
 
@@ -108,16 +115,37 @@ def execute(kind: str, values: dict, link: Link, dataset=None) -> str:
             config = entry.config_type(**values)
             with checked_between_steps(between_steps):
                 outcome = entry.run(config, dataset or default_dataset(), on_progress)
-            link.finish(config, outcome.result, weights_bytes(outcome.weights))
+            weights = weights_bytes(outcome.weights)
+            keep_until_written(lambda: link.finish(config, outcome.result, weights), ended)
         except JobCancelled:
             link.end("cancelled")
         except RunEnded:
             pass
+        except StoreError:  # nothing can be recorded here: the pool ends the row once the store is back
+            raise
         except (ConfigError, TeacherError) as error:
             link.end("failed", str(error))
         except Exception as error:  # a worker must outlive a bad job; the page shows the reason
             link.end("failed", f"{type(error).__name__}: {error}")
     return link.status()
+
+
+def keep_until_written(write, ended: threading.Event) -> None:
+    """Write a finished run, retrying while the store cannot take it (a full disk, a damaged file
+    being restored): minutes of a visitor's training are not thrown away for a moment's fault. The
+    run stays alive meanwhile; after FINISH_RETRY_S the StoreError goes up to the pool."""
+    deadline, said = time.monotonic() + FINISH_RETRY_S, ""
+    while True:
+        try:
+            write()
+            return
+        except StoreError as error:
+            if ended.is_set() or time.monotonic() > deadline:
+                raise
+            if str(error) != said:  # an operator's console, once per reason: the page cannot be written either
+                said = str(error)
+                print(f"distillation lab: a finished run waits in memory: {said}", file=sys.stderr, flush=True)
+            time.sleep(FINISH_RETRY_EVERY_S)
 
 
 def finish_run(store: RunStore, run_id: int, kind: str, config, result: JsonRecord, weights: bytes | None) -> bool:

@@ -22,7 +22,7 @@ from typing import Protocol
 from models.errors import ConfigError, StoreError
 from models.service.kinds import kind_of
 from models.service.room import room_limits
-from models.service.store import SERVER_ID, RunStore, heartbeat_seconds
+from models.service.store import BEATING, SERVER_ID, RunStore, heartbeat_seconds
 
 DEFAULT_PER_OWNER = 3  # submissions one browser session may have queued or running ($DISTILL_SESSION_JOBS)
 DEFAULT_RUN_S = 30.0  # a run's expected length before any of its kind has finished here
@@ -88,6 +88,7 @@ class JobPool:
                  per_owner: int | None = None):
         self.store = store
         self.server = SERVER_ID
+        BEATING.add(self.server)
         self.store.beat_server(self.server)
         self.store.mark_orphans()
         self.per_owner = per_owner or int(os.environ.get("DISTILL_SESSION_JOBS", DEFAULT_PER_OWNER))
@@ -99,6 +100,7 @@ class JobPool:
         self._waiting: list[Queued] = []
         self._running: dict[int, tuple[str, Future]] = {}  # run id -> (owner, future)
         self._last_served: dict[str, int] = {}  # owner -> dispatch counter when last served
+        self._unrecorded: dict[int, str] = {}  # run id -> why its ending could not be written yet
         self._stopping = threading.Event()
         LIVE_POOLS.add(self)
         # Beats for the runs this server queued: they stay alive while it does, whatever the PIDs.
@@ -118,6 +120,7 @@ class JobPool:
             try:
                 self.store.beat_server(self.server)
                 self.backend.beat(self.store, self.server)
+                self._record_endings()
             except StoreError:  # a store briefly locked: the next beat tries again
                 continue
 
@@ -174,11 +177,23 @@ class JobPool:
             self._running.pop(run_id, None)
         try:
             self.backend.ended(self.store, run_id, future)
-        except StoreError:  # the store is down: the queue must still move; the orphan check ends the row
-            pass
+        except StoreError as error:  # the store is down: the queue must still move; the beat ends the row later
+            with self._lock:
+                self._unrecorded[run_id] = str(error)
         finally:
             if not self._stopping.is_set():
                 self._dispatch()
+
+    def _record_endings(self) -> None:
+        """Runs whose ending the store could not take: once it answers again they end as interrupted,
+        with the reason, so no run stays 'running' for good (this server's heartbeat would keep such a
+        ghost alive, counting against its owner's share)."""
+        with self._lock:
+            pending = dict(self._unrecorded)
+        for run_id, reason in pending.items():
+            self.store.end(run_id, "interrupted", f"this run's ending could not be saved ({reason}); start it again")
+            with self._lock:
+                self._unrecorded.pop(run_id, None)
 
     def queue_places(self) -> dict[int, QueuePlace]:
         """Every waiting run's place in line and estimated wait, in the order the pool will start them."""
@@ -220,6 +235,8 @@ class JobPool:
         if self._stopping.is_set():
             return
         self._stopping.set()
+        if not any(pool.server == self.server and not pool.stopped for pool in LIVE_POOLS):
+            BEATING.discard(self.server)
         with self._lock:
             waiting, self._waiting = self._waiting, []
             running = dict(self._running)

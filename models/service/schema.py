@@ -2,9 +2,11 @@
 brought up to date, and what a SQLite failure means in one sentence."""
 from __future__ import annotations
 
+import shutil
 import sqlite3
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from models.errors import StoreError
 from models.results import JsonRecord, Progress
@@ -80,9 +82,26 @@ UPDATE runs SET group_id = name, name = '' WHERE kind = 'extract' AND name LIKE 
 
 
 
-def explain(error: sqlite3.Error, name: str) -> StoreError:
+FULL_BELOW_BYTES = 1 << 20  # a write that fails with less than this free is a full disk
+
+
+def disk_is_full(path: Path) -> bool:
+    try:
+        return shutil.disk_usage(path.parent).free < FULL_BELOW_BYTES
+    except OSError:
+        return False
+
+
+def full_disk_sentence(name: str) -> str:
+    return (f"the disk holding the run store {name} is full, so new runs cannot be saved; free disk space "
+            "(a run that finishes meanwhile waits in memory until it can be written)")
+
+
+def explain(error: sqlite3.Error, path: Path) -> StoreError:
     """One sentence a visitor or an operator can act on, naming the file but no server path."""
-    text = str(error).lower()
+    text, name = str(error).lower(), path.name
+    if "full" in text or ("i/o" in text and disk_is_full(path)):  # SQLite says "disk I/O error" for a full WAL
+        return StoreError(full_disk_sentence(name))
     if "readonly" in text or "read-only" in text:
         return StoreError(f"the run store {name} is read-only, so new runs cannot be saved (finished ones can "
                           "still be browsed); fix the permissions of the file and its folder", read_only=True)

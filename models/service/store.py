@@ -39,7 +39,9 @@ from models.service.schema import (  # noqa: F401  (Run, ACTIVE and FINISHED are
     SCHEMA,
     SCHEMA_VERSION,
     Run,
+    disk_is_full,
     explain,
+    full_disk_sentence,
 )
 
 
@@ -59,6 +61,9 @@ def stale_after() -> float:
 
 # This process's identity as a server: unique across machines, containers and PID namespaces.
 SERVER_ID = f"{socket.gethostname()}-{uuid.uuid4().hex[:12]}"
+# Servers whose pool lives in this process (scheduler.JobPool adds and removes itself). Their runs are never orphans here, however long their beats
+# went unwritten: after a store outage the first page read must not end every run of a live pool.
+BEATING: set[str] = set()
 
 
 class RunStore:
@@ -86,6 +91,13 @@ class RunStore:
         if was_empty:
             self.notice = (f"the run store {self.name} was an empty file (0 bytes), so a fresh store was started "
                            "in it; no runs were lost because it held none")
+
+    @property
+    def disk_notice(self) -> str:
+        """A sentence while the disk holding the store is full (pages say it; one stat call)."""
+        if self.read_only or not disk_is_full(self.path):
+            return ""
+        return full_disk_sentence(self.name)
 
     def _create_schema(self) -> None:
         with self._session(write=True) as db:
@@ -117,7 +129,7 @@ class RunStore:
                 else:
                     yield db
         except sqlite3.Error as error:
-            raise explain(error, self.name) from None
+            raise explain(error, self.path) from None
 
     def _write(self, sql: str, params: tuple = ()) -> sqlite3.Cursor:
         with self._session(write=True) as db:
@@ -220,10 +232,13 @@ class RunStore:
             return 0
         now = time.time()
         quiet = now - stale_after()
+        ours = tuple(BEATING)
+        our_places = ",".join("?" * len(ours)) or "''"
         orphans = [row[0] for row in self._read(
             "SELECT id FROM runs WHERE status IN ('queued','running') AND COALESCE(heartbeat, updated) < ? "
-            "AND NOT EXISTS (SELECT 1 FROM servers WHERE servers.id = runs.server AND servers.heartbeat >= ?)",
-            (quiet, quiet))]
+            "AND NOT EXISTS (SELECT 1 FROM servers WHERE servers.id = runs.server AND servers.heartbeat >= ?) "
+            f"AND COALESCE(server, '') NOT IN ({our_places})",
+            (quiet, quiet, *ours))]
         if not orphans:
             return 0
         return self._write(

@@ -80,3 +80,34 @@ def test_a_store_that_cannot_be_read_between_steps_does_not_stop_the_run(monkeyp
     link = Unreadable()
     config = DistillConfig(student="mlp-10", train_size=300, epochs=1)
     assert runner.execute("distill", config.__dict__, link, sample) == "done" and link.asked > 2
+
+
+def test_a_finished_run_waits_in_memory_while_the_disk_is_full(tiny_disk, monkeypatch, sample, capsys):
+    from tests.conftest import fill_disk
+    """Fill the disk just as the run finishes: the result is kept, the console says "free disk space",
+    and once space is freed the run lands as done with its result and weights."""
+    from models.service.store import RunStore
+    monkeypatch.setattr(runner, "FINISH_RETRY_EVERY_S", 0.1)
+    store = RunStore(tiny_disk / "lab.sqlite")
+    config = DistillConfig(student="mlp-10", train_size=300, epochs=1)
+    run_id = store.create("distill", config.__dict__)
+    filler = tiny_disk / "filler"
+
+    class FullDiskAtTheEnd(runner.StoreLink):
+        tries = 0
+
+        def finish(self, config, result, weights):
+            self.tries += 1
+            if self.tries == 1:
+                fill_disk(tiny_disk)
+                threading.Timer(1.0, filler.unlink).start()  # an operator frees space a moment later
+            super().finish(config, result, weights)
+
+    link = FullDiskAtTheEnd(store, run_id, "distill")
+    status = runner.execute("distill", config.__dict__, link, sample)
+    said = capsys.readouterr().err
+    assert "a finished run waits in memory: the disk holding the run store lab.sqlite is full" in said
+    assert "free disk space" in said
+    run = store.get(run_id)
+    assert status == "done" and run.status == "done" and run.result.distilled_accuracy > 0.1 and link.tries > 1
+    assert store.weights(run_id)

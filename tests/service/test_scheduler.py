@@ -146,3 +146,24 @@ def test_the_room_pool_is_one_per_process_whatever_the_page_caches_forget(monkey
     first.shutdown()
     assert shared.pool() is not first and len(made) == 2  # a stopped pool is replaced, not reused
     made[-1].shutdown()
+
+
+def test_a_run_whose_ending_could_not_be_saved_ends_interrupted_once_the_store_answers(monkeypatch):
+    """The worker could not write its ending and neither could the pool: no ghost stays 'running'
+    (this server's own heartbeat would keep it alive for good), and the queue moved on meanwhile."""
+    from tests.conftest import wait_until
+    monkeypatch.setenv("DISTILL_HEARTBEAT_S", "0.05")
+    backend = FakeBackend()
+    pool = JobPool(RunStore(), backend, per_owner=3)
+    try:
+        first, second = pool.submit(QUICK, owner="a"), pool.submit(QUICK, owner="b")
+        pool.store.claim(first)
+        backend.fail_recording = True
+        backend.futures[first].set_exception(StoreError("the run store lab.sqlite is damaged"))
+        assert backend.started == [first, second]
+        run = wait_until(lambda: (r := pool.store.get(first)).finished and r, 10, "the ghost to end")
+        assert run.status == "interrupted" and run.error == (
+            "this run's ending could not be saved (the run store lab.sqlite is damaged); start it again")
+        assert pool.active_submissions("a") == 0
+    finally:
+        pool.shutdown()

@@ -101,3 +101,46 @@ def test_a_read_only_store_can_be_browsed_but_not_written(read_only_store, visit
     distill.run()
     assert not distill.exception
     assert any(m.startswith("Not started: the run store lab.sqlite is read-only") for m in _messages(distill))
+
+
+def test_a_store_damaged_and_restored_while_runs_train_leaves_no_ghosts(isolated_lab, monkeypatch):
+    """#22.5: two runs train while lab.sqlite is moved aside and garbage stands in its place for longer
+    than a run's heartbeat may be silent; then the file is moved back. They keep
+    training, their results wait in memory, and nothing stays 'running' for good; the run queued
+    behind them starts and finishes."""
+    import time
+
+    from models.config import DistillConfig
+    from models.service import runner
+    from models.service.scheduler import JobPool
+    from tests.conftest import wait_for, wait_until
+    monkeypatch.setenv("DISTILL_HEARTBEAT_S", "0.2")
+    monkeypatch.setattr(runner, "FINISH_RETRY_EVERY_S", 0.2)
+    store = RunStore()
+    pool = JobPool(store, workers=2)
+    try:
+        long = DistillConfig(student="mlp-10", train_size=1000, epochs=40)
+        first, second = pool.submit(long, owner="a"), pool.submit(long, owner="b")
+        queued = pool.submit(DistillConfig(student="mlp-10", train_size=300, epochs=1), owner="c")
+        wait_until(lambda: all(r.progress.epoch >= 1 for r in store.get_many([first, second])), 120, "both to train")
+        aside = store.path.with_name("aside.sqlite")
+        store.path.replace(aside)
+        store.path.write_bytes(b"this is not a database " * 200)
+        time.sleep(2.0)  # ten heartbeats: every beat and progress record failed meanwhile
+        aside.replace(store.path)
+        runs = [wait_for(store, run_id, 180) for run_id in (first, second, queued)]
+        for run in runs[:2]:
+            assert run.status == "done" or (run.status == "interrupted" and "could not be saved" in run.error), run
+        assert runs[2].status == "done"
+        assert store.count_running() == 0 and pool.active_submissions("a") == 0
+    finally:
+        pool.shutdown()
+
+
+def test_a_full_disk_is_said_on_every_page(tiny_disk, monkeypatch, visit):
+    from tests.conftest import fill_disk
+    monkeypatch.setenv("DISTILL_STATE", str(tiny_disk))
+    RunStore()
+    fill_disk(tiny_disk)
+    _assert_said_once(visit("intro"), "the disk holding the run store lab.sqlite is full, so new runs cannot be saved; "
+                      "free disk space", tiny_disk)
