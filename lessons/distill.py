@@ -56,18 +56,30 @@ with st.form("distill"):
                                     "the time).")
     submitted = st.form_submit_button("Distil", type="primary", key="distill_submit")
 
+
+
+def _configs() -> list[DistillConfig]:
+    """The form's settings, one config per seed (raises ConfigError with the reason)."""
+    config = DistillConfig(student=student, temperature=float(temperature), alpha=float(alpha),
+                           train_size=int(train_size), epochs=int(epochs), seed=int(seed), teacher=teacher,
+                           controls=bool(controls))
+    config.check_train_size(data.train_size)
+    return [config.with_seed(config.seed + k) for k in range(int(seeds))]
+
+
 if submitted:
     try:
-        config = DistillConfig(student=student, temperature=float(temperature), alpha=float(alpha),
-                               train_size=int(train_size), epochs=int(epochs), seed=int(seed), teacher=teacher,
-                               controls=bool(controls))
-        config.check_train_size(data.train_size)
+        configs = _configs()
         shared.logits_or_stop(teacher)  # warm the cache and catch a broken checkpoint here
         group = shared.new_group("seeds") if seeds > 1 else ""
-        st.session_state.distill_runs = shared.submit([config.with_seed(config.seed + k) for k in range(int(seeds))],
-                                                      name, group)
+        st.session_state.distill_runs = shared.submit(configs, name, group)
     except ConfigError as error:
         st.error(f"Not started: {without_paths(error)}")
+else:
+    try:  # a form's widgets hold what was last sent, so that is what the estimate is for
+        shared.cost_caption(_configs(), "the settings last sent (or the defaults)")
+    except ConfigError:
+        pass
 
 
 def _live(run):

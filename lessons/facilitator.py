@@ -61,8 +61,13 @@ with st.form("room-limits"):
     current = teachers.index(limits.teacher) if limits.teacher in teachers else 0
     teacher = st.selectbox("Teacher for everyone", teachers, index=current, key="pinned_teacher",
                            format_func=lambda t: t if t.startswith("(") or t == "pretrained" else f"trained: {os.path.basename(t)}")
+    budget_min = st.number_input("Most worker-minutes one submission may cost (0 = no budget)", 0, 24 * 60,
+                                 round(limits.budget_s / 60), key="budget_minutes",
+                                 help="Each submission's cost is estimated from its settings and this machine's "
+                                      "measured speed, and shown before a visitor sends it.")
     if st.form_submit_button("Apply to the room", type="primary", key="apply_limits"):
-        set_room_limits(store, RoomLimits(int(epochs), int(train_size), "" if teacher.startswith("(") else teacher))
+        set_room_limits(store, RoomLimits(int(epochs), int(train_size), "" if teacher.startswith("(") else teacher,
+                                          int(budget_min) * 60))
         st.success("Applied. New runs are checked against these caps.")
 
 st.subheader("Runs in progress")

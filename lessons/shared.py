@@ -15,6 +15,7 @@ from lessons.room import store
 from models.config import StoreError
 from models.core.data import Dataset, default_dataset
 from models.service.lifecycle import room_pool
+from models.service.budget import corrections, estimate_seconds, in_words
 from models.service.room import room_limits
 from models.service.scheduler import JobPool
 from models.service.names import without_paths
@@ -69,10 +70,24 @@ def my_runs() -> set[int]:
 
 def submit(configs: list, name: str = "", group: str = "") -> list[int]:
     """Submit one or several runs as one submission of this session. Raises ConfigError with a
-    plain reason when the room's caps or this session's share of the workers say no."""
+    plain reason when the room's caps, its budget or this session's share of the workers say no."""
     ids = pool().submit_many(configs, name, group, owner=session_owner())
     my_runs().update(ids)
+    st.toast(f"Queued: {in_words(cost_s(configs))} of the room's worker time.", icon=":material/schedule:")
     return ids
+
+
+def cost_s(configs: list) -> float:
+    """Estimated worker-seconds of a submission at this machine's pace (models/service/budget.py)."""
+    return estimate_seconds(configs, corrections(store().recent_timings()))
+
+
+def cost_caption(configs: list, settings: str = "these settings") -> None:
+    """What a submission will cost the room, said before it is sent, beside the room's budget."""
+    budget_s = room_limits(store()).budget_s
+    allowed = f"; one submission may use up to {in_words(budget_s).removeprefix('about ')}" if budget_s else ""
+    st.caption(f"At {settings}: {in_words(cost_s(configs))} of the room's worker time, estimated from this "
+               f"machine's measured pace{allowed}.")
 
 
 def new_group(kind: str) -> str:

@@ -84,13 +84,16 @@ with by_temperature:
         sweep_controls = st.checkbox("Add the two controls at every T (smoothed-label and shuffled-teacher twins; "
                                      "about twice the time)", key="sweep_controls")
         go = st.form_submit_button("Run the sweep", type="primary", key="sweep_submit")
-    if go:
-        try:
-            config = SweepConfig(students=tuple(students), temperatures=tuple(sorted(temperatures)),
-                                 seeds=int(seeds), train_size=int(train_size), epochs=int(epochs),
-                                 teacher=shared.chosen_teacher(), controls=bool(sweep_controls))
+    try:
+        config = SweepConfig(students=tuple(students), temperatures=tuple(sorted(temperatures)),
+                             seeds=int(seeds), train_size=int(train_size), epochs=int(epochs),
+                             teacher=shared.chosen_teacher(), controls=bool(sweep_controls))
+        if go:
             st.session_state.sweep_t = _submit(config.cells(), "t")
-        except ConfigError as error:
+        else:  # a form's widgets hold what was last sent, so that is what the estimate is for
+            shared.cost_caption(config.cells(), "the settings last sent (or the defaults)")
+    except ConfigError as error:
+        if go:
             st.error(f"Not started: {without_paths(error)}")
 
     _show_sweep("t", gain_by_temperature_figure)

@@ -96,6 +96,11 @@ def check_train_size(train_size: int, available: int | None = None) -> None:
                           f"got {train_size}")
 
 
+
+def epochs_for_size(train_size: int, image_steps: int = 100_000) -> int:
+    """Epochs giving every transfer-set size a similar training budget (3 to 200 passes)."""
+    return max(3, min(200, round(image_steps / max(train_size, 1))))
+
 @dataclass(frozen=True)
 class TeacherConfig:
     """Train the teacher CNN on the training set (train_size 0 = all of it; fewer for a quick smoke run)."""

@@ -8,7 +8,9 @@ import os
 from pathlib import Path
 
 PRETRAINED = Path(__file__).parent / "assets" / "teacher.pt"
-CHAT_ASSETS = Path(__file__).parent / "assets" / "chat"  # the chat corpus, teacher and independent model
+ASSETS = Path(__file__).parent / "assets"
+CHAT_ASSETS = ASSETS / "chat"  # the chat corpus, teacher and independent model
+PACE = ASSETS / "pace.json"  # this machine's training pace (python -m bench.pace --write)
 
 
 def state_dir() -> Path:

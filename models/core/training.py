@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from models.config import epochs_for_size  # noqa: F401  (experiments read it from here)
 from models.errors import ConfigError
 from models.core.data import Dataset
 from models.core.device import best_device
@@ -39,11 +40,6 @@ def no_progress(_: Progress) -> None:
 
 def steps_per_epoch(examples: int, batch_size: int) -> int:
     return math.ceil(examples / batch_size)
-
-
-def epochs_for_size(train_size: int, image_steps: int = 100_000) -> int:
-    """Epochs giving every transfer-set size a similar training budget (3 to 200 passes)."""
-    return max(3, min(200, round(image_steps / max(train_size, 1))))
 
 
 @dataclass(frozen=True)

@@ -1,18 +1,22 @@
 """The facilitator's settings for a workshop room: caps on everyone's runs and a pinned teacher."""
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 from models.errors import ConfigError
+from models.service.budget import DEFAULT_BUDGET_S
 
 
 @dataclass(frozen=True)
 class RoomLimits:
-    """Caps a workshop facilitator sets for everyone's runs (0 = no cap), and a pinned teacher."""
+    """Caps a workshop facilitator sets for everyone's runs (0 = no cap), a pinned teacher, and the
+    worker-seconds one visitor's submission may cost (models/service/budget.py; 0 = no budget)."""
 
     epochs: int = 0
     train_size: int = 0
     teacher: str = ""
+    budget_s: int = DEFAULT_BUDGET_S
 
     def check(self, config) -> None:
         """Raise ConfigError naming the cap when a config exceeds it."""
@@ -25,13 +29,22 @@ class RoomLimits:
                               f"got {'all' if size == 0 else f'{size:,}'}")
 
 
+def default_budget_s() -> int:
+    """$DISTILL_BUDGET_S, for a server started without a facilitator; else DEFAULT_BUDGET_S."""
+    try:
+        return max(0, int(os.environ.get("DISTILL_BUDGET_S", DEFAULT_BUDGET_S)))
+    except ValueError:
+        return DEFAULT_BUDGET_S
+
+
 def room_limits(store) -> RoomLimits:
     settings = store.settings()
     return RoomLimits(int(settings.get("cap_epochs", 0)), int(settings.get("cap_train_size", 0)),
-                      settings.get("pinned_teacher", ""))
+                      settings.get("pinned_teacher", ""), int(settings.get("budget_s", default_budget_s())))
 
 
 def set_room_limits(store, limits: RoomLimits) -> None:
     store.set_setting("cap_epochs", str(limits.epochs))
     store.set_setting("cap_train_size", str(limits.train_size))
     store.set_setting("pinned_teacher", limits.teacher)
+    store.set_setting("budget_s", str(limits.budget_s))

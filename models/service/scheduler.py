@@ -20,12 +20,12 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from models.errors import ConfigError, StoreError
-from models.service.kinds import kind_of
+from models.service.budget import check_cost, corrections, estimate_seconds, work_seconds
+from models.service.kinds import config_of, kind_of
 from models.service.room import room_limits
 from models.service.store import BEATING, SERVER_ID, RunStore, heartbeat_seconds
 
 DEFAULT_PER_OWNER = 3  # submissions one browser session may have queued or running ($DISTILL_SESSION_JOBS)
-DEFAULT_RUN_S = 30.0  # a run's expected length before any of its kind has finished here
 LIVE_POOLS: "weakref.WeakSet[JobPool]" = weakref.WeakSet()  # every pool this process has open
 
 
@@ -149,12 +149,19 @@ class JobPool:
         self._dispatch()
         return run_id
 
+    def cost_s(self, configs: list) -> float:
+        """A submission's estimated worker-seconds on this machine (models/service/budget.py)."""
+        return estimate_seconds(configs, corrections(self.store.recent_timings()))
+
     def submit_many(self, configs: list, name: str = "", group: str = "", owner: str = "") -> list[int]:
-        """One submission of several runs (seeds, a sweep, a curve): checked against the owner's room once."""
+        """One submission of several runs (seeds, a sweep, a curve): checked against the owner's room
+        once. A visitor's submission must also fit the room's budget; the CLI (no owner) runs anything."""
         self.check_room(owner)
         limits = room_limits(self.store)
         for config in configs:  # all or nothing: refuse before the first one starts
             limits.check(config)
+        if owner:
+            check_cost(self.cost_s(configs), limits.budget_s)
         return [self.submit(config, name, group, owner) for config in configs]
 
     # -- dispatching ----------------------------------------------------------------------------
@@ -196,19 +203,28 @@ class JobPool:
                 self._unrecorded.pop(run_id, None)
 
     def queue_places(self) -> dict[int, QueuePlace]:
-        """Every waiting run's place in line and estimated wait, in the order the pool will start them."""
+        """Every waiting run's place in line and estimated wait, in the order the pool will start them:
+        each run's own estimated length (its config at this machine's pace), less what the running
+        ones have already done."""
         with self._lock:
             order = fair_order(self._waiting, self._last_served)
             running = list(self._running)
         slots = self.backend.slots()
-        estimates = self.store.typical_seconds()
-        busy = [max(0.0, estimates.get(run.kind, DEFAULT_RUN_S) - run.elapsed) for run in self.store.get_many(running)]
+        correction = corrections(self.store.recent_timings())
+
+        def length(kind: str, config) -> float:
+            try:
+                return work_seconds(config) * correction.get(kind, 1.0)
+            except (TypeError, KeyError, ValueError, AttributeError):  # a config estimates cannot read
+                return 0.0
+
+        busy = [max(0.0, length(run.kind, run.config) - run.elapsed) for run in self.store.get_many(running)]
         finish_times = sorted(busy + [0.0] * (slots - len(busy)))[:slots]
         places = {}
         for place, job in enumerate(order, 1):
             start = heapq.heappop(finish_times)  # the earliest free worker takes the next run
             places[job.run_id] = QueuePlace(place, round(start, 1))
-            heapq.heappush(finish_times, start + estimates.get(job.kind, DEFAULT_RUN_S))
+            heapq.heappush(finish_times, start + length(job.kind, config_of(job.kind, job.values)))
         return places
 
     # -- cancelling and stopping ----------------------------------------------------------------

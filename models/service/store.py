@@ -20,7 +20,6 @@ import json
 import os
 import socket
 import sqlite3
-import statistics
 import time
 import uuid
 from contextlib import closing, contextmanager
@@ -288,15 +287,17 @@ class RunStore:
         rows = self._read(f"SELECT id, status, updated FROM runs WHERE id IN ({placeholders})", tuple(run_ids))
         return {row[0]: (row[1], row[2]) for row in rows}
 
-    def typical_seconds(self, recent: int = 20) -> dict[str, float]:
-        """kind -> median wall time of its last finished runs here: the basis of queue wait estimates."""
-        rows = self._read("SELECT kind, updated - started FROM runs WHERE status='done' AND started IS NOT NULL "
+    def recent_timings(self, recent: int = 20) -> list[tuple[str, dict, float]]:
+        """(kind, config values, wall seconds) of each kind's last finished runs here: what the cost
+        estimates learn this machine's speed from (models/service/budget.py)."""
+        rows = self._read("SELECT kind, config, updated - started FROM runs WHERE status='done' AND started IS NOT NULL "
                           "ORDER BY id DESC LIMIT 500")
-        by_kind: dict[str, list[float]] = {}
-        for kind, seconds in rows:
-            if len(by_kind.setdefault(kind, [])) < recent:
-                by_kind[kind].append(seconds)
-        return {kind: statistics.median(values) for kind, values in by_kind.items()}
+        found, per_kind = [], {}
+        for kind, config, seconds in rows:
+            per_kind[kind] = per_kind.get(kind, 0) + 1
+            if per_kind[kind] <= recent:
+                found.append((kind, json.loads(config), seconds))
+        return found
 
     def archive(self, kind: str) -> int:
         """Take every finished run of this kind off the leaderboard (kept in the database and exports)."""

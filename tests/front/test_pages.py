@@ -115,6 +115,28 @@ def test_distill_page_rejects_a_train_size_larger_than_the_data(app):
         "Not started: train size must be between 1 and 8000 (the training images available), got 50000"]
 
 
+def test_distill_page_says_what_a_submission_costs_and_refuses_days_of_work(app):
+    """#22.2: the estimate is said before sending, and the form's maximum is refused in one sentence."""
+    at = open_page(app, "distill")
+    cost = [c.value for c in at.caption if "of the room's worker time" in c.value]
+    assert len(cost) == 1 and cost[0].startswith("At the settings last sent (or the defaults): about ")
+    assert cost[0].endswith("one submission may use up to 15 minutes.")
+    at.selectbox(key="student").set_value("mlp-800")
+    at.number_input(key="epochs").set_value(500)
+    at.number_input(key="seeds").set_value(10)
+    at.checkbox(key="controls").check()
+    at.button(key="distill_submit").click()
+    at.run()
+    assert len(at.error) == 1 and at.error[0].value.startswith("Not started: this would take about ")
+    assert "hours of the room's worker time, more than the 15 minutes one submission may use here" in at.error[0].value
+    assert shared_store_runs() == 0
+
+
+def shared_store_runs() -> int:
+    from models.service.store import RunStore
+    return len(RunStore().list())
+
+
 def test_compare_page_with_no_runs(app):
     at = open_page(app, "compare")
     assert "No runs yet." in texts(at)

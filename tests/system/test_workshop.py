@@ -107,10 +107,12 @@ def test_facilitator_caps_the_room_and_archives_the_leaderboard(monkeypatch):
     at.text_input(key="facilitator_secret").input("s3cret")
     at.button(key="facilitator_unlock").click()
     at.run()
+    assert at.number_input(key="budget_minutes").value == 15  # the room's default budget, in minutes
     at.number_input(key="cap_epochs").set_value(3)
+    at.number_input(key="budget_minutes").set_value(40)
     at.button(key="apply_limits").click()
     at.run()
-    assert not at.exception and room_limits(RunStore()).epochs == 3
+    assert not at.exception and (room_limits(RunStore()).epochs, room_limits(RunStore()).budget_s) == (3, 2400)
 
     store = RunStore()
     done = store.create("distill", {**DistillConfig().__dict__})

@@ -1,0 +1,125 @@
+"""What a submission costs the room, in worker-seconds, before it starts.
+
+The estimate is the config's work (every network it trains, every epoch, every example) times this
+machine's measured pace per network (models/assets/pace.json, from `python -m bench.pace --write`,
+one thread as a worker runs), corrected by how the runs of that kind that finished here compared
+with their own estimates. Queue waits come from the same figures, and the room refuses a
+submission whose estimate exceeds its budget (a default the facilitator may change; the CLI, which
+has no owner, runs anything).
+"""
+from __future__ import annotations
+
+import functools
+import json
+import statistics
+
+from models.config import (
+    ChatCopyConfig,
+    DistillConfig,
+    ExtractConfig,
+    HintonConfig,
+    SweepCell,
+    TeacherConfig,
+    epochs_for_size,
+)
+from models.errors import ConfigError
+from models.paths import PACE
+from models.service.kinds import config_of, kind_of
+
+DEFAULT_BUDGET_S = 15 * 60  # worker-seconds one visitor's submission may cost ($DISTILL_BUDGET_S or the facilitator)
+FULL_TRAIN = 60_000  # train_size 0 means every training image
+TEST_IMAGES = 10_000  # every kind grades on the test set after each epoch or once at the end
+RUN_OVERHEAD_S = 2.0  # loading data and a teacher, writing the result
+PROMPT_CHARS, TYPICAL_REPLY_CHARS, GRADED_EXCHANGES = 120, 80, 600  # what one exchange puts through a network
+
+
+@functools.lru_cache(maxsize=1)
+def pace() -> dict:
+    return json.loads(PACE.read_text())
+
+
+def _train(network: str, examples: float) -> float:
+    return pace()["images"][network]["train_s_per_1k"] * examples / 1000
+
+
+def _eval(network: str, examples: float) -> float:
+    return pace()["images"][network]["eval_s_per_1k"] * examples / 1000
+
+
+def _size(train_size: int) -> int:
+    return train_size or FULL_TRAIN
+
+
+def _students(network: str, copies: int, epochs: int, examples: int) -> float:
+    """`copies` networks of one preset trained on the same batches, graded on the test set each epoch."""
+    return copies * epochs * (_train(network, examples) + _eval(network, TEST_IMAGES))
+
+
+def _chat(config: ChatCopyConfig) -> float:
+    reply = min(config.reply_chars, TYPICAL_REPLY_CHARS)
+    characters = config.exchanges * reply
+    tokens = config.epochs_for(characters) * config.exchanges * (PROMPT_CHARS + reply)
+    train = pace()["chat_train_s_per_1k_chars"][config.student] * tokens / 1000
+    asking = pace()["chat_sample_s_per_1k_chars"] * characters / 1000 * 4  # one step per character, batch of 256
+    grading = pace()["chat_train_s_per_1k_chars"][config.student] * GRADED_EXCHANGES * (PROMPT_CHARS + reply) / 1000
+    return 2 * train + asking + 2 * grading  # the copy and its scratch twin
+
+
+def work_seconds(config) -> float:
+    """One run's estimated seconds on one worker thread of this machine, before any correction."""
+    if isinstance(config, TeacherConfig):
+        seconds = config.epochs * (_train("teacher", _size(config.train_size)) + _eval("teacher", TEST_IMAGES))
+    elif isinstance(config, DistillConfig):
+        seconds = _students(config.student, 4 if config.controls else 2, config.epochs, _size(config.train_size))
+    elif isinstance(config, SweepCell):
+        networks = len(config.temperatures) * (3 if config.controls else 1) + 1  # + the scratch twin
+        seconds = _students(config.student, networks, config.epochs, _size(config.train_size))
+    elif isinstance(config, HintonConfig):
+        seconds = _students("mlp-800", 2, config.epochs, FULL_TRAIN)
+        if config.teacher == "paper":
+            seconds += _students("paper-teacher", 1, config.epochs, FULL_TRAIN)
+    elif isinstance(config, ExtractConfig):
+        copies = 2 if config.forensics else 1  # the forensic control is trained like the copy
+        seconds = _students(config.student, copies, epochs_for_size(config.queries), config.queries)
+        seconds += _eval("teacher", config.queries * config.samples_per_image + TEST_IMAGES)
+    elif isinstance(config, ChatCopyConfig):
+        seconds = _chat(config)
+    else:
+        raise TypeError(f"no cost estimate for {type(config).__name__}")
+    return RUN_OVERHEAD_S + seconds
+
+
+def corrections(finished: list[tuple[str, dict, float]]) -> dict[str, float]:
+    """kind -> median of (measured / estimated) seconds over runs of that kind that finished here,
+    kept within 0.25-4 so one odd run cannot make the room refuse everything (or nothing)."""
+    ratios: dict[str, list[float]] = {}
+    for kind, values, seconds in finished:
+        try:
+            estimate = work_seconds(config_of(kind, values))
+        except (TypeError, KeyError, ValueError, AttributeError):  # an older row or an unknown kind
+            continue
+        ratios.setdefault(kind, []).append(seconds / estimate)
+    return {kind: min(4.0, max(0.25, statistics.median(values))) for kind, values in ratios.items()}
+
+
+def estimate_seconds(configs: list, correction: dict[str, float]) -> float:
+    """A whole submission's worker-seconds (every seed, cell and control), corrected by kind."""
+    return sum(work_seconds(config) * correction.get(kind_of(config), 1.0) for config in configs)
+
+
+def in_words(seconds: float) -> str:
+    """'about 40 s', 'about 4 minutes', 'about 3.5 hours' of the room's time."""
+    if seconds < 90:
+        return f"about {max(1, round(seconds))} s"
+    if seconds < 90 * 60:
+        return f"about {round(seconds / 60)} minutes"
+    return f"about {seconds / 3600:.1f} hours"
+
+
+def check_cost(seconds: float, budget_s: float) -> None:
+    """Refuse, in one sentence, a submission that would cost more of the room than its budget."""
+    if budget_s and seconds > budget_s:
+        raise ConfigError(f"this would take {in_words(seconds)} of the room's worker time, more than the "
+                          f"{in_words(budget_s).removeprefix('about ')} one submission may use here; choose fewer "
+                          "seeds, epochs, images or a smaller student, or ask the facilitator to raise the budget "
+                          "(the command line, python -m models, has none)")
