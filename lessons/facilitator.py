@@ -74,12 +74,34 @@ st.subheader("Runs in progress")
 active = store.list(active=True)
 if not active:
     st.caption("Nothing is queued or running.")
+else:
+    queued = sum(run.status == "queued" for run in active)
+    st.markdown(f"{len(active)} runs: {len(active) - queued} running, {queued} queued. A visitor is one browser: "
+                "all its tabs and reloads together.")
+    if queued and st.button(f"Clear the queue ({queued} waiting runs; running ones go on)", key="clear_queue"):
+        st.toast(f"Cleared {shared.pool().clear_queue()} queued runs.")
+        st.rerun()
+by_visitor: dict[str, list] = {}
 for run in active:
+    by_visitor.setdefault(run.owner, []).append(run)
+for number, (owner, runs) in enumerate(by_visitor.items(), 1):
+    cols = st.columns([4, 1])
+    who = f"visitor {owner[:6]}" if owner else "the command line"
+    cols[0].write(f"**{who}**: {len(runs)} runs, newest #{runs[0].id} {runs[0].kind} · "
+                  f"{markdown_text(runs[0].name) or 'unnamed'}")
+    if cols[1].button("Cancel all", key=f"facilitator-cancel-visitor-{owner or 'cli'}",
+                      help="Cancel every run this visitor has queued or running"):
+        st.toast(f"Cancelled {shared.pool().cancel_visitor(owner)} runs of {who}.")
+        st.rerun()
+SHOWN_RUNS = 20  # one Cancel per run for the newest; a visitor's flood is cancelled as a whole above
+for run in active[:SHOWN_RUNS]:
     cols = st.columns([4, 1])
     cols[0].write(f"#{run.id} {run.kind} · {run.status} · {markdown_text(run.name) or 'unnamed'}")
     if cols[1].button("Cancel", key=f"facilitator-cancel-{run.id}"):
         shared.pool().cancel(run.id)  # no owner: the facilitator may cancel any run
         st.toast(f"Cancelled run {run.id}.")
+if len(active) > SHOWN_RUNS:
+    st.caption(f"…and {len(active) - SHOWN_RUNS} older runs, cancelled with their visitor above.")
 
 st.subheader("A fresh leaderboard")
 st.markdown("Archiving takes every finished distillation off the Compare page. Nothing is deleted: archived runs "

@@ -17,11 +17,13 @@ from models.core.data import Dataset, default_dataset
 from models.service.lifecycle import room_pool
 from models.service.budget import corrections, estimate_seconds, in_words
 from models.service.room import room_limits
+from models.service.visitors import visitor_id
 from models.service.scheduler import JobPool
 from models.service.names import without_paths
 from models.service.store import FINISHED
 from models.core.checkpoints import TeacherError, TeacherLogits, teacher_logits
 
+XSRF_COOKIE = "_streamlit_xsrf"  # set by Streamlit on every browser (server.enableXsrfProtection)
 POLL_RUNNING_S = 1.0
 POLL_QUEUED_S = 3.0  # a queued run changes rarely: poll it less often
 POLL_GROUP_S = 2.0
@@ -59,8 +61,11 @@ def prepare_room() -> None:
 
 
 def session_owner() -> str:
-    """A random id for this browser session: its runs are its own to cancel, and count against its share."""
-    return st.session_state.setdefault("owner", uuid.uuid4().hex)
+    """This visitor's id, from their browser's cookie (models/service/visitors.py): every tab and
+    reload of one browser shares one share of the room, and may cancel its runs."""
+    if "owner" not in st.session_state:
+        st.session_state.owner = visitor_id(st.context.cookies.get(XSRF_COOKIE))
+    return st.session_state.owner
 
 
 def my_runs() -> set[int]:
@@ -189,6 +194,7 @@ def watch_run(run_id: int, draw_live, draw_done) -> None:
             st.toast(f"Asked run {run_id} to stop.")
 
     _poll()
+    _your_other_runs({run_id})
 
 
 def watch_group(run_ids: list[int], draw) -> None:
@@ -223,3 +229,19 @@ def watch_group(run_ids: list[int], draw) -> None:
         draw([r for r in finished if r.status == "done"])
 
     _poll()
+    _your_other_runs(set(run_ids))
+
+
+def _your_other_runs(shown: set[int]) -> None:
+    """This visitor's earlier submissions, still queued or running, keep a Cancel button after a
+    newer one took the page's place (from any tab of this browser)."""
+    others = [run for run in store().list(owner=session_owner(), active=True) if run.id not in shown]
+    if not others:
+        return
+    with st.expander(f"Your other runs still queued or running ({len(others)})"):
+        for run in others:
+            left, right = st.columns([4, 1])
+            left.write(f"#{run.id} {run.kind} · {run.status}")
+            if right.button("Cancel", key=f"cancel-other-{run.id}"):
+                pool().cancel(run.id, session_owner())
+                st.toast(f"Asked run {run.id} to stop.")

@@ -15,6 +15,7 @@ dies ends its run as *failed* (Dask's KilledWorker) instead of quietly restartin
 """
 from __future__ import annotations
 
+import importlib
 import os
 import re
 import tempfile
@@ -32,8 +33,10 @@ from models.service.runner import execute, finish_run
 from models.service.store import RunStore
 
 CONNECT_TIMEOUT_S = 5
+HANDSHAKE_S = CONNECT_TIMEOUT_S + 5  # a port that accepts but never speaks Dask (an HTTP server) gives up here
 RETRY_CONNECT_S = 10  # an unreachable scheduler is tried again at most this often
-ADDRESS = re.compile(r"(tcp|tls|ucx)://[\w.\-\[\]:]+:\d+")
+ADDRESS = re.compile(r"(?P<scheme>[a-z]+)://(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.\-]*[A-Za-z0-9])?)"
+                     r":(?P<port>\d{1,5})")
 GPU = "GPU"  # the resource tag of GPU workers: dask worker ADDRESS --resources GPU=1
 
 
@@ -115,7 +118,67 @@ def run_remote(run_id: int, kind: str, values: dict, teacher_blob: bytes | None,
     return link.report
 
 
+# A task's function must unpickle on the scheduler too, which has none of the lab's code (`dask
+# scheduler`, as the README starts it). A lambda has no importable name, so Dask pickles it by value,
+# with importlib as its only global; the lab is imported on the worker when the task runs.
+RUN_REMOTE = lambda *args: importlib.import_module("models.service.cluster").run_remote(*args)  # noqa: E731
+
+
 # -- in the app's process -----------------------------------------------------------------------
+def address_problem(address: str) -> str:
+    """Why this is not a scheduler address the lab can use ('' when it is): tcp://HOST:PORT only."""
+    match = ADDRESS.fullmatch(address)
+    if not match:
+        return "not an address like tcp://HOST:8786"
+    if match["scheme"] != "tcp":
+        return (f"{match['scheme']}:// is not supported: the lab speaks plain tcp:// to Dask (tls:// needs "
+                "certificates it does not configure, ucx:// needs UCX)")
+    if not 1 <= int(match["port"]) <= 65535:
+        return f"port {match['port']} is not between 1 and 65535"
+    if match["host"].startswith("["):
+        import ipaddress
+        try:
+            ipaddress.IPv6Address(match["host"][1:-1])
+        except ValueError:
+            return f"{match['host']} is not an IPv6 address"
+    return ""
+
+
+def bounded_client(address: str):
+    """A Dask client within HANDSHAKE_S, or ConfigError saying why not. Dask's own timeout covers the
+    TCP connection but not its handshake, so a port where something else listens would hang forever;
+    the attempt runs in a thread, and a client that arrives after the deadline is closed."""
+    from distributed import Client
+    outcome: dict = {}
+    gave_up, decided = threading.Event(), threading.Lock()
+
+    def attempt():
+        try:
+            client = Client(address, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
+        except Exception as error:  # refused, timed out, malformed: the reason is all the caller needs
+            outcome["error"] = error
+            return
+        with decided:
+            if not gave_up.is_set():
+                outcome["client"] = client
+                return
+        client.close()
+
+    thread = threading.Thread(target=attempt, name="dask-connect", daemon=True)
+    thread.start()
+    thread.join(HANDSHAKE_S)
+    with decided:
+        if "client" in outcome:
+            return outcome["client"]
+        gave_up.set()
+    error = outcome.get("error")
+    if error is None:
+        raise ConfigError(f"something answers there but not as a Dask scheduler within {HANDSHAKE_S} s")
+    if isinstance(error, TimeoutError):
+        raise ConfigError(f"no answer within {CONNECT_TIMEOUT_S} s")
+    raise ConfigError(type(error).__name__)
+
+
 class DaskBackend:
     """The JobPool's backend whose workers are a Dask cluster's. Pages cannot tell the difference."""
 
@@ -138,19 +201,16 @@ class DaskBackend:
         with self._connect_lock:
             if self._client is not None and self._client.status == "running":
                 return self._client
+            problem = address_problem(self.address)
+            if problem:
+                raise ConfigError(f"the Dask cluster address {self.address} cannot be used: {problem}")
             if self._tried and time.monotonic() - self._tried < RETRY_CONNECT_S:
                 raise self._unreachable(self._why)
             self._tried = time.monotonic()
-            if not ADDRESS.fullmatch(self.address):
-                self._why = "not an address like tcp://HOST:8786"
-                raise self._unreachable(self._why)
-            from distributed import Client
             try:
-                self._client = Client(self.address, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
-            except (OSError, TimeoutError, ValueError) as error:  # refused, timed out, or a malformed address
-                self._client = None
-                self._why = f"no answer within {CONNECT_TIMEOUT_S} s" if isinstance(error, TimeoutError) else \
-                    type(error).__name__
+                self._client = bounded_client(self.address)
+            except ConfigError as error:
+                self._client, self._why = None, str(error)
                 raise self._unreachable(self._why) from None
             self._client.subscribe_topic(self._channel, self._on_event)
             return self._client
@@ -185,7 +245,7 @@ class DaskBackend:
 
     def start(self, run_id: int, kind: str, values: dict):
         resources = {GPU: 1} if needs_gpu(config_of(kind, values)) else None
-        return self._client.submit(run_remote, run_id, kind, values, self._teacher_bytes(values.get("teacher")),
+        return self._client.submit(RUN_REMOTE, run_id, kind, values, self._teacher_bytes(values.get("teacher")),
                                    self._channel, key=f"{self._channel}-run-{run_id}", resources=resources,
                                    pure=False)
 
@@ -208,6 +268,9 @@ class DaskBackend:
             if name == "KilledWorker":
                 store.end(run_id, "failed", "the worker running it stopped unexpectedly, possibly out of "
                                             "memory (Dask: KilledWorker)")
+            elif "deserialization of the task graph" in str(error):  # the scheduler's environment lacks something
+                store.end(run_id, "failed", "the Dask scheduler refused this run's task: it could not read it "
+                                            f"({' '.join(str(error).split())[:160]}…); see its log")
             else:  # cancelled by a lost scheduler, or the connection dropped
                 store.end(run_id, "interrupted", f"the Dask cluster went away before this run finished ({name})")
             return

@@ -245,6 +245,18 @@ class JobPool:
             self.backend.cancel(run_id)
         return True
 
+    def cancel_visitor(self, owner: str) -> int:
+        """The facilitator cancels everything one visitor has queued or running; returns how many."""
+        return sum(self.cancel(run.id) for run in self.store.list(owner=owner, active=True))
+
+    def clear_queue(self) -> int:
+        """The facilitator empties the queue: every waiting run ends as cancelled; running ones go on."""
+        with self._lock:
+            waiting, self._waiting = self._waiting, []
+        for job in waiting:
+            self.store.end(job.run_id, "cancelled", "the facilitator cleared the queue")
+        return len(waiting)
+
     def shutdown(self, grace_s: float = 5.0) -> None:
         """Stop for good (the server is stopping): queued runs and running ones end as interrupted,
         workers are stopped within grace_s, and the server stops beating."""

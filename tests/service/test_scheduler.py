@@ -167,3 +167,20 @@ def test_a_run_whose_ending_could_not_be_saved_ends_interrupted_once_the_store_a
         assert pool.active_submissions("a") == 0
     finally:
         pool.shutdown()
+
+
+def test_the_facilitator_cancels_a_visitors_flood_and_clears_the_queue(fake):
+    pool, backend = fake
+    pool.per_owner = 100
+    flood = [pool.submit(QUICK, owner="flood") for _ in range(6)]
+    other = [pool.submit(QUICK, owner="other") for _ in range(2)]
+    assert backend.started == [flood[0]]  # one slot
+    assert pool.cancel_visitor("flood") == 6
+    assert backend.cancelled == [flood[0]] and pool.active_submissions("other") == 2
+    assert [r.status for r in pool.store.get_many(flood[1:])] == ["cancelled"] * 5
+    backend.end(pool.store, flood[0])
+    assert backend.started == [flood[0], other[0]]
+    assert pool.clear_queue() == 1  # the waiting one; the running one goes on
+    run = pool.store.get(other[1])
+    assert (run.status, run.error) == ("cancelled", "the facilitator cleared the queue")
+    assert not pool.store.get(other[0]).finished  # started by the backend, left to train

@@ -124,3 +124,38 @@ def test_several_sessions_finish_runs_at_once_without_errors(server):
     runs = RunStore().list(kind="distill")  # the server's store: this test's state folder
     assert sorted(r.name for r in runs) == [f"visitor-{n}" for n in range(SESSIONS)]
     assert {r.status for r in runs} == {"done"} and len({r.owner for r in runs}) == SESSIONS
+
+
+@pytest.fixture
+def one_job_server(isolated_lab):
+    process, port = start_server("serve.py", output=subprocess.PIPE, DISTILL_SESSION_JOBS="1")
+    yield f"http://127.0.0.1:{port}"
+    process.terminate()
+    process.wait(timeout=20)
+
+
+def test_tabs_of_one_browser_share_one_visitors_share(one_job_server):
+    """#22.7: a second tab (or a reload) is the same visitor, so it cannot queue past the share; another
+    browser is another visitor."""
+    def distil(page) -> None:
+        page.goto(f"{one_job_server}/distill")
+        page.get_by_label("Transfer-set size").wait_for(timeout=120_000)
+        page.get_by_label("Epochs (passes over the transfer set)").fill("500")
+        page.get_by_role("button", name="Distil").click()
+        _settled(page)
+
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        first_browser, second_browser = browser.new_context(), browser.new_context()
+        tabs = [first_browser.new_page(), first_browser.new_page()]
+        distil(tabs[0])
+        tabs[0].get_by_role("button", name="Cancel this run").wait_for(timeout=60_000)
+        distil(tabs[1])
+        tabs[1].get_by_text("Not started: you already have 1 submissions queued or running").wait_for(timeout=30_000)
+        other = second_browser.new_page()
+        distil(other)
+        assert other.get_by_text("Not started").count() == 0
+        browser.close()
+    from models.service.store import RunStore
+    runs = RunStore().list(kind="distill")
+    assert len(runs) == 2 and len({run.owner for run in runs}) == 2

@@ -125,3 +125,86 @@ def test_the_cli_sweeps_on_the_cluster_and_refuses_a_bad_address(cluster, capsys
     runs = RunStore().list(kind="sweep_cell")
     assert len(runs) == 1 and runs[0].worker.startswith("tcp://")  # landed in this lab's store
     assert_rejected(capsys, ["hinton", "--epochs", "1", "--cluster", "nonsense"], "not an address like tcp://HOST:8786")
+
+
+@pytest.mark.parametrize("address, says", [
+    ("tcp://[[[:1:80", "not an address like tcp://HOST:8786"),
+    ("tls://127.0.0.1:8786", "tls:// is not supported"),
+    ("ucx://127.0.0.1:8786", "ucx:// is not supported"),
+    ("tcp://127.0.0.1:99999", "port 99999 is not between 1 and 65535"),
+    ("tcp://[12345::1]:8786", "is not an IPv6 address"),
+])
+def test_an_address_the_lab_cannot_use_is_one_line_and_exit_2(capsys, address, says):
+    from tests.conftest import assert_rejected
+    assert_rejected(capsys, ["sweep", "--cluster", address, "--seeds", "1", "--students", "mlp-10",
+                             "--temperatures", "2", "--train-size", "200", "--epochs", "1"], says)
+
+
+@pytest.fixture(params=["an HTTP server", "a port that accepts and never answers"])
+def not_a_scheduler(request):
+    """Something listening where a scheduler was expected."""
+    import http.server
+    import socket
+    import threading
+    if request.param == "an HTTP server":
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        yield f"tcp://127.0.0.1:{server.server_address[1]}"
+        server.shutdown()
+    else:
+        listener = socket.create_server(("127.0.0.1", 0))
+        accepted = []
+        threading.Thread(target=lambda: accepted.append(listener.accept()), daemon=True).start()
+        yield f"tcp://127.0.0.1:{listener.getsockname()[1]}"
+        listener.close()
+
+
+def test_a_port_that_is_not_a_scheduler_is_refused_within_seconds(capsys, monkeypatch, not_a_scheduler):
+    """Dask's timeout covers the connection, not its handshake: without the lab's bound this hung for good."""
+    from models.service import cluster as backend
+    from tests.conftest import assert_rejected
+    monkeypatch.setattr(backend, "HANDSHAKE_S", 2)
+    assert_rejected(capsys, ["sweep", "--cluster", not_a_scheduler, "--seeds", "1", "--students", "mlp-10",
+                             "--temperatures", "2", "--train-size", "200", "--epochs", "1"],
+                    "something answers there but not as a Dask scheduler within 2 s")
+
+
+def test_the_readme_recipe_works_as_written(tmp_path, capsys):
+    """`dask scheduler` started anywhere with none of the lab's code, workers from the lab's folder
+    with PYTHONPATH=. (README, Scale out), each a separate process: a sweep runs to its end."""
+    import subprocess
+    import sys
+    from tests.servers import free_port
+    port = free_port()
+    bare = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    scheduler = subprocess.Popen(
+        [sys.executable, "-m", "distributed.cli.dask_scheduler", "--port", str(port), "--dashboard-address", ":0"],
+        cwd=tmp_path, env={**bare, "DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "0"},
+        stdout=subprocess.DEVNULL, stderr=open(tmp_path / "scheduler.log", "w"))
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "distributed.cli.dask_worker", f"tcp://127.0.0.1:{port}", "--nworkers", "1",
+         "--nthreads", "1"], cwd=ROOT, env={**bare, "PYTHONPATH": ".", "DISTILL_OFFLINE": "1"},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        client = wait_until(lambda: _client_with_a_worker(f"tcp://127.0.0.1:{port}"), 60, "the cluster up")
+        client.close()
+        from tests.conftest import cli
+        status, out, err = cli(capsys, "sweep", "--cluster", f"tcp://127.0.0.1:{port}", "--seeds", "1",
+                               "--students", "mlp-10", "--temperatures", "2", "--train-size", "200", "--epochs", "1")
+        assert status == 0 and "mlp-10" in out, err
+        assert "ModuleNotFoundError" not in (tmp_path / "scheduler.log").read_text()
+    finally:
+        for process in (worker, scheduler):
+            process.terminate()
+            process.wait(timeout=30)
+
+
+def _client_with_a_worker(address: str):
+    try:
+        client = distributed.Client(address, timeout=2, set_as_default=False)
+    except (OSError, TimeoutError):
+        return None
+    if client.scheduler_info()["workers"]:
+        return client
+    client.close()
+    return None

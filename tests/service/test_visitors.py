@@ -1,0 +1,19 @@
+"""#22.7: a visitor is their browser's cookie, not their tab."""
+from models.service.visitors import WITHOUT_COOKIE, visitor_id, xsrf_token
+
+# Two answers of one server to one browser: the mask differs, the token inside is the same.
+SAME_BROWSER = ["2|f1da4204|6a8f048a71411fcac77f4680ffbc1082|1796134754",
+                "2|77134e25|ec4608abf78813eb41b64aa179751ca3|1796134754"]
+OTHER_BROWSER = "2|c952e559|33b5d0153fcf9995449c37ad22aa59b0|1796134754"
+
+
+def test_every_tab_of_one_browser_is_one_visitor():
+    assert xsrf_token(SAME_BROWSER[0]) == xsrf_token(SAME_BROWSER[1]) == bytes.fromhex("9b55468e809b5dce36a504840e665286")
+    assert visitor_id(SAME_BROWSER[0]) == visitor_id(SAME_BROWSER[1]) != visitor_id(OTHER_BROWSER)
+    assert len(visitor_id(OTHER_BROWSER)) == 32 and "9b55468e" not in visitor_id(SAME_BROWSER[0])
+
+
+def test_clients_without_a_browser_cookie_are_one_visitor_together():
+    nameless = {visitor_id(cookie) for cookie in (None, "", "junk", "2|zz|zz|1", "1|00|00|1", "2|00112233|00|1")}
+    assert len(nameless) == 1 and nameless != {visitor_id(OTHER_BROWSER)}
+    assert xsrf_token(None) is None and WITHOUT_COOKIE
