@@ -60,7 +60,7 @@ def open_image(data: bytes) -> Image.Image:
                 if kind:
                     raise DigitError(f"{kind} files are not supported; use a PNG, JPEG or WebP image") from None
                 raise
-            _check_declared_size(image)
+            _check_declared_size(image, len(data))
             if image.format == "MPO":
                 image.seek(0)  # the first picture; the others are the camera's extra views
             elif getattr(image, "n_frames", 1) > 1:
@@ -98,10 +98,13 @@ def _format_of(data: bytes) -> str | None:
         return None
 
 
-def _check_declared_size(image: Image.Image) -> None:
-    """Refuse by the size in the file's header, before decoding: too small to hold a digit, or
-    too large to decode at full size."""
+def _check_declared_size(image: Image.Image, data_bytes: int) -> None:
+    """Refuse by the size in the file's header, before decoding: too small to hold a digit, too
+    large to decode at full size, or a JPEG header that claims more pixels than its data could hold
+    (every 8 × 8 block costs at least one bit; libjpeg would fill the missing ones in silently)."""
     width, height = image.size
+    if image.format in ("JPEG", "MPO") and data_bytes * 8 < (width // 8) * (height // 8):
+        raise DigitError("the image file is damaged or cut short; save it again and retry")
     if min(width, height) < MIN_SIDE:
         raise DigitError(f"the image is only {width}×{height} pixels; a digit needs at least {MIN_SIDE}×{MIN_SIDE}")
     if image.format not in ("JPEG", "MPO") and width * height > MAX_FULL_DECODE_PIXELS:

@@ -82,11 +82,13 @@ class RunStore:
         try:
             self._create_schema()
         except StoreError as error:
-            if not error.read_only:
+            readable = self.path.is_file() and os.access(self.path, os.R_OK)
+            if not (error.read_only or (readable and "cannot be opened" in str(error))):
                 raise
-            self.read_only = True
+            self.read_only = True  # a read-only file, or a readable one on a read-only filesystem
             self._select("LIMIT 1", ())  # a read-only store must at least be readable
-            self.notice = str(error)
+            self.notice = str(error) if error.read_only else str(explain(sqlite3.OperationalError("readonly"),
+                                                                         self.path))
         if was_empty:
             self.notice = (f"the run store {self.name} was an empty file (0 bytes), so a fresh store was started "
                            "in it; no runs were lost because it held none")
@@ -119,7 +121,10 @@ class RunStore:
             raise StoreError(f"the run store {self.name} is read-only, so new runs cannot be saved (finished ones "
                              "can still be browsed); fix the permissions of the file and its folder", read_only=True)
         try:
-            db = sqlite3.connect(self.path, timeout=30)
+            if self.read_only:  # immutable: no -shm or -wal is needed, which a read-only folder could not hold
+                db = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro&immutable=1", uri=True, timeout=30)
+            else:
+                db = sqlite3.connect(self.path, timeout=30)
             db.row_factory = sqlite3.Row
             with closing(db):
                 if write:

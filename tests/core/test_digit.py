@@ -170,3 +170,23 @@ def test_a_cameras_multi_picture_jpeg_reads_its_first_picture(sample):
     assert Image.open(io.BytesIO(buffer.getvalue())).format == "MPO"
     plain = read_digit(_png(digit.convert("RGB"), fmt="JPEG", quality=95))
     assert np.abs(read_digit(buffer.getvalue()).pixels.astype(int) - plain.pixels.astype(int)).mean() < 3
+
+
+def _lying_jpeg(width: int, height: int) -> bytes:
+    """A 16 × 16 JPEG whose frame header claims width × height."""
+    data = bytearray(_png(Image.new("L", (16, 16), 255), fmt="JPEG"))
+    frame = data.find(b"\xff\xc0")
+    data[frame + 5:frame + 9] = height.to_bytes(2, "big") + width.to_bytes(2, "big")
+    return bytes(data)
+
+
+def test_a_jpeg_whose_header_claims_more_pixels_than_its_data_holds_is_damaged(monkeypatch):
+    """#22.10: 600 bytes cannot hold 6600 × 6000 pixels (each 8 × 8 block costs at least a bit);
+    libjpeg would fill them in grey, and the filled square read as a 0."""
+    _refused_before_decoding(monkeypatch, _lying_jpeg(6600, 6000), "damaged or cut short")
+
+
+def test_a_real_flat_jpeg_of_that_size_passes_the_same_check():
+    flat = _png(Image.new("RGB", (6600, 6000), (250, 250, 250)), fmt="JPEG", progressive=True, quality=5)
+    with pytest.raises(DigitError, match="no digit found"):  # decoded, then found blank: not called damaged
+        read_digit(flat)

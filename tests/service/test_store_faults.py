@@ -144,3 +144,28 @@ def test_a_full_disk_is_said_on_every_page(tiny_disk, monkeypatch, visit):
     fill_disk(tiny_disk)
     _assert_said_once(visit("intro"), "the disk holding the run store lab.sqlite is full, so new runs cannot be saved; "
                       "free disk space", tiny_disk)
+
+
+@pytest.fixture
+def store_on_a_read_only_filesystem(tiny_disk):
+    """A store with one finished run, on a filesystem then remounted read-only (no -shm can be made)."""
+    store = RunStore(tiny_disk / "lab.sqlite")
+    done_distill_run(store, "before the remount")
+    db = sqlite3.connect(store.path)
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.close()  # a connection left open keeps the filesystem busy
+    if subprocess.run(["mount", "-o", "remount,ro", str(tiny_disk)], capture_output=True).returncode != 0:
+        pytest.skip("this machine cannot remount a filesystem read-only")
+    yield store.path
+    subprocess.run(["mount", "-o", "remount,rw", str(tiny_disk)], check=True)
+
+
+def test_a_store_on_a_read_only_filesystem_can_still_be_browsed(store_on_a_read_only_filesystem, monkeypatch, visit):
+    """#22.10: WAL would need a -shm file beside it; the store opens immutable for reading instead of
+    saying it "cannot be opened" with an empty Compare page."""
+    monkeypatch.setenv("DISTILL_STATE", str(store_on_a_read_only_filesystem.parent))
+    store = RunStore()
+    assert store.read_only and [r.name for r in store.list()] == ["before the remount"]
+    compare = visit("compare")
+    assert "before the remount" in compare.dataframe[0].value.to_string()
+    _assert_said_once(compare, "lab.sqlite is read-only", store_on_a_read_only_filesystem.parent)
