@@ -132,6 +132,29 @@ def test_distill_page_says_what_a_submission_costs_and_refuses_days_of_work(app)
     assert shared_store_runs() == 0
 
 
+def test_an_earlier_submission_keeps_its_cancel_button_after_a_newer_one(app):
+    """#22.10: the page watches the newest submission; the older one is still listed, cancellable."""
+    at = open_page(app, "distill")
+    at.selectbox(key="student").set_value("mlp-10")
+    at.number_input(key="epochs").set_value(500)
+    at.button(key="distill_submit").click()
+    at.run()
+    first = next(iter(at.session_state["distill_runs"]))
+    at.number_input(key="seed").set_value(1)
+    at.button(key="distill_submit").click()
+    at.run()
+    assert first not in at.session_state["distill_runs"]
+    assert [e.label for e in at.expander] == ["Your other runs still queued or running (1)"]
+    at.button(key=f"cancel-other-{first}").click()
+    at.run()
+    from models.service.store import RunStore
+    store = RunStore()
+    assert store.get(first).status == "cancelled" or store.cancel_requested(first)
+    for run_id in at.session_state["distill_runs"]:
+        from lessons import shared
+        shared.pool().cancel(run_id)
+
+
 def shared_store_runs() -> int:
     from models.service.store import RunStore
     return len(RunStore().list())
