@@ -8,7 +8,7 @@ from models.config import ConfigError, DistillConfig
 from models.config import MAX_SEEDS, MAX_TEMPERATURE, MIN_TEMPERATURE, STUDENT_NAMES
 from models.service.names import without_paths
 from models.core.nets import student_params
-from models.core.stats import summarise
+from models.core.stats import CONTROLS_VERDICTS, MIN_SEEDS_FOR_VERDICT, controls_summary, summarise
 
 st.title("3. Distil a student")
 st.markdown(
@@ -106,6 +106,26 @@ def _done(run):
     st.page_link("lessons/compare.py", label="Compare all runs", icon=":material/leaderboard:")
 
 
+def controls_sentence(summary) -> str:
+    """The controls' verdict in words, with the paired intervals it rests on."""
+    def gap(mean: float, interval) -> str:
+        return f"{mean * 100:+.2f} points" + (f" [{interval[0] * 100:+.2f}, {interval[1] * 100:+.2f}]" if interval else "")
+    gaps = (f"Distilled minus smoothed-label twin: {gap(summary.beyond_smoothed_mean, summary.beyond_smoothed_ci)}; "
+            f"minus shuffled-teacher twin: {gap(summary.beyond_shuffled_mean, summary.beyond_shuffled_ci)}"
+            " (paired per seed, 95 % intervals).")
+    said = {
+        CONTROLS_VERDICTS[0]: "The distilled student beats both controls over these seeds, by the whole of each "
+                              "interval: its gain is more than softness alone.",
+        CONTROLS_VERDICTS[1]: "The gain is clear, but it does not beat both controls by the whole of each interval: "
+                              "part or all of it may be softness.",
+        CONTROLS_VERDICTS[2]: "The gain itself is not clear over these seeds, so there is nothing for the controls "
+                              "to explain.",
+        CONTROLS_VERDICTS[3]: f"No verdict from fewer than {MIN_SEEDS_FOR_VERDICT} seeds: repeat over more to tell "
+                              "knowledge from softness.",
+    }[summary.verdict]
+    return f"{said} {gaps}"
+
+
 def _controls(results) -> None:
     """The two controls' accuracies beside the student's, when the run trained them."""
     if results[0].smoothed_accuracy is None:
@@ -116,10 +136,8 @@ def _controls(results) -> None:
     cols[1].metric("Smoothed-label twin", f"{mean('smoothed_accuracy'):.2%}",
                    help=f"Labels smoothed by ε = {results[0].smoothing:.3f}: as soft as the teacher at this T")
     cols[2].metric("Shuffled-teacher twin", f"{mean('shuffled_accuracy'):.2%}")
-    beats = mean("distilled_accuracy") > max(mean("smoothed_accuracy"), mean("shuffled_accuracy"))
-    st.caption("The distilled student beats both controls here: its gain is more than softness."
-               if beats else "The distilled student does not beat both controls here: part or all of its gain "
-               "may be softness, not the teacher's knowledge.")
+    st.caption(controls_sentence(controls_summary(*([getattr(r, key) for r in results] for key in (
+        "distilled_accuracy", "scratch_accuracy", "smoothed_accuracy", "shuffled_accuracy")))))
     with st.expander("What the two controls rule out"):
         st.markdown(CONTROLS_EXPLAINED)
 

@@ -57,10 +57,16 @@ def cmd_distill(args) -> int:
                        f"distilled {out['omitted_class_accuracy']:.1%}, after raising its bias by "
                        f"{out['bias_shift']:.2f}: {out['omitted_class_accuracy_adjusted']:.1%}"]
     if base.controls:
+        from models.core.stats import controls_summary
         for key in ("smoothed_accuracy", "shuffled_accuracy"):
             out[key] = statistics.fmean(getattr(r, key) for r in results)
+        controls = controls_summary(*([getattr(r, key) for r in results] for key in (
+            "distilled_accuracy", "scratch_accuracy", "smoothed_accuracy", "shuffled_accuracy")))
+        out |= {"controls_verdict": controls.verdict,
+                "beyond_smoothed": controls.beyond_smoothed_mean, "beyond_smoothed_ci": controls.beyond_smoothed_ci,
+                "beyond_shuffled": controls.beyond_shuffled_mean, "beyond_shuffled_ci": controls.beyond_shuffled_ci}
         lines_extra.append(f"controls: smoothed-label twin {out['smoothed_accuracy']:.2%}, "
-                           f"shuffled-teacher twin {out['shuffled_accuracy']:.2%}")
+                           f"shuffled-teacher twin {out['shuffled_accuracy']:.2%} ({controls.verdict})")
     out |= {"distilled_accuracy_std": summary.distilled_std, "scratch_accuracy_std": summary.scratch_std,
             "gain_std": summary.gain_std, "gain_ci_low": summary.gain_ci_low, "gain_ci_high": summary.gain_ci_high,
             "verdict": summary.verdict, "teacher_digest": first.teacher_digest,

@@ -86,3 +86,42 @@ def summarise(seeds: list, distilled: list[float], scratch: list[float]) -> Grou
         gain_ci_low=interval[0] if interval else None, gain_ci_high=interval[1] if interval else None,
         verdict=verdict(interval, len(gains)),
     )
+
+
+CONTROLS_VERDICTS = ("more than softness alone", "not shown to be more than softness", "no clear gain to explain",
+                     VERDICTS[3])
+
+
+@dataclass(frozen=True)
+class ControlsSummary:
+    """Knowledge or just softness, paired per seed: the distilled student against each control twin
+    trained beside it (the same starting weights and batches). Intervals are None below 2 seeds."""
+
+    beyond_smoothed_mean: float
+    beyond_smoothed_ci: tuple[float, float] | None
+    beyond_shuffled_mean: float
+    beyond_shuffled_ci: tuple[float, float] | None
+    verdict: str
+
+
+def controls_summary(distilled: list[float], scratch: list[float], smoothed: list[float],
+                     shuffled: list[float]) -> ControlsSummary:
+    """The verdict says something about the teacher's knowledge only when there is a gain to explain
+    (the main gain is clear by the same rule as `summarise`) and the distilled student beats *both*
+    controls with the whole of each paired interval above zero; below 3 seeds it says nothing."""
+    if not len(distilled) == len(scratch) == len(smoothed) == len(shuffled) or not distilled:
+        raise ValueError("controls_summary needs one accuracy of each model per seed")
+    beyond_smoothed = [d - s for d, s in zip(distilled, smoothed)]
+    beyond_shuffled = [d - s for d, s in zip(distilled, shuffled)]
+    k = len(distilled)
+    smoothed_ci, shuffled_ci = t_interval(beyond_smoothed), t_interval(beyond_shuffled)
+    if k < MIN_SEEDS_FOR_VERDICT:
+        said = CONTROLS_VERDICTS[3]
+    elif verdict(t_interval([d - s for d, s in zip(distilled, scratch)]), k) != "clear gain":
+        said = CONTROLS_VERDICTS[2]
+    elif smoothed_ci[0] > 0 and shuffled_ci[0] > 0:
+        said = CONTROLS_VERDICTS[0]
+    else:
+        said = CONTROLS_VERDICTS[1]
+    return ControlsSummary(statistics.fmean(beyond_smoothed), smoothed_ci, statistics.fmean(beyond_shuffled),
+                           shuffled_ci, said)

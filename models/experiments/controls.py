@@ -4,11 +4,14 @@ of its knowledge of which digits look alike.
 - Smoothed labels (Müller, Kornblith & Hinton 2019): 1 − ε on the true label, ε/9 on each other
   digit, with ε chosen so the target's entropy equals the teacher's mean soft-target entropy at T.
   Same softness, spread evenly: no resemblances.
-- Shuffled teacher (after Yuan et al. 2020): the teacher's own soft targets at T, with the
-  probabilities of the nine non-top classes permuted at random per image. Same top answer and the
-  same multiset of numbers, but "this 4 looks a bit like a 9" now points at a random digit.
+  This is label smoothing at T, the teacher-free "virtual teacher" of Yuan et al. (2020).
+- Shuffled teacher (Furlanello et al. 2018's permuted dark knowledge): the teacher's own soft
+  targets at T, with the probabilities of the nine non-top classes permuted at random per image.
+  Same top answer, the same multiset of numbers (so the teacher's confidence per image), but "this
+  4 looks a bit like a 9" now points at a random digit.
 
-A student that beats both learned the teacher's knowledge, not just soft targets.
+A student that beats both, by paired intervals over at least three seeds (stats.controls_summary),
+gained more than softness alone.
 """
 from __future__ import annotations
 

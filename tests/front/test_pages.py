@@ -171,6 +171,7 @@ def test_distill_page_repeats_over_seeds_and_gives_a_verdict(app):
     at.number_input(key="train_size").set_value(300)
     at.number_input(key="epochs").set_value(2)
     at.number_input(key="seeds").set_value(2)
+    at.checkbox(key="controls").check()
     at.button(key="distill_submit").click()
     at.run()
     run_until(at, lambda at: "Over seeds 0, 1" in texts(at))  # partial results show first
@@ -181,6 +182,9 @@ def test_distill_page_repeats_over_seeds_and_gives_a_verdict(app):
     assert next(m.value for m in at.metric if m.label == "Verdict") == expected.verdict
     assert next(m.value for m in at.metric if m.label == "Gain (mean)") == f"{expected.gain_mean:+.2%}"
     assert f"95 % interval {expected.gain_ci_low:+.2%} to {expected.gain_ci_high:+.2%}" in texts(at)
+    # #20.1: two seeds give the controls no verdict, whatever their point estimates say
+    assert "No verdict from fewer than 3 seeds: repeat over more to tell knowledge from softness." in texts(at)
+    assert "beats both controls" not in texts(at) and "(paired per seed, 95 % intervals)" in texts(at)
 
 
 def test_teacher_knows_page(app):

@@ -49,6 +49,8 @@ def test_distill_controls_keys(capsys):
     assert status == 0, err
     result = json.loads(out)
     assert 0 < result["smoothed_accuracy"] <= 1 and 0 < result["shuffled_accuracy"] <= 1
+    assert result["controls_verdict"] == "need at least 3 seeds"  # one seed: no word on knowledge (#20.1)
+    assert result["beyond_smoothed"] == pytest.approx(result["distilled_accuracy"] - result["smoothed_accuracy"])
 
 
 def test_evaluate_json_keys():
