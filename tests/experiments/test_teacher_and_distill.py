@@ -144,3 +144,20 @@ def test_teacher_dropout_and_learning_rate_are_recorded_and_checked():
         with pytest.raises(ConfigError):
             TeacherConfig(**bad)
     assert "--dropout 0.3" in read_sidecar("pretrained")["command"]  # the recipe that made the bundled teacher
+
+
+def test_the_teachers_answers_reach_the_student_and_only_the_student(sample):
+    """#20: a refactor that drops the soft-target term (alpha passed as 0) must fail here. With
+    alpha = 1 the student learns only from the teacher, so scrambling which image gets which answer
+    must change it; the twin never sees the teacher, so it must stay bit-identical."""
+    from models.core.checkpoints import TeacherLogits
+    config = DistillConfig(student="mlp-10", train_size=500, epochs=3, alpha=1.0, temperature=4.0)
+    real = teacher_logits("pretrained", sample)
+    rows = torch.randperm(len(real.train), generator=torch.Generator().manual_seed(0))
+    scrambled = TeacherLogits(real.train[rows], real.test)
+    honest, honest_weights = distill(config, sample, real)
+    confused, confused_weights = distill(config, sample, scrambled)
+    assert honest.distilled_accuracy - confused.distilled_accuracy > 0.1  # answers for other images teach little
+    twin = [key for key in honest_weights if key.startswith("twin.")]
+    assert twin and all(torch.equal(honest_weights[k], confused_weights[k]) for k in twin)
+    assert honest.scratch_accuracy == confused.scratch_accuracy

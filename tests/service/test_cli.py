@@ -104,7 +104,10 @@ def test_extract_json_keys():
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout)
     assert (result["queries"], result["answers"], result["source"]) == (300, "top3", "noise")
-    assert result["student_params"] == 8070 and 0 <= result["fidelity"] <= 1
+    assert result["student_params"] == 8070
+    # Where copy and teacher agree they are both right or both wrong, so their accuracies can differ by
+    # at most the share of digits on which they disagree: a fidelity computed any other way breaks this.
+    assert abs(result["copy_accuracy"] - result["teacher_accuracy"]) <= 1 - result["fidelity"] + 1e-9
 
 
 @pytest.mark.parametrize("args, names", [
