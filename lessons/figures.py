@@ -166,18 +166,6 @@ def budget_figure(points: list[dict], metric: str, teacher_accuracy: float | Non
     return _layout(fig, title, "exchanges: answers paid for (log scale)", axis, yaxis_tickformat=".0%")
 
 
-def forensics_figure(bars: list[tuple[str, float]], intervals: list[tuple[float, float]], mistakes: int) -> go.Figure:
-    """The share of the teacher's mistakes each model repeats, with 95 % intervals."""
-    fig = go.Figure(go.Bar(
-        x=[name for name, _ in bars], y=[share for _, share in bars],
-        marker_color=[DISTILLED if "copy" in name or "distilled" in name else SCRATCH for name, _ in bars],
-        error_y=dict(type="data", symmetric=False, array=[high - share for (_, share), (_, high) in zip(bars, intervals)],
-                     arrayminus=[share - low for (_, share), (low, _) in zip(bars, intervals)]),
-        hovertemplate="%{x}: %{y:.0%} of the teacher's mistakes<extra></extra>"))
-    return _layout(fig, f"Of the teacher's {mistakes} test mistakes, the share each model repeats", "model",
-                   "same wrong digit as the teacher", yaxis_tickformat=".0%", yaxis_range=[0, 1])
-
-
 def roc_figure(curves: dict[str, tuple[list, float]]) -> go.Figure:
     """Caught copiers against false alarms on honest accounts, one line per kind of copier."""
     fig = go.Figure()

@@ -2,9 +2,8 @@
 import streamlit as st
 
 from lessons import shared
-from lessons.figures import forensics_figure
 from models.config import ConfigError, ExtractConfig
-from models.core.forensics import share_interval, shared_mistake_counts
+from models.core.forensics import second_choice_shared, shared_mistake_counts
 from models.service.names import markdown_text, without_paths
 from models.core.checkpoints import load_student
 from models.core.checkpoints import teacher_digest
@@ -14,18 +13,21 @@ st.title("Was this model copied from mine?")
 st.markdown(
     """
 A provider who suspects a rival model was trained on its answers cannot look inside it, but it
-can ask it questions. The giveaway is in the **mistakes**. Take the test digits our teacher gets
-wrong, and check how often a suspect model gives the *same wrong digit*. A model trained on the
-teacher's answers learnt those mistakes too. A model trained independently, on true labels, makes
-its own mistakes: it agrees with the teacher's wrong digit only where a digit is ambiguous to
-everyone (a 4 that really looks like a 9).
+can ask it questions, and compare the answers with those of models it knows were trained
+independently, **on the same test digits**. Two questions:
 
-Below: the share of the teacher's mistakes each model repeats, with a 95 % interval. Read the
-intervals before the bars: our teacher makes only a few dozen mistakes, and most are digits that
-would fool any model, so an independent model repeats many of them too. Only a copy whose interval
-sits clearly above the independent model's is evidence of copying. On MNIST that takes a very
-faithful copy, and often the intervals overlap: then this test cannot tell, however suspicious the
-bars look. Real forensics uses far more questions where models disagree.
+- **The mistakes test.** On the few dozen test digits our teacher gets wrong, how often does the
+  suspect give the *same wrong digit*? Most of those digits would fool anyone, so independent
+  models repeat many of them too: this test rarely has the power to tell.
+- **The second-choice test.** On the thousands of digits where the suspect and the teacher agree on
+  the answer, how often do they also agree on the *runner-up* (the teacher's "or else, a 9")? A
+  model trained on the teacher's probabilities inherits its second thoughts; an independent one
+  mostly does not (chance is 1 in 9).
+
+Each suspect is compared with an independent model on the same digits, where they differ (an exact
+*McNemar* test: only the digits one gets right and the other does not count), and three independent
+models show how much honest models vary. The honest limit: answers that reveal less (labels only,
+one sampled answer) leave less trace, and a copy made from them can look independent.
 """
 )
 shared.dataset_caption()
@@ -50,54 +52,93 @@ def _label(run) -> str:
 
 
 @st.cache_data(show_spinner="Asking the suspect about every test digit…", max_entries=64)
-def _score(run_id: int, student: str, teacher_digest: str, fingerprint: str) -> tuple[int, int]:
-    model = load_student(student, store.weights(run_id))
-    return shared_mistake_counts(predict_logits(model, data.test_x).argmax(1), teacher_top, data.test_y)
+def _score(run_id: int, student: str, teacher_digest: str, fingerprint: str) -> tuple[int, int, float]:
+    suspect = predict_logits(load_student(student, store.weights(run_id)), data.test_x)
+    repeated, total = shared_mistake_counts(suspect.argmax(1), teacher_top, data.test_y)
+    return repeated, total, second_choice_shared(suspect, logits.test)
 
 
+CONTROLS = 3  # independent models: one shows a number, three show how much honest models differ
 with st.form("forensic_copy"):
     images = st.select_slider("Images the copier asks about (full probabilities)", [1000, 3000, 10000], value=1000,
                               key="forensic_images")
-    go = st.form_submit_button("Make a copy and its independent control", key="forensic_submit", type="primary")
+    go = st.form_submit_button(f"Make {CONTROLS} copies, each with its independent control (seeds 0-{CONTROLS - 1})",
+                               key="forensic_submit", type="primary")
 if go:
     try:
-        st.session_state.forensic_run = shared.submit([ExtractConfig(queries=int(images),
-                                                                     teacher=shared.chosen_teacher())])[0]
+        group = shared.new_group("forensics")
+        shared.submit([ExtractConfig(queries=int(images), teacher=shared.chosen_teacher(), seed=seed)
+                       for seed in range(CONTROLS)], group=group)
+        st.session_state.forensic_group = group
     except ConfigError as error:
         st.error(f"Not started: {without_paths(error)}")
-if "forensic_run" in st.session_state:
-    shared.watch_run(st.session_state.forensic_run, lambda run: None, lambda run: None)
+
+
+def _pair_rows(runs) -> list[dict]:
+    """One row per model: the copies and their independent controls, each pair tested on the same digits."""
+    rows = []
+    for run in runs:
+        r = run.result
+        rows.append({"model": f"copy, seed {run.config.seed}", "mistakes repeated": r.teacher_mistakes_shared,
+                     "runner-up shared": r.teacher_second_choice_shared,
+                     "McNemar p, mistakes": r.mistakes_mcnemar_p, "McNemar p, runner-up": r.second_choice_mcnemar_p,
+                     "copy − control, runner-up (95 %)": "{:+.1f} to {:+.1f} points".format(
+                         *(100 * x for x in r.second_choice_gap_ci))})
+        rows.append({"model": f"independent, seed {run.config.seed}", "mistakes repeated": r.independent_mistakes_shared,
+                     "runner-up shared": r.independent_second_choice_shared})
+    return rows
+
+
+def finding(runs) -> str:
+    """The page's finding in one sentence, computed from the copies' paired tests."""
+    copies = [r.result.teacher_second_choice_shared for r in runs]
+    controls = [r.result.independent_second_choice_shared for r in runs]
+    told = all(r.result.second_choice_mcnemar_p < 0.01 and r.result.second_choice_gap_ci[0] > 0 for r in runs)
+    mistakes_told = sum(r.result.mistakes_mcnemar_p < 0.05 for r in runs)
+    span = lambda values: f"{min(values):.0%}–{max(values):.0%}" if len(values) > 1 else f"{values[0]:.0%}"  # noqa: E731
+    second = (f"The copies share the teacher's runner-up on {span(copies)} of the digits where they agree with it, "
+              f"the independent models on {span(controls)}")
+    verdict = ("; every copy differs from its own control by a paired test (p < 0.01), so this test can tell a copy "
+               "from an independent model here" if told else
+               "; not every copy differs clearly from its own control, so this test cannot tell here")
+    return (f"{second}{verdict}. The mistakes test tells {mistakes_told} of {len(runs)} pairs apart (p < 0.05).")
+
+
+shown_group = st.session_state.get("forensic_group") or store.latest_group("extract", "forensics-")
+if shown_group:
+    def _draw(done):
+        paired = [r for r in done if r.result.second_choice_gap_ci is not None]
+        if not paired:
+            return
+        rows = _pair_rows(paired)
+        st.dataframe(rows, hide_index=True, key="forensic_pairs", column_config={
+            "mistakes repeated": st.column_config.NumberColumn(format="percent"),
+            "runner-up shared": st.column_config.NumberColumn(format="percent"),
+            "McNemar p, mistakes": st.column_config.NumberColumn(format="%.2g"),
+            "McNemar p, runner-up": st.column_config.NumberColumn(format="%.2g")})
+        st.markdown(f"**{finding(paired)}**")
+    shared.watch_group([r.id for r in store.group(shown_group)], _draw)
 
 if not candidates:
-    st.info("No stored copy or distilled student of this teacher yet: make a copy above, or distil a student on "
+    st.info("No stored copy or distilled student of this teacher yet: make copies above, or distil a student on "
             "*Distil a student*, then come back.")
     st.stop()
-latest_copy = next((r for r in candidates if r.kind == "extract" and r.result.independent_mistakes_shared is not None),
-                   None)
-latest_student = next((r for r in candidates if r.kind == "distill" and r.result.teacher_mistakes_shared is not None),
-                      None)
+latest_student = next((r for r in candidates if r.kind == "distill"
+                       and r.result.teacher_second_choice_shared is not None), None)
 mistakes = int((teacher_top != data.test_y).sum())
-bars = []
-if latest_copy:
-    r = latest_copy.result
-    bars += [("copy (answers only)", r.teacher_mistakes_shared), ("independent, same size and budget",
-                                                                 r.independent_mistakes_shared)]
 if latest_student:
     r = latest_student.result
-    bars += [("distilled student", r.teacher_mistakes_shared), ("its scratch twin", r.scratch_mistakes_shared)]
-if bars:
-    intervals = [share_interval(round(share * mistakes), mistakes) for _, share in bars]
-    shared.cached_chart("forensics", tuple(bars), lambda: forensics_figure(bars, intervals, mistakes))
-    st.caption(f"From the latest copy (run {latest_copy.id if latest_copy else '–'}) and the latest distilled student "
-               f"(run {latest_student.id if latest_student else '–'}) of this teacher; the teacher makes {mistakes} "
-               "mistakes on the test digits.")
+    st.markdown(f"The latest distilled student (run {latest_student.id}) shares the teacher's runner-up on "
+                f"{r.teacher_second_choice_shared:.0%} of digits, its scratch twin, which never saw the teacher, on "
+                f"{r.scratch_second_choice_shared:.0%} (paired McNemar p = {r.second_choice_mcnemar_p:.2g}); on the "
+                f"teacher's {mistakes} mistakes they repeat {r.teacher_mistakes_shared:.0%} and "
+                f"{r.scratch_mistakes_shared:.0%} (p = {r.mistakes_mcnemar_p:.2g}).")
 
 st.subheader("Check any stored model")
 chosen = st.selectbox("Suspect", candidates, format_func=lambda run: markdown_text(_label(run)), key="suspect")
-repeated, total = _score(chosen.id, chosen.result.student, digest, data.fingerprint)
-low, high = share_interval(repeated, total)
+repeated, total, runner_up = _score(chosen.id, chosen.result.student, digest, data.fingerprint)
 st.metric("Teacher's mistakes it repeats, digit for digit", f"{repeated} of {total}",
-          help="95 % Wilson interval for the share: " f"{low:.0%} to {high:.0%}")
-st.markdown(f"That is {repeated / max(total, 1):.0%} (95 % interval {low:.0%} to {high:.0%}). Compare it with an "
-            "independent model of the same size in the chart above: a share well above the independent model's, "
-            "with intervals that do not overlap, is evidence of copying; overlapping intervals are not.")
+          help="A small sample: on its own it rarely tells a copy from an independent model.")
+st.metric("Runner-up shared where it agrees with the teacher", f"{runner_up:.0%}",
+          help="Chance is about 11 %; compare with the independent models in the table above, tested on the "
+               "same digits.")

@@ -130,6 +130,12 @@ class DistillResult(JsonRecord):
     # Forensics (models/core/forensics.py): of the teacher's test mistakes, the share each model repeats.
     teacher_mistakes_shared: float | None = None  # the distilled student
     scratch_mistakes_shared: float | None = None  # its scratch twin, which never saw the teacher
+    # Paired against the twin on the same digits (forensics.compare_to_control): where both agree with
+    # the teacher's top answer, the share that also names its runner-up; exact McNemar p-values.
+    teacher_second_choice_shared: float | None = None
+    scratch_second_choice_shared: float | None = None
+    mistakes_mcnemar_p: float | None = None
+    second_choice_mcnemar_p: float | None = None
 
     @classmethod
     def from_json(cls, data: dict) -> "DistillResult":
@@ -198,6 +204,12 @@ class ExtractionResult(JsonRecord):
     copier_temperature: float | None = None
     teacher_mistakes_shared: float | None = None  # of the teacher's test mistakes, share the copy repeats
     independent_mistakes_shared: float | None = None  # the same for a model trained on true labels
+    # Paired against the independent model (forensics.compare_to_control); None without forensics.
+    teacher_second_choice_shared: float | None = None  # the copy's runner-up agreement with the teacher
+    independent_second_choice_shared: float | None = None
+    mistakes_mcnemar_p: float | None = None
+    second_choice_mcnemar_p: float | None = None
+    second_choice_gap_ci: list | None = None  # bootstrap 95 % interval of copy − independent
 
     @property
     def images(self) -> int:

@@ -71,7 +71,14 @@ def cmd_distill(args) -> int:
             "gain_std": summary.gain_std, "gain_ci_low": summary.gain_ci_low, "gain_ci_high": summary.gain_ci_high,
             "verdict": summary.verdict, "teacher_digest": first.teacher_digest,
             "teacher_mistakes_shared": statistics.fmean(r.teacher_mistakes_shared for r in results),
-            "scratch_mistakes_shared": statistics.fmean(r.scratch_mistakes_shared for r in results)}
+            "scratch_mistakes_shared": statistics.fmean(r.scratch_mistakes_shared for r in results),
+            # Means over seeds; the paired tests are per seed (student against its own twin, same digits).
+            "teacher_second_choice_shared": statistics.fmean(r.teacher_second_choice_shared for r in results),
+            "scratch_second_choice_shared": statistics.fmean(r.scratch_second_choice_shared for r in results),
+            "mistakes_mcnemar_p": first.mistakes_mcnemar_p,
+            "second_choice_mcnemar_p": first.second_choice_mcnemar_p,
+            "mcnemar_p_by_seed": [{"seed": c.seed, "mistakes": r.mistakes_mcnemar_p,
+                                   "second_choice": r.second_choice_mcnemar_p} for c, r in zip(configs, results)]}
     interval = (f", 95 % interval {summary.gain_ci_low:+.2%} to {summary.gain_ci_high:+.2%}"
                 if summary.gain_ci_low is not None else "")
     lines = [f"{base.student} ({out['student_params']:,} params) vs teacher ({out['teacher_params']:,} params, "

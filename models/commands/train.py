@@ -148,6 +148,10 @@ def cmd_extract(args) -> int:
              f"copy ({result.student}, {result.student_params:,} params): {result.copy_accuracy:.2%} test "
              f"accuracy, agrees with the teacher on {result.fidelity:.2%} (teacher {result.teacher_accuracy:.2%})",
              f"forensics: repeats {result.teacher_mistakes_shared:.0%} of the teacher's test mistakes digit for "
-             f"digit; a model of its size trained on true labels repeats {result.independent_mistakes_shared:.0%}"]
+             f"digit; a model of its size trained on true labels repeats {result.independent_mistakes_shared:.0%} "
+             f"(paired McNemar p = {result.mistakes_mcnemar_p:.2g})",
+             f"second choice: where each agrees with the teacher's answer, the copy shares its runner-up on "
+             f"{result.teacher_second_choice_shared:.0%}, the independent model on "
+             f"{result.independent_second_choice_shared:.0%} (p = {result.second_choice_mcnemar_p:.2g})"]
     emit(result.to_json() | {"images": result.images, "config": dataclasses.asdict(config)}, args.json, lines)
     return 0

@@ -21,7 +21,7 @@ from models.experiments.controls import (
     smoothed_labels,
     soft_distribution_loss,
 )
-from models.core.forensics import teacher_mistakes_shared
+from models.core.forensics import compare_to_control, teacher_mistakes_shared
 from models.core.loss import distillation_loss, soft_targets
 from models.experiments.missing_digit import missing_digit_report, validation_indices
 from models.core.checkpoints import TWIN_PREFIX
@@ -125,8 +125,11 @@ def distill(config: DistillConfig, dataset: Dataset, logits: TeacherLogits | Non
     report = missing_digit_report(student, twin, dataset, config.omit_class) if config.omit_class is not None else None
     last = curves[-1]
     teacher_top = logits.test.argmax(1)
-    shared = {name: teacher_mistakes_shared(predict_logits(models[name], dataset.test_x).argmax(1), teacher_top,
-                                            dataset.test_y) for name in ("distilled", "scratch")}
+    test_logits = {name: predict_logits(models[name], dataset.test_x) for name in ("distilled", "scratch")}
+    shared = {name: teacher_mistakes_shared(test_logits[name].argmax(1), teacher_top, dataset.test_y)
+              for name in test_logits}
+    paired = compare_to_control(test_logits["distilled"], test_logits["scratch"], logits.test, dataset.test_y,
+                                seed=config.seed)
     result = DistillResult(
         student=config.student, student_params=count_params(student),
         teacher_params=count_params(load_teacher(config.teacher)),
@@ -136,7 +139,10 @@ def distill(config: DistillConfig, dataset: Dataset, logits: TeacherLogits | Non
         dataset=dataset.summary(), curves=curves, missing_digit=report,
         teacher_digest=teacher_digest(config.teacher), smoothed_accuracy=last.get("smoothed"),
         shuffled_accuracy=last.get("shuffled"), smoothing=epsilon,
-        teacher_mistakes_shared=shared["distilled"], scratch_mistakes_shared=shared["scratch"])
+        teacher_mistakes_shared=shared["distilled"], scratch_mistakes_shared=shared["scratch"],
+        teacher_second_choice_shared=paired.suspect_second_choice_shared,
+        scratch_second_choice_shared=paired.control_second_choice_shared,
+        mistakes_mcnemar_p=paired.mistakes_mcnemar_p, second_choice_mcnemar_p=paired.second_choice_mcnemar_p)
     weights = {k: v.cpu() for k, v in student.state_dict().items()}
     weights |= {TWIN_PREFIX + k: v.cpu() for k, v in twin.state_dict().items()}
     return result, weights

@@ -23,7 +23,7 @@ from models.config import (
 )
 from models.core.data import Dataset
 from models.core.calibration import expected_calibration_error
-from models.core.forensics import teacher_mistakes_shared
+from models.core.forensics import compare_to_control, teacher_mistakes_shared
 from models.core.nets import build_student, count_params
 from models.experiments.queries import query_set
 from models.results import ExtractionResult, Outcome, Progress
@@ -234,12 +234,18 @@ def run_extraction(config: ExtractConfig, dataset: Dataset, on_progress: Progres
     copy = train_copy(queries.images, targets, config, on_progress)
     # Grading, done by the lab, not the copier: the copy against true labels and against the teacher,
     # and the forensic check against a model of the same size and budget trained independently.
-    copy_predictions = predict_logits(copy, dataset.test_x).argmax(1)
-    teacher_predictions = predict_logits(teacher, dataset.test_x).argmax(1)
-    independent = None
+    copy_logits, teacher_logits_ = predict_logits(copy, dataset.test_x), predict_logits(teacher, dataset.test_x)
+    copy_predictions, teacher_predictions = copy_logits.argmax(1), teacher_logits_.argmax(1)
+    independent, paired = None, {}
     if config.forensics:
-        independent_predictions = predict_logits(train_independent(config, dataset), dataset.test_x).argmax(1)
-        independent = teacher_mistakes_shared(independent_predictions, teacher_predictions, dataset.test_y)
+        independent_logits = predict_logits(train_independent(config, dataset), dataset.test_x)
+        independent = teacher_mistakes_shared(independent_logits.argmax(1), teacher_predictions, dataset.test_y)
+        report = compare_to_control(copy_logits, independent_logits, teacher_logits_, dataset.test_y, seed=config.seed)
+        paired = dict(teacher_second_choice_shared=report.suspect_second_choice_shared,
+                      independent_second_choice_shared=report.control_second_choice_shared,
+                      mistakes_mcnemar_p=report.mistakes_mcnemar_p,
+                      second_choice_mcnemar_p=report.second_choice_mcnemar_p,
+                      second_choice_gap_ci=list(report.second_choice_gap_ci))
     result = ExtractionResult(
         queries=config.queries, exchanges=api.queries_served, samples_per_image=config.samples_per_image,
         copier_temperature=config.copier_temperature,
@@ -253,7 +259,7 @@ def run_extraction(config: ExtractConfig, dataset: Dataset, on_progress: Progres
         teacher_accuracy=(teacher_predictions == dataset.test_y).float().mean().item(),
         student=config.student, student_params=count_params(copy), epochs=epochs_for_size(config.queries),
         seconds=round(time.perf_counter() - started, 2), dataset=dataset.summary(),
-        teacher_digest=teacher_digest(config.teacher))
+        teacher_digest=teacher_digest(config.teacher), **paired)
     return result, {k: v.cpu() for k, v in copy.state_dict().items()}
 
 

@@ -329,20 +329,30 @@ def test_defences_page_pits_both_noises_against_the_adaptive_copier(app):
 
 def test_forensics_page_scores_stored_copies_and_students(app):
     from lessons import shared
-    from models.config import DistillConfig, ExtractConfig
+    from models.config import DistillConfig
     from tests.conftest import wait_for
     at = open_page(app, "forensics")
     assert "No stored copy or distilled student" in at.info[0].value
-    at.button(key="forensic_submit").click().run()  # a copy of 1,000 images and its independent control
-    run_until(at, lambda at: at.selectbox(key="suspect") is not None if at.selectbox else False)
-    ids = shared.pool().submit_many([ExtractConfig(queries=300, student="mlp-10", forensics=False, seed=1),
-                                     DistillConfig(student="mlp-10", train_size=300, epochs=1)])
-    for run_id in ids:
-        assert wait_for(RunStore(), run_id).status == "done"
+    at.button(key="forensic_submit").click().run()  # three copies of 1,000 images, each with its own control
+    copies = RunStore().list(kind="extract")
+    assert len(copies) == 3 and all(wait_for(RunStore(), r.id).status == "done" for r in copies)
+    run_until(at, lambda at: len(at.dataframe) and len(at.dataframe[0].value) == 6)
+    copies = RunStore().list(kind="extract")
+    assert sorted(r.config.seed for r in copies) == [0, 1, 2] and len({r.group for r in copies}) == 1
+    table = at.dataframe[0].value
+    assert list(table["model"]) == [f"{who}, seed {s}" for s in (0, 1, 2) for who in ("copy", "independent")]
+    shares = [r.result.teacher_second_choice_shared for r in sorted(copies, key=lambda r: r.config.seed)]
+    assert list(table["runner-up shared"][::2]) == pytest.approx(shares)
+    said = next(m.value for m in at.markdown if m.value.startswith("**The copies share"))
+    assert f"{min(shares):.0%}–{max(shares):.0%}" in said
+    assert all(r.result.teacher_second_choice_shared > r.result.independent_second_choice_shared for r in copies)
+    assert "so this test can tell a copy from an independent model here" in said  # full probabilities: a trace
+
+    student = shared.pool().submit_many([DistillConfig(student="mlp-10", train_size=300, epochs=1)])[0]
+    assert wait_for(RunStore(), student).status == "done"
     at.run()
-    assert len(at.selectbox(key="suspect").options) == 3 and len(at.get("plotly_chart")) == 1
-    copy_with_control = RunStore().list(kind="extract")[-1].id  # the button's run: the oldest copy
-    assert f"From the latest copy (run {copy_with_control})" in texts(at)  # a copy without a control is skipped
+    assert len(at.selectbox(key="suspect").options) == 4
+    assert any(m.value.startswith(f"The latest distilled student (run {student}) shares") for m in at.markdown)
     shared_count = at.metric[0].value
     assert " of " in shared_count and int(shared_count.split(" of ")[1]) == 74  # the pretrained teacher's mistakes
 

@@ -31,6 +31,11 @@ def test_distill_json_keys_and_values():
     assert result["gain"] == pytest.approx(result["distilled_accuracy"] - result["scratch_accuracy"])
     assert result["seeds"] == [0, 1] and result["student_params"] == 8070
     assert "bundled sample" in out.stderr  # the CLI says which data it used
+    # #20: both forensic tests, paired against the twin per seed; the means are over the seeds.
+    by_seed = result["mcnemar_p_by_seed"]
+    assert [s["seed"] for s in by_seed] == [0, 1] and result["mistakes_mcnemar_p"] == by_seed[0]["mistakes"]
+    assert all(0 < s["mistakes"] <= 1 for s in by_seed)
+    assert result["teacher_second_choice_shared"] > result["scratch_second_choice_shared"]
 
 
 def test_distill_omit_class_keys(capsys):
