@@ -277,6 +277,9 @@ class ExtractConfig:
     # Also train the forensic control (a model of the copy's size on true labels, same budget), which
     # doubles the run's time; the budget curve and the defences table do not show it.
     forensics: bool = True
+    # Ask the repeats about the image shifted by one pixel each time (a different image to the server,
+    # so noise fixed per image is drawn afresh), and average them as the answer for the original.
+    shift_repeats: bool = False
 
     @property
     def exchanges(self) -> int:

@@ -45,6 +45,9 @@ QUERY_BUDGETS = (100, 300, 1000, 3000, 10000, 30000, 60000)
 NOISE_SEED_OFFSET = 7919  # the defence's noise stream must differ from the copier's query stream (same seed)
 SAMPLE_SEED_OFFSET = 104729  # the API's sampling stream, apart from both
 INDEPENDENT_SEED_OFFSET = 3  # the independent model's images: not the copier's
+# (rows, columns) moved: none first, then the four neighbours and the four diagonals. MNIST digits
+# have a blank border, so rolling by a pixel wraps only background round the edge.
+ONE_PIXEL_SHIFTS = ((0, 0), (0, 1), (1, 0), (0, -1), (-1, 0), (1, 1), (-1, -1), (1, -1), (-1, 1))
 # What a provider can choose to return: each answer mode as it is, plus probabilities with noise.
 ANSWER_VARIANTS = (tuple((mode, "none") for mode in ANSWER_MODES)
                    + tuple(("probs", defence) for defence in DEFENCES if defence != "none"))
@@ -108,6 +111,16 @@ class PredictionAPI:
             digest = hashlib.blake2b(image.numpy().tobytes(), key=self._secret, digest_size=8).digest()
             rows.append(torch.randn(10, generator=torch.Generator().manual_seed(int.from_bytes(digest, "big") >> 1)))
         return torch.stack(rows) if rows else torch.zeros(0, 10)
+
+    def ask_shifted(self, images: torch.Tensor, times: int) -> torch.Tensor:
+        """Ask `times` times, each about the images moved by a different one-pixel shift (the first
+        unshifted): to the server each is a new image, so noise fixed per image is drawn afresh. The
+        answers are combined per original image as `ask` combines repeats."""
+        answers = [self.ask(torch.roll(images, shifts=ONE_PIXEL_SHIFTS[k % len(ONE_PIXEL_SHIFTS)], dims=(2, 3)))
+                   for k in range(times)]
+        if self.answers in ("sample", "label"):
+            return torch.stack(answers).mean(0)
+        return torch.stack(answers).clamp_min(1e-12).log().mean(0).softmax(1)
 
     def ask(self, images: torch.Tensor, times: int = 1) -> torch.Tensor:
         """Ask about every image `times` times and combine the answers as a careful copier would: digits
@@ -230,7 +243,9 @@ def run_extraction(config: ExtractConfig, dataset: Dataset, on_progress: Progres
     queries = query_set(config.source, config.queries, config.seed, dataset)
     api = PredictionAPI(teacher, config.answers, config.defence, config.seed, config.defence_strength,
                         config.api_temperature)
-    targets = answers_to_targets(api.ask(queries.images, config.samples_per_image), config.copier_temperature)
+    asked = (api.ask_shifted(queries.images, config.samples_per_image) if config.shift_repeats
+             else api.ask(queries.images, config.samples_per_image))
+    targets = answers_to_targets(asked, config.copier_temperature)
     copy = train_copy(queries.images, targets, config, on_progress)
     # Grading, done by the lab, not the copier: the copy against true labels and against the teacher,
     # and the forensic check against a model of the same size and budget trained independently.

@@ -261,3 +261,15 @@ def test_sampled_answers_through_the_cli_count_exchanges_and_images(capsys):
     mistakes = int((teacher_logits("pretrained", data).test.argmax(1) != data.test_y).sum())
     for key in ("teacher_mistakes_shared", "independent_mistakes_shared"):
         assert result[key] * mistakes == pytest.approx(round(result[key] * mistakes), abs=1e-4), key
+
+
+def test_one_pixel_shifts_draw_fixed_noise_afresh_and_count_every_exchange(teacher, sample):
+    """#20.3: noise fixed per image survives plain repeats, not a copier that shifts each repeat."""
+    images = sample.train_x[:50]
+    api = PredictionAPI(teacher, "probs", "fixed-noise")
+    once = api.ask(images)
+    assert torch.equal(api.ask(images, 4), once)  # the same image, the same answer: nothing to average
+    shifted = api.ask_shifted(images, 4)
+    assert api.queries_served == 50 * (1 + 4 + 4)
+    assert not torch.allclose(shifted, once, atol=1e-3)
+    assert (shifted.argmax(1) == once.argmax(1)).float().mean() > 0.9  # still about the same digits

@@ -314,17 +314,23 @@ def test_defences_page_pits_both_noises_against_the_adaptive_copier(app):
     at.run()
     adaptive = "copier asking 2×: agrees with teacher (%)"
 
+    shifted, new_images = "asking 2× with one-pixel shifts (%)", "same exchanges, new images: 200 asked once (%)"
+
     def filled(at):
         tables = [d.value for d in at.dataframe if adaptive in d.value.columns]
         return (tables and tables[0]["copier asking once: agrees with teacher (%)"].notna().all()
-                and tables[0][adaptive].notna().sum() == 3)  # fresh noise, fixed noise and sampled replies
+                and tables[0][adaptive].notna().sum() == 3  # fresh noise, fixed noise and sampled replies
+                and tables[0][new_images].notna().sum() == 3 and tables[0][shifted].notna().sum() == 2)
 
     run_until(at, filled)
     table = next(d.value for d in at.dataframe if adaptive in d.value.columns).set_index("answers")
     assert table.loc["full probabilities + noise fixed per image", adaptive] == pytest.approx(
         table.loc["full probabilities + noise fixed per image", "copier asking once: agrees with teacher (%)"],
         abs=3)  # repeats return the same answers: only training noise differs
-    assert "What this run shows" in texts(at)
+    assert "What this run shows, at equal exchanges." in texts(at)  # #20.3: the verdict compares equal exchanges
+    runs = RunStore().list(kind="extract")
+    assert len(runs) == 7 + 3 + 2 + 3 and {r.config.queries for r in runs} == {100, 200}
+    assert sum(r.config.shift_repeats for r in runs) == 2
 
 
 def test_forensics_page_scores_stored_copies_and_students(app):
