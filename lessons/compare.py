@@ -76,7 +76,7 @@ if done:
     teacher_params, teacher_accuracy = done[0]["teacher_params"], done[0]["teacher_accuracy"]
     st.plotly_chart(size_figure(done, teacher_params, teacher_accuracy), key="by-size")
     left, right = st.columns(2)
-    left.plotly_chart(temperature_figure(done), key="by-temperature")
+    left.plotly_chart(temperature_figure(seed_groups(done)), key="by-temperature")
     right.plotly_chart(gain_figure(done[:30], teacher_accuracy), key="gains")
     st.caption("Teacher shown: the newest finished run's teacher.")
 

@@ -66,20 +66,28 @@ def size_figure(rows: list[dict], teacher_params: int, teacher_accuracy: float) 
                    yaxis_tickformat=".0%")
 
 
-def temperature_figure(rows: list[dict]) -> go.Figure:
-    """Distilled accuracy against T, one line per student (runs at the same T averaged)."""
+def temperature_figure(groups: list[dict]) -> go.Figure:
+    """Distilled accuracy against T, one line per setting (report.seed_groups: the same student, α,
+    transfer set, epochs, data and teacher), each point the mean over that setting's distinct seeds.
+    Runs that differ in anything but T and the seed are never averaged together."""
+    lines: dict[tuple, list[dict]] = {}
+    for group in groups:
+        key = tuple(group[k] for k in ("student", "alpha", "train_size", "epochs", "teacher", "omit_class",
+                                        "dataset_fingerprint", "teacher_digest"))
+        lines.setdefault(key, []).append(group)
     fig = go.Figure()
-    for student in sorted({r["student"] for r in rows}):
-        by_t: dict[float, list[float]] = {}
-        for r in rows:
-            if r["student"] == student:
-                by_t.setdefault(r["temperature"], []).append(r["distilled_accuracy"])
-        temperatures = sorted(by_t)
-        fig.add_scatter(x=temperatures, y=[sum(by_t[t]) / len(by_t[t]) for t in temperatures],
-                        mode="markers+lines", name=student,
-                        text=[f"{len(by_t[t])} run(s)" for t in temperatures])
-    return _layout(fig, "Distilled accuracy against temperature", "temperature T", "test accuracy",
-                   yaxis_tickformat=".0%")
+    for key, members in sorted(lines.items(), key=lambda item: str(item[0])):
+        members.sort(key=lambda g: g["temperature"])
+        g = members[0]
+        name = f"{g['student']}, {g['train_size'] or 'all':,} images, {g['epochs']} epochs, α {g['alpha']:g}" \
+            if g["train_size"] else f"{g['student']}, all images, {g['epochs']} epochs, α {g['alpha']:g}"
+        if len({k[6:] for k in lines}) > 1:
+            name += f" ({g['dataset']})"
+        fig.add_scatter(x=[m["temperature"] for m in members], y=[m["distilled_mean"] for m in members],
+                        mode="markers+lines", name=chart_text(name),
+                        text=[f"{m['seeds']} seed(s)" for m in members])
+    return _layout(fig, "Distilled accuracy against temperature, one line per setting", "temperature T",
+                   "test accuracy (mean over seeds)", yaxis_tickformat=".0%")
 
 
 def gain_figure(rows: list[dict], teacher_accuracy: float) -> go.Figure:

@@ -74,6 +74,7 @@ def seed_groups(rows: list[dict]) -> list[dict]:
         s = summarise([m["seed"] for m in members], [m["distilled_accuracy"] for m in members],
                       [m["scratch_accuracy"] for m in members])
         out.append({**{k: members[0][k] for k in SETTING_KEYS}, "dataset": members[0]["dataset"],
+                    "dataset_fingerprint": key[1], "teacher_digest": key[2], "distilled_mean": s.distilled_mean,
                     "seeds": s.count, "gain_mean": s.gain_mean, "gain_ci_low": s.gain_ci_low,
                     "gain_ci_high": s.gain_ci_high, "verdict": s.verdict, "repeats": runs_in[key] - s.count})
     return out

@@ -39,9 +39,20 @@ def test_size_figure_is_log_x_with_the_teacher_as_a_star():
     assert fig.data[2].marker.symbol == "star" and list(fig.data[2].x) == [1_370_474]
 
 
-def test_temperature_figure_averages_runs_at_the_same_t():
-    fig = figures.temperature_figure(ROWS)
-    assert _names(fig) == ["mlp-10"] and list(fig.data[0].y) == [pytest.approx(0.85)] and list(fig.data[0].text) == ["2 run(s)"]
+def test_temperature_figure_draws_one_line_per_setting_and_never_mixes_settings():
+    """#20.5: runs that differ in anything but T and the seed are separate lines; a repeated seed counts once."""
+    from models.service.report import seed_groups
+    base = {"status": "done", "alpha": 0.9, "epochs": 10, "teacher": "pretrained", "omit_class": None,
+            "dataset": "MNIST", "dataset_fingerprint": "f", "teacher_digest": "d", "scratch_accuracy": 0.8}
+    rows = [{**base, "student": "mlp-10", "temperature": t, "train_size": n, "seed": seed, "distilled_accuracy": acc,
+             "setting": f"{n}-{t}"}
+            for t, n, seed, acc in [(4.0, 500, 0, 0.80), (4.0, 500, 1, 0.82), (4.0, 500, 1, 0.99),  # newest first: 0.82 stands
+                                    (8.0, 500, 0, 0.84), (4.0, 5000, 0, 0.95)]]
+    fig = figures.temperature_figure(seed_groups(rows))
+    assert sorted(_names(fig)) == ["mlp-10, 5,000 images, 10 epochs, α 0.9", "mlp-10, 500 images, 10 epochs, α 0.9"]
+    small = next(t for t in fig.data if t.name.startswith("mlp-10, 500 "))
+    assert list(small.x) == [4.0, 8.0] and list(small.y) == [pytest.approx(0.81), pytest.approx(0.84)]
+    assert list(small.text) == ["2 seed(s)", "1 seed(s)"]
 
 
 def test_gain_figure_draws_one_segment_per_run_and_the_teacher_line():
