@@ -7,7 +7,14 @@ from lessons.figures import gain_by_size_figure, gain_by_temperature_figure
 from models.config import MAX_SEEDS, STUDENT_NAMES, ConfigError, SweepConfig
 from models.service.names import without_paths
 from models.core.stats import MIN_SEEDS_FOR_VERDICT, VERDICTS, chance_clear_gains
-from models.experiments.sweep import PAPER_FINDING, SIZE_SWEEP_STUDENTS, size_sweep_cells, sweep_rows
+from models.experiments.sweep import (
+    PAPER_FINDING,
+    SIZE_SWEEP_STUDENTS,
+    size_sweep_cells,
+    sweep_rows,
+    temperature_findings,
+    what_the_sweep_shows,
+)
 
 st.title("Sweeps: temperature, size and data")
 st.markdown(
@@ -46,6 +53,9 @@ def _show_sweep(prefix: str, figure) -> None:
                        or rows[0]["smoothed_mean"] is not None}
             st.dataframe([{name: row[key] for key, name in columns.items()} for row in rows], hide_index=True,
                          column_config=ROW_FORMAT, key=f"sweep-{prefix}-table")
+            if prefix == "t":
+                for sentence in what_the_sweep_shows(rows, temperature_findings(r.result for r in runs)):
+                    st.markdown(sentence)
             if rows[0]["smoothed_mean"] is not None:
                 with st.expander("Knowledge or just softness? What the two control twins rule out"):
                     st.markdown(CONTROLS_EXPLAINED)
@@ -69,7 +79,8 @@ def _submit(cells, prefix: str) -> str:
 by_temperature, by_size = st.tabs(["Temperature × student size", "Transfer-set size"])
 
 with by_temperature:
-    st.info(PAPER_FINDING + " Check it below.")
+    st.info(PAPER_FINDING + " Run the sweep below to see whether this machine's students agree; the page says "
+            "what your run shows, whatever it is.")
     defaults = SweepConfig()
     with st.form("sweep-t"):
         students = st.multiselect("Students", STUDENT_NAMES,

@@ -17,7 +17,7 @@ from models.experiments.controls import soft_distribution_loss
 from models.experiments.distill import control_targets, fit_on_teacher, soft_target_loss, student_and_twin, transfer_indices
 from models.core.nets import student_params
 from models.results import Outcome, Progress, SweepCellResult
-from models.core.stats import summarise
+from models.core.stats import MIN_SEEDS_FOR_VERDICT, summarise, t_interval, verdict
 from models.core.checkpoints import TeacherLogits, teacher_digest, teacher_logits
 from models.core.training import BATCH_ORDER_OFFSET, FitSettings, ProgressFn, epochs_for_size, hard_label_loss, no_progress
 
@@ -84,6 +84,64 @@ def sweep_rows(cell_results: Iterable[SweepCellResult]) -> list[dict]:
                      "smoothed_mean": statistics.fmean(smoothed) if with_controls else None,
                      "shuffled_mean": statistics.fmean(shuffled) if with_controls else None})
     return rows
+
+
+def temperature_findings(cell_results: Iterable[SweepCellResult]) -> list[dict]:
+    """Per student and transfer set: the best temperature by mean, and the paired interval of the
+    best T against every other T over the seeds (each cell trains all its temperatures from the same
+    start on the same batches, so the pair shares the seed's luck). Overlapping per-T bars can hide a
+    clear paired difference; this does not."""
+    by_setting: dict[tuple, dict[int, dict]] = {}
+    for result in cell_results:
+        by_setting.setdefault((result.student, result.train_size), {})[result.seed] = {
+            float(t): accuracy for t, accuracy in result.distilled.items()}
+    findings = []
+    for (student, train_size), seeds in sorted(by_setting.items(), key=lambda item: (student_params(item[0][0]),
+                                                                                      item[0][1])):
+        shared_ts = sorted(set.intersection(*(set(per_t) for per_t in seeds.values())))
+        if len(shared_ts) < 2:
+            continue
+        means = {t: statistics.fmean(per_t[t] for per_t in seeds.values()) for t in shared_ts}
+        best = max(shared_ts, key=means.get)
+        contrasts = []
+        for t in shared_ts:
+            if t != best:
+                differences = [per_t[best] - per_t[t] for per_t in seeds.values()]
+                interval = t_interval(differences)
+                contrasts.append({"temperature": t, "difference": statistics.fmean(differences),
+                                  "ci": interval, "verdict": verdict(interval, len(differences))})
+        findings.append({"student": student, "train_size": train_size, "seeds": len(seeds), "best": best,
+                         "contrasts": contrasts})
+    return findings
+
+
+def _points(value: float) -> str:
+    return f"{value * 100:+.2f}"
+
+
+def what_the_sweep_shows(rows: list[dict], findings: list[dict]) -> list[str]:
+    """One sentence per student: where distillation gained, where it hurt, and which temperature is
+    best by paired intervals; nothing is said without the seeds for a verdict."""
+    sentences = []
+    for finding in findings:
+        mine = [r for r in rows if r["student"] == finding["student"] and r["train_size"] == finding["train_size"]]
+        if finding["seeds"] < MIN_SEEDS_FOR_VERDICT:
+            sentences.append(f"**{finding['student']}**: {finding['seeds']} seed(s) so far; a verdict needs "
+                             f"{MIN_SEEDS_FOR_VERDICT}.")
+            continue
+        gains = [f"T = {r['temperature']:g}" for r in mine if r["verdict"] == "clear gain"]
+        worse = [f"T = {r['temperature']:g} ({_points(r['gain_mean'])} points [{_points(r['gain_ci_low'])}, "
+                 f"{_points(r['gain_ci_high'])}])" for r in mine if r["verdict"] == "worse"]
+        said = (f"gains clearly at {', '.join(gains)}" if gains else "gains clearly at no temperature here")
+        if worse:
+            said += f"; distillation hurts this student at {', '.join(worse)}"
+        clear = [c for c in finding["contrasts"] if c["verdict"] == "clear gain"]
+        best = (f"T = {finding['best']:g} is best, clearly above " + ", ".join(
+            f"T = {c['temperature']:g} ({_points(c['difference'])} points [{_points(c['ci'][0])}, {_points(c['ci'][1])}])"
+            for c in clear) if clear else f"no temperature is clearly better than the others (best mean: T = "
+            f"{finding['best']:g})")
+        sentences.append(f"**{finding['student']}** ({finding['seeds']} seeds): {said}; {best}, paired over seeds.")
+    return sentences
 
 
 def run(cell: SweepCell, dataset: Dataset, on_progress: ProgressFn = no_progress) -> Outcome:

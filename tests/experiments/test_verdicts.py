@@ -96,3 +96,22 @@ def test_the_laptop_paper_table_has_the_papers_shape_on_full_mnist():
     assert result.dataset["train_size"] == 60000
     assert result.teacher_errors < result.distilled_errors < result.scratch_errors, result
     assert result.budget == "laptop" and "laptop version" in result.note and "CNN" in result.note
+
+
+def test_the_sweep_says_where_distillation_hurts_and_compares_temperatures_paired():
+    """#20.6: the issue's mlp-30 case (no gain anywhere, worse at T = 8 and 20) said in words, and the
+    best temperature judged by paired differences, which shared seed luck cannot blur."""
+    from models.experiments.sweep import sweep_rows, temperature_findings, what_the_sweep_shows
+    from models.results import SweepCellResult
+    cells = [SweepCellResult(student="mlp-30", seed=seed, train_size=5000, epochs=10, alpha=0.9, scratch=scratch,
+                             distilled={"4.0": scratch + 0.001 * (seed - 1), "8.0": scratch - 0.0075 + 0.0005 * seed,
+                                        "20.0": scratch - 0.0117 + 0.0003 * seed}, seconds=1.0, dataset={})
+             for seed, scratch in enumerate((0.93, 0.95, 0.91))]  # seeds differ by whole points
+    findings = temperature_findings(cells)
+    assert [f["best"] for f in findings] == [4.0]
+    contrasts = {c["temperature"]: c for c in findings[0]["contrasts"]}
+    assert contrasts[20.0]["verdict"] == "clear gain" and contrasts[20.0]["difference"] == pytest.approx(0.0114, abs=1e-4)
+    (sentence,) = what_the_sweep_shows(sweep_rows(cells), findings)
+    assert sentence.startswith("**mlp-30** (3 seeds): gains clearly at no temperature here; distillation hurts this "
+                               "student at T = 8 (")
+    assert "T = 20 (" in sentence and "T = 4 is best, clearly above T = 8" in sentence

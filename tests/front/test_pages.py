@@ -232,6 +232,7 @@ def test_sweep_page_runs_both_sweeps_as_jobs(app):
     assert list(table["verdict"]) == ["need at least 3 seeds"] * 2
     cells = RunStore().list(kind="sweep_cell")
     assert list(table["scratch twin"]) == [cells[0].result.scratch] * 2  # one shared twin per cell
+    assert "**mlp-10**: 1 seed(s) so far; a verdict needs 3." in [m.value for m in at.tabs[0].markdown]
 
     at.selectbox(key="size_student").set_value("mlp-30")
     at.multiselect(key="size_sizes").set_value([250, 500])
