@@ -86,11 +86,16 @@ if done:
 Runs are grouped when they share **every setting but the seed, the same data and the same teacher
 checkpoint**; each seed counts once (in a workshop many people keep seed 0, and three copies of one
 run are one piece of evidence, not three). For each group we take the gain of every seed (distilled
-minus its own twin) and its **95 % interval**: the range the true average gain plausibly lies in,
+minus its own twin) and its **95 % interval**: the range the average gain over seeds plausibly lies in,
 given how much the seeds disagree (mean ± t · standard deviation / √seeds). A gain is **clear** when
 the whole interval is above zero, **worse** when it is below, and **within noise** when it straddles
 zero. With fewer than {MIN_SEEDS_FOR_VERDICT} seeds there is no verdict: two seeds cannot say how
 noisy a setting is.
+
+**What an interval covers.** It is over seeds, for this one test set and this one teacher: how much
+the gain moves when the starting weights and images change. Each run's gain also carries the test
+set's own sampling error (the Distil page shows it for a run: the digits only one of the pair gets
+right), which more seeds do not shrink.
 """
     )
     groups = seed_groups(done)

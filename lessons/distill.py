@@ -99,6 +99,14 @@ def _done(run):
     cols[3].metric("Teacher", f"{r.teacher_accuracy:.2%}",
                    help=f"{r.teacher_params:,} parameters vs the student's {r.student_params:,}")
     _controls([r])
+    if r.discordant:
+        only_student, only_twin = r.discordant
+        st.caption(
+            f"The test set's part of this gain: the student alone is right on {only_student} test digits, its twin "
+            f"alone on {only_twin} (exact McNemar p = {r.gain_mcnemar_p:.2g}); from the test digits alone the gain "
+            f"is {r.gain * 100:+.2f} ± {r.gain_test_se * 100:.2f} points (one standard error). That error stays however "
+            "many seeds you add: seed intervals say how much the gain moves with the seed, for this one test set and "
+            "this one teacher.")
     st.caption(
         "One run is one roll of the dice: on MNIST the difference between seeds can be as large as the "
         "effect itself. Repeat with two more seeds and the Compare page tells you whether the gain is "

@@ -21,7 +21,7 @@ st.markdown(
     f"""
 One run can be luck. Here each setting is trained several times with different *seeds* (random
 starting points), and each point shows the average **gain** (distilled minus its scratch twin) with
-a bar for its **95 % interval**: the range the true average gain plausibly lies in, given how much
+a bar for its **95 % interval**: the range the average gain over seeds plausibly lies in, given how much
 the seeds disagree. A gain is **clear** only when the whole interval is above zero, **worse** when
 it is below, and **within noise** otherwise; with fewer than {MIN_SEEDS_FOR_VERDICT} seeds there is
 no verdict. On MNIST the noise is often about as large as the effect.

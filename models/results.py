@@ -136,6 +136,19 @@ class DistillResult(JsonRecord):
     scratch_second_choice_shared: float | None = None
     mistakes_mcnemar_p: float | None = None
     second_choice_mcnemar_p: float | None = None
+    # The gain's test-set part: test digits only the student gets right, only its twin gets right.
+    discordant: list | None = None
+    gain_mcnemar_p: float | None = None
+
+    @property
+    def gain_test_se(self) -> float | None:
+        """The standard error of this run's paired gain from the test digits alone (McNemar's
+        variance of a paired difference of proportions), which averaging seeds does not shrink."""
+        if not self.discordant:
+            return None
+        only_student, only_twin = self.discordant
+        n = self.dataset.get("test_size") or 10_000
+        return ((only_student + only_twin) - (only_student - only_twin) ** 2 / n) ** 0.5 / n
 
     @classmethod
     def from_json(cls, data: dict) -> "DistillResult":

@@ -64,7 +64,8 @@ def cmd_distill(args) -> int:
             "distilled_accuracy", "scratch_accuracy", "smoothed_accuracy", "shuffled_accuracy")))
         out |= {"controls_verdict": controls.verdict,
                 "beyond_smoothed": controls.beyond_smoothed_mean, "beyond_smoothed_ci": controls.beyond_smoothed_ci,
-                "beyond_shuffled": controls.beyond_shuffled_mean, "beyond_shuffled_ci": controls.beyond_shuffled_ci}
+                "beyond_shuffled": controls.beyond_shuffled_mean, "beyond_shuffled_ci": controls.beyond_shuffled_ci,
+                "softness": controls.softness_mean, "softness_ci": controls.softness_ci}
         lines_extra.append(f"controls: smoothed-label twin {out['smoothed_accuracy']:.2%}, "
                            f"shuffled-teacher twin {out['shuffled_accuracy']:.2%} ({controls.verdict})")
     out |= {"distilled_accuracy_std": summary.distilled_std, "scratch_accuracy_std": summary.scratch_std,

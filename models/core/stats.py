@@ -102,6 +102,8 @@ class ControlsSummary:
     beyond_shuffled_mean: float
     beyond_shuffled_ci: tuple[float, float] | None
     verdict: str
+    softness_mean: float = 0.0  # smoothed-label twin − scratch twin: what softness alone is worth
+    softness_ci: tuple[float, float] | None = None
 
 
 def controls_summary(distilled: list[float], scratch: list[float], smoothed: list[float],
@@ -123,5 +125,6 @@ def controls_summary(distilled: list[float], scratch: list[float], smoothed: lis
         said = CONTROLS_VERDICTS[0]
     else:
         said = CONTROLS_VERDICTS[1]
+    softness = [s - c for s, c in zip(smoothed, scratch)]
     return ControlsSummary(statistics.fmean(beyond_smoothed), smoothed_ci, statistics.fmean(beyond_shuffled),
-                           shuffled_ci, said)
+                           shuffled_ci, said, statistics.fmean(softness), t_interval(softness))

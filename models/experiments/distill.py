@@ -21,7 +21,7 @@ from models.experiments.controls import (
     smoothed_labels,
     soft_distribution_loss,
 )
-from models.core.forensics import compare_to_control, teacher_mistakes_shared
+from models.core.forensics import compare_to_control, mcnemar_p, teacher_mistakes_shared
 from models.core.loss import distillation_loss, soft_targets
 from models.experiments.missing_digit import missing_digit_report, validation_indices
 from models.core.checkpoints import TWIN_PREFIX
@@ -130,6 +130,8 @@ def distill(config: DistillConfig, dataset: Dataset, logits: TeacherLogits | Non
               for name in test_logits}
     paired = compare_to_control(test_logits["distilled"], test_logits["scratch"], logits.test, dataset.test_y,
                                 seed=config.seed)
+    student_right = test_logits["distilled"].argmax(1) == dataset.test_y
+    twin_right = test_logits["scratch"].argmax(1) == dataset.test_y
     result = DistillResult(
         student=config.student, student_params=count_params(student),
         teacher_params=count_params(load_teacher(config.teacher)),
@@ -142,7 +144,9 @@ def distill(config: DistillConfig, dataset: Dataset, logits: TeacherLogits | Non
         teacher_mistakes_shared=shared["distilled"], scratch_mistakes_shared=shared["scratch"],
         teacher_second_choice_shared=paired.suspect_second_choice_shared,
         scratch_second_choice_shared=paired.control_second_choice_shared,
-        mistakes_mcnemar_p=paired.mistakes_mcnemar_p, second_choice_mcnemar_p=paired.second_choice_mcnemar_p)
+        mistakes_mcnemar_p=paired.mistakes_mcnemar_p, second_choice_mcnemar_p=paired.second_choice_mcnemar_p,
+        discordant=[int((student_right & ~twin_right).sum()), int((twin_right & ~student_right).sum())],
+        gain_mcnemar_p=mcnemar_p(student_right, twin_right))
     weights = {k: v.cpu() for k, v in student.state_dict().items()}
     weights |= {TWIN_PREFIX + k: v.cpu() for k, v in twin.state_dict().items()}
     return result, weights

@@ -161,3 +161,14 @@ def test_the_teachers_answers_reach_the_student_and_only_the_student(sample):
     twin = [key for key in honest_weights if key.startswith("twin.")]
     assert twin and all(torch.equal(honest_weights[k], confused_weights[k]) for k in twin)
     assert honest.scratch_accuracy == confused.scratch_accuracy
+
+
+def test_a_runs_gain_comes_with_its_test_set_part(sample):
+    """#20.8: the digits only one of the pair gets right are the whole gain, and give its test-set error."""
+    result, _ = distill(DistillConfig(student="mlp-10", train_size=500, epochs=3), sample)
+    only_student, only_twin = result.discordant
+    assert (only_student - only_twin) / 10_000 == pytest.approx(result.gain, abs=1e-6)
+    n = 10_000
+    p_student, p_twin = only_student / n, only_twin / n
+    assert result.gain_test_se == pytest.approx(((p_student + p_twin - (p_student - p_twin) ** 2) / n) ** 0.5)
+    assert 0 < result.gain_mcnemar_p <= 1

@@ -91,6 +91,7 @@ def test_distill_page_runs_a_tiny_student_and_compare_page_shows_it(app):
     at = open_page(at, "distill")
     run_until(at, lambda at: len(at.metric) == 4)
     assert at.metric[0].label == "Distilled student" and at.metric[0].value.endswith("%")
+    assert "The test set's part of this gain: the student alone is right on " in texts(at)  # #20.8
 
     at = open_page(at, "compare")
     mine, table = at.dataframe[0].value, at.dataframe[1].value  # "Your runs", then everyone's
