@@ -78,7 +78,10 @@ if go or "detector_settings" in st.session_state:
     names = {"mnist": "Copier asking only real digits", "fashion": "Copier asking other images",
              "noise": "Copier asking noise"}
     cols = st.columns(4)
-    cols[0].metric("False alarms on honest users", f"{report.honest_false_alarm_rate:.1%}")
+    low, high = report.honest_false_alarm_ci or (None, None)
+    cols[0].metric("False alarms on honest users", f"{report.honest_false_alarm_rate:.1%}",
+                   help=f"95 % Wilson interval {low:.1%} to {high:.1%} over {config['honest_accounts']} fresh honest "
+                        "accounts" if low is not None else None)
     for col, (source, result) in zip(cols[1:], report.copiers.items()):
         col.metric(names[source] + ": caught", f"{result.detection_rate:.0%}",
                    help=f"{result.source_name}: teacher unsure on {result.mean_unsure_fraction:.1%} of "
@@ -86,12 +89,15 @@ if go or "detector_settings" in st.session_state:
     shared.cached_chart("detector-roc", tuple(sorted(config.items())),
                         lambda: roc_figure({names[s]: (r.roc, r.auc) for s, r in report.copiers.items()}))
     st.caption(f"Alarm above {report.threshold_unsure_fraction:.1%} unsure answers per account; honest accounts "
-               f"average {report.honest_mean_unsure_fraction:.1%}. Simulated: {config['honest_accounts']} honest "
-               f"accounts to set the threshold, {config['honest_accounts']} fresh ones and "
+               f"average {report.honest_mean_unsure_fraction:.1%}. Simulated: {report.threshold_accounts or '?'} "
+               f"honest accounts to set the threshold, {config['honest_accounts']} fresh ones (false alarms "
+               f"{report.honest_false_alarm_rate:.1%}, 95 % interval {low:.1%} to {high:.1%}) and "
                f"{config['copier_accounts']} copiers per kind to judge it; copiers of other images or noise mix in "
-               f"{config['copier_real_share']:.0%} real digits, honest users send {config['honest_odd_share']:.0%} "
-               "odd images. The curve shows every threshold: up is more copiers caught, right is more honest "
-               "users wrongly flagged; the diagonal is guessing.")
+               f"{config['copier_real_share']:.0%} real digits. Honest users are not all alike: each sends its own "
+               f"share of odd images, drawn around {config['honest_odd_share']:.0%}. The curve shows every "
+               "threshold: up is more copiers caught, right is more honest users wrongly flagged; the diagonal is "
+               "guessing. This detector watches how confident the answers are; others, such as PRADA (Juuti et "
+               "al. 2019), watch how an account's questions are spread over the input space instead.")
     for result in report.copiers.values():
         if result.source_notice:
             st.caption(result.source_notice)

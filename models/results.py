@@ -283,6 +283,8 @@ class DetectorResult(JsonRecord):
     honest_mean_unsure_fraction: float
     copiers: dict  # source -> CopierDetection
     config: dict
+    honest_false_alarm_ci: list | None = None  # 95 % Wilson interval of the false-alarm rate
+    threshold_accounts: int | None = None  # honest accounts the threshold was set on
 
     @classmethod
     def from_json(cls, data: dict) -> "DetectorResult":

@@ -24,6 +24,18 @@ from models.core.training import predict_logits
 
 UNSURE_BELOW = 0.9  # a query counts as "unsure" when the teacher's top probability is below this
 ODD_POOL = 4000  # odd images per source, split between honest users and copiers
+THRESHOLD_ACCOUNTS = 2000  # honest accounts the alarm threshold is set on (its 1 % tail is then 20 accounts)
+# Real users differ: each honest account's share of odd images is drawn from a Beta distribution with
+# the slider's value as its mean and this concentration (a + b): a standard deviation of about a third
+# of the mean at 5 %, so some honest users send several times the typical share.
+HONEST_CONCENTRATION = 10.0
+
+
+def wilson(successes: int, trials: int) -> tuple[float, float]:
+    """95 % Wilson interval of a rate measured on `trials` accounts."""
+    from scipy.stats import binomtest
+    interval = binomtest(successes, trials).proportion_ci(confidence_level=0.95, method="wilson")
+    return interval.low, interval.high
 
 
 def unsure_fraction(confidences: torch.Tensor) -> torch.Tensor:
@@ -38,13 +50,27 @@ def halves(values: torch.Tensor, generator: torch.Generator) -> tuple[torch.Tens
     return values[order[:middle]], values[order[middle:]]
 
 
-def mixed_accounts(digits: torch.Tensor, odd: torch.Tensor, odd_share: float, accounts: int, per_account: int,
+def honest_odd_shares(mean: float, accounts: int, generator: torch.Generator) -> torch.Tensor:
+    """(accounts,) each honest account's own share of odd images, Beta-distributed around `mean`."""
+    if mean <= 0:
+        return torch.zeros(accounts)
+    if mean >= 1:
+        return torch.ones(accounts)
+    import numpy as np
+    rng = np.random.default_rng(int(torch.randint(0, 2**31, (1,), generator=generator)))  # the run's own stream
+    shares = rng.beta(HONEST_CONCENTRATION * mean, HONEST_CONCENTRATION * (1 - mean), size=accounts)
+    return torch.from_numpy(shares).float()
+
+
+def mixed_accounts(digits: torch.Tensor, odd: torch.Tensor, odd_share, accounts: int, per_account: int,
                    generator: torch.Generator) -> torch.Tensor:
     """(accounts,) unsure shares for accounts whose every question is an odd image with probability
-    odd_share, else a real digit; pools hold the teacher's top probability per image."""
+    odd_share (one number, or one per account), else a real digit; pools hold the teacher's top
+    probability per image."""
     from_digits = digits[torch.randint(0, len(digits), (accounts, per_account), generator=generator)]
     from_odd = odd[torch.randint(0, len(odd), (accounts, per_account), generator=generator)]
-    is_odd = torch.rand(accounts, per_account, generator=generator) < odd_share
+    share = torch.as_tensor(odd_share, dtype=torch.float32).reshape(-1, 1)
+    is_odd = torch.rand(accounts, per_account, generator=generator) < share
     return unsure_fraction(torch.where(is_odd, from_odd, from_digits))
 
 
@@ -70,12 +96,13 @@ def run_detector(config: DetectorConfig, dataset: Dataset) -> DetectorResult:
            for source in SOURCES if source != "mnist"}
     honest_odd = torch.cat([pools[0] for pools in odd.values()])  # a photo, a doodle or a blank: any odd image
 
-    def honest_accounts() -> torch.Tensor:
-        return mixed_accounts(honest_digits, honest_odd, config.honest_odd_share, config.honest_accounts,
-                              config.queries_per_account, generator)
+    def honest_accounts(count: int) -> torch.Tensor:
+        shares = honest_odd_shares(config.honest_odd_share, count, generator)
+        return mixed_accounts(honest_digits, honest_odd, shares, count, config.queries_per_account, generator)
 
-    threshold = float(torch.quantile(honest_accounts(), 1 - config.false_alarm_target))
-    honest_fresh = honest_accounts()
+    threshold = float(torch.quantile(honest_accounts(THRESHOLD_ACCOUNTS), 1 - config.false_alarm_target))
+    honest_fresh = honest_accounts(config.honest_accounts)
+    false_alarms = int((honest_fresh > threshold).sum())
     copiers = {}
     for source in SOURCES:
         if source == "mnist":  # real digits only: the copier this detector cannot see
@@ -93,5 +120,6 @@ def run_detector(config: DetectorConfig, dataset: Dataset) -> DetectorResult:
                                           source_notice=notice, roc=roc, auc=auc)
     return DetectorResult(
         threshold_unsure_fraction=threshold, unsure_below=UNSURE_BELOW,
-        honest_false_alarm_rate=(honest_fresh > threshold).float().mean().item(),
+        honest_false_alarm_rate=false_alarms / len(honest_fresh),
+        honest_false_alarm_ci=list(wilson(false_alarms, len(honest_fresh))), threshold_accounts=THRESHOLD_ACCOUNTS,
         honest_mean_unsure_fraction=honest_fresh.mean().item(), copiers=copiers, config=asdict(config))

@@ -273,3 +273,19 @@ def test_one_pixel_shifts_draw_fixed_noise_afresh_and_count_every_exchange(teach
     assert api.queries_served == 50 * (1 + 4 + 4)
     assert not torch.allclose(shifted, once, atol=1e-3)
     assert (shifted.argmax(1) == once.argmax(1)).float().mean() > 0.9  # still about the same digits
+
+
+def test_honest_users_differ_and_the_false_alarm_rate_carries_its_interval(sample):
+    """#20.10: each honest account sends its own share of odd images (Beta around the slider), the
+    threshold is set on 2,000 honest accounts, and the false-alarm rate says how sure it is."""
+    from models.experiments.detector import THRESHOLD_ACCOUNTS, honest_odd_shares, wilson
+    shares = honest_odd_shares(0.05, 20_000, torch.Generator().manual_seed(0))
+    assert shares.mean().item() == pytest.approx(0.05, abs=0.002) and shares.std().item() > 0.05
+    assert (shares > 0.15).float().mean() > 0.01  # some honest users send three times the typical share
+    assert torch.equal(honest_odd_shares(0.0, 5, torch.Generator()), torch.zeros(5))
+    report = run_detector(DetectorConfig(queries_per_account=100, honest_accounts=400, copier_accounts=20,
+                                         honest_odd_share=0.05), sample)
+    alarms = round(report.honest_false_alarm_rate * 400)
+    assert report.threshold_accounts == THRESHOLD_ACCOUNTS
+    assert report.honest_false_alarm_ci == pytest.approx(list(wilson(alarms, 400)))
+    assert report.honest_false_alarm_ci[0] <= report.honest_false_alarm_rate <= report.honest_false_alarm_ci[1]
