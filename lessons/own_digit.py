@@ -135,9 +135,9 @@ st.markdown(
     """
 A model is *calibrated* when its confidence means what it says: of all the answers it gives at
 about 90 % confidence, about 90 % are right. The reliability diagram sorts the 10,000 test digits
-by the model's confidence and plots each group's accuracy against its confidence; a calibrated
+into 10 equal confidence bins and plots each bin's accuracy against its confidence; a calibrated
 model sits on the diagonal, an overconfident one below it. Two summaries: the *expected
-calibration error* (the average gap, 0 is perfect) and the *log-loss* (how surprised the model is
+calibration error* (the gap over the same 10 bins, weighted by their digits; 0 is perfect) and the *log-loss* (how surprised the model is
 by the true answers on average, in nats; lower is better).
 """
 )

@@ -9,8 +9,9 @@ st.title("What the teacher knows")
 st.markdown(
     """
 Average the teacher's soft targets over every test image of each digit and you get a map of what it
-has learnt about handwriting: which digits it thinks resemble which. None of this was in the labels,
-which only ever say "this is a 4". It is the knowledge a distilled student inherits.
+has learnt about handwriting: which digits it thinks resemble which. The labels never say it (they
+only ever say "this is a 4"), though a model trained on labels alone picks up some of it from the
+images themselves; a distilled student is handed it directly.
 """
 )
 shared.dataset_caption()
@@ -43,3 +44,20 @@ for slot, example in enumerate(examples):
         verdict = "✗ teacher says " + str(example["prediction"]) if example["prediction"] != true_digit else "✓"
         st.caption(f"#{example['index']} {verdict}  \n" + ", ".join(f"{d}: {probs[d]:.1%}" for d in top))
 st.caption("Probabilities at T = 1 (the teacher's ordinary answer), the most alike first.")
+
+# How much of this a student inherits, measured on the latest stored distillation of this teacher.
+from models.core.checkpoints import teacher_digest  # noqa: E402
+
+latest = next((r for r in shared.store().list(kind="distill", status="done", limit=50)
+               if r.result.teacher_second_choice_shared is not None
+               and r.result.teacher_digest == teacher_digest(shared.chosen_teacher())), None)
+if latest:
+    r = latest.result
+    st.markdown(f"**How much a student inherits** (run {latest.id}, {r.student}, T = {latest.config.temperature:g}): "
+                f"on the test digits where each agrees with the teacher's answer, the scratch twin, which never saw "
+                f"the teacher, already names the teacher's runner-up on {r.scratch_second_choice_shared:.0%} of them "
+                f"(chance is about 11 %, one in nine), and the distilled student on "
+                f"{r.teacher_second_choice_shared:.0%} (paired McNemar p = {r.second_choice_mcnemar_p:.2g}).")
+else:
+    st.caption("Distil a student on *Distil a student*, and this page measures how much of these resemblances it "
+               "inherits compared with its scratch twin.")

@@ -22,7 +22,7 @@ class Calibration:
     accuracy: float
 
 
-def expected_calibration_error(probs: torch.Tensor, labels: torch.Tensor, bins: int = 15) -> float:
+def expected_calibration_error(probs: torch.Tensor, labels: torch.Tensor, bins: int = BINS) -> float:
     """How far stated confidence is from actual accuracy, averaged over confidence bins (0 = honest)."""
     return _binned(probs, labels, bins)[1]
 

@@ -62,10 +62,13 @@ def differences(config: HintonConfig) -> str:
         budget = ("the full budget" if config.epochs >= FULL_BUDGET_EPOCHS else
                   f"a short budget ({config.epochs} epochs each instead of {FULL_BUDGET_EPOCHS}: expect more "
                   "errors and a smaller gap than the paper)")
-        return f"the paper's teacher and students, {budget}; {optimiser}"
+        return (f"the paper's teacher and students, {budget}; the teacher has the paper's dropout and ±2-pixel "
+                f"jitter but not its max-norm weight constraints; {optimiser}; the paper gives no α for MNIST, "
+                f"α = {config.alpha:g} is this lab's choice")
     return (f"laptop version: the teacher is this lab's CNN ({config.teacher}), already trained, instead of the "
             f"paper's 2 × 1200 dropout net; the 2 × 800 students train for {config.epochs} epochs instead of the "
-            f"paper's long runs; {optimiser}. The students, T = {config.temperature:g} and α match the paper")
+            f"paper's long runs; {optimiser}; the paper gives no α for MNIST, α = {config.alpha:g} is this lab's "
+            f"choice. The students and T = {config.temperature:g} match the paper")
 
 
 def run_hinton(config: HintonConfig, dataset: Dataset, on_progress: ProgressFn = no_progress) -> HintonResult:

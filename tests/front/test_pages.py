@@ -196,6 +196,14 @@ def test_teacher_knows_page(app):
     assert not at.exception and texts(at) != before
     at.selectbox(key="knows_true").set_value(4).run()
     assert not at.exception and len(at.image) == 8
+    assert "Distil a student on *Distil a student*, and this page measures" in texts(at)
+    from models.config import DistillConfig
+    from models.service.runner import run_here
+    run = run_here(RunStore(), DistillConfig(student="mlp-10", train_size=300, epochs=2))
+    at.run()
+    said = next(m.value for m in at.markdown if m.value.startswith("**How much a student inherits**"))
+    assert f"names the teacher's runner-up on {run.result.scratch_second_choice_shared:.0%}" in said
+    assert f"distilled student on {run.result.teacher_second_choice_shared:.0%}" in said
 
 
 def test_missing_digit_page_runs_and_bias_slider_moves_the_result(app):
