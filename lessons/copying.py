@@ -19,6 +19,14 @@ source: Anthropic, "Detecting and preventing distillation attacks", 23 Feb 2026)
 teacher: only its **answers**. Here our teacher sits behind a pretend prediction API that counts
 every answer it gives (an *exchange*). Your *copy* is a student that sees only the questions it
 asked and the answers it got: no weights, no labels. Then we grade the copy on 10,000 test digits.
+
+One caution about the default questions: they are MNIST training images, the very images the
+teacher learnt from, so the copier asks exactly where the teacher is most at home. Questions from
+elsewhere copy far less (mlp-100 copies from full probabilities on full MNIST, one run, seed 0,
+measured by `python -m models extract --source S --queries N`: generated strokes and shapes 66 %
+at 1,000 questions and 87 % at 10,000; uniform noise 18 % and 21 %; the teacher's own training
+digits 92 % and 96 %). Real copiers ask real prompts: the closer to what the model was trained on,
+the better the copy.
 """
 )
 shared.dataset_caption()
