@@ -41,7 +41,7 @@ with st.form("missing-digit"):
                "they took 100 s on two CPU cores from the command line (longer while other jobs share the "
                "workers) and, in one run (seed 0), recognised 92.7 % of the 3s, 97.3 % after the bias shift. The "
                "shift is chosen on a validation split of the training images, never on the test set, which "
-               "would flatter the result (by about 0.2 points in the issue's measurement). Pick mlp-100 and "
+               "would flatter the result. Pick mlp-100 and "
                "3 epochs for a quick look.")
     go = st.form_submit_button("Train without that digit", type="primary", key="md_submit")
 
