@@ -16,13 +16,15 @@ def _layout(fig: go.Figure, title: str, x: str, y: str, height: int = 360, **ext
 
 
 def learning_curves_figure(curves: list[dict], epochs: int) -> go.Figure:
-    """Test accuracy per epoch for the distilled student and its scratch twin."""
+    """Validation accuracy per epoch for the distilled student and its scratch twin (distill.watched_split:
+    held-out training images; the test set is read once, at the end)."""
     fig = go.Figure()
     x = [p["epoch"] for p in curves]
     fig.add_scatter(x=x, y=[p["distilled"] for p in curves], name="distilled student", line_color=DISTILLED)
     fig.add_scatter(x=x, y=[p["scratch"] for p in curves], name="scratch twin (labels only)", line_color=SCRATCH)
     fig.update_xaxes(range=[0.5, max(epochs, 1) + 0.5])
-    return _layout(fig, "Test accuracy while training", "epoch", "test accuracy", yaxis_tickformat=".0%")
+    return _layout(fig, "Accuracy while training, on validation images it never trains on", "epoch",
+                   "validation accuracy", yaxis_tickformat=".0%")
 
 
 def teacher_curve_figure(loss_curve: list, curve: list[dict], epochs: int) -> go.Figure:

@@ -71,23 +71,35 @@ def student_and_twin(name: str, seed: int, copies: int = 2) -> list[nn.Module]:
     return [first] + [copy.deepcopy(first) for _ in range(copies - 1)]
 
 
+def watched_split(dataset: Dataset, index: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The images a run's learning curve is drawn on: the lab's fixed validation split minus the run's
+    own transfer images. Never the test set, which is read once, at the end (nothing is chosen on it)."""
+    validation = validation_indices(dataset.train_size)
+    watched = validation[~torch.isin(validation, index)]
+    return dataset.train_x[watched], dataset.train_y[watched]
+
+
 def fit_on_teacher(models: dict[str, nn.Module], losses: dict[str, LossFn], dataset: Dataset,
                    logits: TeacherLogits, index: torch.Tensor, settings: FitSettings,
-                   on_point=lambda point: None, extra_targets: dict | None = None) -> list[dict]:
+                   on_point=lambda point: None, extra_targets: dict | None = None) -> tuple[list[dict], dict]:
     """`fit` on the transfer set `index`, with the teacher's logits as targets["teacher"] (plus any
-    extra per-image targets), evaluating every model on the test set after each epoch. Returns one
-    point per epoch: {"epoch": e, name: accuracy}."""
+    extra per-image targets). Returns the learning curves, one point per epoch on the watched
+    validation images ({"epoch": e, name: accuracy}; just the epoch when a run trains on all of them),
+    and each model's test accuracy, measured once after training."""
     curves: list[dict] = []
+    watch_x, watch_y = watched_split(dataset, index)
 
     def on_epoch(epoch: int) -> None:
-        curves.append({"epoch": epoch, **{name: accuracy(predict_logits(m, dataset.test_x), dataset.test_y)
-                                          for name, m in models.items()}})
+        point = {"epoch": epoch}
+        if len(watch_y):
+            point |= {name: accuracy(predict_logits(m, watch_x), watch_y) for name, m in models.items()}
+        curves.append(point)
         on_point(curves)
 
     source = TrainingSet(dataset.train_x[index], dataset.train_y[index],
                          {"teacher": logits.train[index], **(extra_targets or {})})
     fit(models, losses, source, settings, on_epoch)
-    return curves
+    return curves, {name: accuracy(predict_logits(m, dataset.test_x), dataset.test_y) for name, m in models.items()}
 
 
 def control_targets(teacher_logits: torch.Tensor, labels: torch.Tensor, temperature: float, seed: int
@@ -117,13 +129,12 @@ def distill(config: DistillConfig, dataset: Dataset, logits: TeacherLogits | Non
         extra, epsilon = control_targets(logits.train[index], dataset.train_y[index], config.temperature, config.seed)
         losses |= {name: soft_distribution_loss(config.temperature, config.alpha, name) for name in extra}
     settings = FitSettings(config.epochs, config.batch_size, config.learning_rate, config.seed + BATCH_ORDER_OFFSET)
-    curves = fit_on_teacher(
+    curves, last = fit_on_teacher(
         models, losses, dataset, logits, index, settings,
         lambda points: on_progress(Progress("distill", points[-1]["epoch"], config.epochs,
                                             curves=list(points), epoch_end=True)), extra)
     student, twin = models["distilled"], models["scratch"]
     report = missing_digit_report(student, twin, dataset, config.omit_class) if config.omit_class is not None else None
-    last = curves[-1]
     teacher_top = logits.test.argmax(1)
     test_logits = {name: predict_logits(models[name], dataset.test_x) for name in ("distilled", "scratch")}
     shared = {name: teacher_mistakes_shared(test_logits[name].argmax(1), teacher_top, dataset.test_y)

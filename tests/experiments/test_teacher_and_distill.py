@@ -172,3 +172,19 @@ def test_a_runs_gain_comes_with_its_test_set_part(sample):
     p_student, p_twin = only_student / n, only_twin / n
     assert result.gain_test_se == pytest.approx(((p_student + p_twin - (p_student - p_twin) ** 2) / n) ** 0.5)
     assert 0 < result.gain_mcnemar_p <= 1
+
+
+def test_learning_curves_are_drawn_on_validation_and_the_test_set_is_read_once(sample):
+    """#20.7: no choice can be made on the test set while watching the curves: they are on the
+    validation images the run never trained on; the test accuracy is measured once, at the end."""
+    from models.core.checkpoints import load_student
+    from models.experiments.distill import watched_split
+    config = DistillConfig(student="mlp-10", train_size=500, epochs=2)
+    result, weights = distill(config, sample)
+    index = transfer_indices(config.seed, config.train_size, sample.train_y)
+    watch_x, watch_y = watched_split(sample, index)
+    assert len(watch_y) == len(validation_indices(sample.train_size)) - int(
+        torch.isin(index, validation_indices(sample.train_size)).sum())
+    student = load_student("mlp-10", weights)
+    assert result.curves[-1]["distilled"] == pytest.approx(accuracy(student(watch_x), watch_y))
+    assert result.distilled_accuracy == pytest.approx(accuracy(student(sample.test_x), sample.test_y))

@@ -148,7 +148,7 @@ def test_pool_runs_jobs_in_workers_and_cancels(isolated_lab):
         quick = pool.submit(DistillConfig(student="mlp-10", train_size=300, epochs=2), name="quick")
         slow = pool.submit(DistillConfig(student="mlp-300", train_size=8000, epochs=200))
         run = wait_for(store, quick)
-        assert run.status == "done" and run.result.distilled_accuracy == run.result.curves[-1]["distilled"]
+        assert run.status == "done" and run.result.curves == run.progress.curves and run.result.distilled_accuracy > 0
         assert [p["epoch"] for p in run.progress.curves] == [1, 2]
         wait_until(lambda: store.get(slow).progress.epoch >= 1, what="the slow run reporting progress")
         pool.cancel(slow)
