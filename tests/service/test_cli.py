@@ -45,7 +45,15 @@ def test_distill_omit_class_keys(capsys):
     result = json.loads(out)
     assert result["omitted_class"] == 7 and result["epochs"] == 1 and result["temperature"] == 20.0
     assert result["scratch_omitted_class_accuracy"] < 0.02  # the twin never saw a 7
-    assert result["omitted_class_accuracy_adjusted"] >= result["omitted_class_accuracy"]
+    # The CLI reports the engine's own report (averaged over seeds): the same figures a direct run gives.
+    from models.experiments.distill import distill
+    from models.config import DistillConfig
+    from models.core.data import default_dataset
+    report = distill(DistillConfig(student="mlp-10", epochs=1, train_size=0, omit_class=7, temperature=20.0,
+                                   alpha=0.9), default_dataset())[0].missing_digit
+    # (the CLI's run may use another thread count, which can move a digit or two: 0.01 is ten 7s)
+    assert result["omitted_class_accuracy_adjusted"] == pytest.approx(report.omitted_class_accuracy_adjusted, abs=0.01)
+    assert result["omitted_class_accuracy"] == pytest.approx(report.omitted_class_accuracy, abs=0.01)
 
 
 def test_distill_controls_keys(capsys):
