@@ -247,7 +247,8 @@ class JobPool:
 
     def cancel_visitor(self, owner: str) -> int:
         """The facilitator cancels everything one visitor has queued or running; returns how many."""
-        return sum(self.cancel(run.id) for run in self.store.list(owner=owner, active=True))
+        # Filtered here, not by store.list(owner=...), which reads "" (the command line's runs) as "anyone".
+        return sum(self.cancel(run.id) for run in self.store.list(active=True) if run.owner == owner)
 
     def clear_queue(self) -> int:
         """The facilitator empties the queue: every waiting run ends as cancelled; running ones go on."""

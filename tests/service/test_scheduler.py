@@ -174,6 +174,7 @@ def test_the_facilitator_cancels_a_visitors_flood_and_clears_the_queue(fake):
     pool.per_owner = 100
     flood = [pool.submit(QUICK, owner="flood") for _ in range(6)]
     other = [pool.submit(QUICK, owner="other") for _ in range(2)]
+    assert pool.cancel_visitor("") == 0  # the command line's runs (no owner) are not "everyone's"
     assert backend.started == [flood[0]]  # one slot
     assert pool.cancel_visitor("flood") == 6
     assert backend.cancelled == [flood[0]] and pool.active_submissions("other") == 2
