@@ -95,7 +95,7 @@ def _done(run):
     cols = st.columns(4)
     cols[0].metric("Distilled student", f"{r.distilled_accuracy:.2%}")
     cols[1].metric("Scratch twin", f"{r.scratch_accuracy:.2%}")
-    cols[2].metric("Gain", f"{r.gain:+.2%}")
+    cols[2].metric("Gain", points(r.gain), help="Distilled minus scratch twin, in percentage points")
     cols[3].metric("Teacher", f"{r.teacher_accuracy:.2%}",
                    help=f"{r.teacher_params:,} parameters vs the student's {r.student_params:,}")
     _controls([r])
@@ -112,6 +112,11 @@ def _done(run):
         "effect itself. Repeat with two more seeds and the Compare page tells you whether the gain is "
         "clear or within noise.")
     st.page_link("lessons/compare.py", label="Compare all runs", icon=":material/leaderboard:")
+
+
+def points(difference: float) -> str:
+    """A difference of two accuracies, in percentage points (a journalist would misquote "+3.6 %")."""
+    return f"{difference * 100:+.2f} points"
 
 
 def controls_sentence(summary) -> str:
@@ -158,11 +163,11 @@ def _seeds_done(runs):
     cols = st.columns(4)
     cols[0].metric("Distilled (mean)", f"{summary.distilled_mean:.2%}", help=f"± {summary.distilled_std:.2%}")
     cols[1].metric("Scratch twin (mean)", f"{summary.scratch_mean:.2%}", help=f"± {summary.scratch_std:.2%}")
-    interval = (f"95 % interval {summary.gain_ci_low:+.2%} to {summary.gain_ci_high:+.2%}"
+    interval = (f"95 % interval {points(summary.gain_ci_low)} to {points(summary.gain_ci_high)}"
                 if summary.gain_ci_low is not None else "no interval from one seed")
-    cols[2].metric("Gain (mean)", f"{summary.gain_mean:+.2%}", help=interval)
+    cols[2].metric("Gain (mean)", points(summary.gain_mean), help=interval)
     cols[3].metric("Verdict", summary.verdict)
-    st.caption(f"Over seeds {', '.join(map(str, summary.seeds))}: gain {summary.gain_mean:+.2%}, {interval}. "
+    st.caption(f"Over seeds {', '.join(map(str, summary.seeds))}: gain {points(summary.gain_mean)}, {interval}. "
                "The gain is clear only when the whole interval is above zero (see Compare, 'Is the gain real?').")
     _controls([r.result for r in runs])
     shared.cached_chart(f"lc-seeds-{runs[0].id}", 1,

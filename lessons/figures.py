@@ -1,6 +1,8 @@
 """Plotly figures as plain functions: data in, Figure out, no Streamlit (testable on their own)."""
 from __future__ import annotations
 
+import math
+
 import plotly.graph_objects as go
 
 import lessons.preload  # noqa: F401  (before any chart is drawn: no import races between visitors)
@@ -43,11 +45,22 @@ def teacher_curve_figure(loss_curve: list, curve: list[dict], epochs: int) -> go
                                showgrid=False))
 
 
-def soft_targets_figure(probs_at_t: list[float], probs_at_1: list[float], temperature: float) -> go.Figure:
+LOG_FLOOR = 1e-6  # the log view's bottom: smaller probabilities are drawn at this height
+
+
+def soft_targets_figure(probs_at_t: list[float], probs_at_1: list[float], temperature: float,
+                        log_scale: bool = False) -> go.Figure:
+    """The teacher's ten probabilities at T = 1 and at T. Every digit is labelled (a categorical axis:
+    plotly would otherwise thin numeric ticks to 0, 2, 4, …); the log view shows the small ones."""
     digits = [str(d) for d in range(10)]
     fig = go.Figure()
     fig.add_bar(x=digits, y=probs_at_1, name="T = 1 (ordinary softmax)", marker_color="#bbbbbb")
     fig.add_bar(x=digits, y=probs_at_t, name=f"T = {temperature:g}", marker_color=DISTILLED)
+    fig.update_xaxes(type="category", tickmode="array", tickvals=digits, ticktext=digits)
+    if log_scale:
+        fig.update_yaxes(type="log", range=[math.log10(LOG_FLOOR), 0], tickformat=".0e")
+        return _layout(fig, "What the teacher says about this image (log scale: the small ones magnified)",
+                       "digit", "probability (log scale)", barmode="group")
     return _layout(fig, "What the teacher says about this image", "digit", "probability",
                    barmode="group", yaxis_range=[0, 1])
 

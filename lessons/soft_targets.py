@@ -48,7 +48,9 @@ def temperature_view(row) -> None:
         f"At T = {temperature:g} its second choice, **{runner_up}**, gets **{probs_t[runner_up]:.1%}**: "
         "that is what the teacher thinks this image resembles. A student trained on these soft targets "
         "learns those resemblances too, not just the label.")
-    st.plotly_chart(soft_targets_figure(probs_t, probs_1, temperature), key="soft")
+    magnify = st.toggle("Magnify the small ones (log scale)", key="soft_log",
+                        help="On a linear scale probabilities under 1 % are invisible; a log scale shows them all.")
+    st.plotly_chart(soft_targets_figure(probs_t, probs_1, temperature, log_scale=magnify), key="soft")
 
 
 temperature_view(logits.test[index])

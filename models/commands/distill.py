@@ -80,11 +80,11 @@ def cmd_distill(args) -> int:
             "second_choice_mcnemar_p": first.second_choice_mcnemar_p,
             "mcnemar_p_by_seed": [{"seed": c.seed, "mistakes": r.mistakes_mcnemar_p,
                                    "second_choice": r.second_choice_mcnemar_p} for c, r in zip(configs, results)]}
-    interval = (f", 95 % interval {summary.gain_ci_low:+.2%} to {summary.gain_ci_high:+.2%}"
+    interval = (f", 95 % interval {summary.gain_ci_low * 100:+.2f} to {summary.gain_ci_high * 100:+.2f} points"
                 if summary.gain_ci_low is not None else "")
     lines = [f"{base.student} ({out['student_params']:,} params) vs teacher ({out['teacher_params']:,} params, "
              f"{out['teacher_accuracy']:.2%})",
              f"distilled {out['distilled_accuracy']:.2%}  scratch twin {out['scratch_accuracy']:.2%}  "
-             f"gain {out['gain']:+.2%}{interval}  ({summary.verdict})", *lines_extra]
+             f"gain {out['gain'] * 100:+.2f} points{interval}  ({summary.verdict})", *lines_extra]
     emit(out, args.json, lines)
     return 0

@@ -25,6 +25,10 @@ def test_teacher_curve_has_loss_and_accuracy_on_two_axes():
 def test_soft_targets_compare_t1_with_the_chosen_t():
     fig = figures.soft_targets_figure([0.1] * 10, [1.0] + [0.0] * 9, 4.0)
     assert _names(fig) == ["T = 1 (ordinary softmax)", "T = 4"] and list(fig.data[0].x) == [str(d) for d in range(10)]
+    # #23.5: all ten digits labelled, on any width; the log view keeps the small probabilities visible
+    assert fig.layout.xaxis.type == "category" and list(fig.layout.xaxis.tickvals) == [str(d) for d in range(10)]
+    magnified = figures.soft_targets_figure([0.1] * 10, [1.0] + [0.0] * 9, 4.0, log_scale=True)
+    assert magnified.layout.yaxis.type == "log" and magnified.layout.yaxis.range[0] == -6
 
 
 ROWS = [{"label": "a", "student": "mlp-10", "student_params": 8070, "temperature": 4.0, "distilled_accuracy": 0.9,

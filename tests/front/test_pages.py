@@ -74,6 +74,10 @@ def test_soft_targets_page_reacts_to_temperature(app):
     cold = texts(at)
     at.slider(key="soft_temperature").set_value(20.0).run()
     assert not at.exception and "T = 20" in texts(at) and texts(at) != cold
+    at.toggle(key="soft_log").set_value(True).run()
+    import json
+    chart = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert not at.exception and chart["layout"]["yaxis"]["type"] == "log"
 
 
 def test_distill_page_runs_a_tiny_student_and_compare_page_shows_it(app):
@@ -181,8 +185,9 @@ def test_distill_page_repeats_over_seeds_and_gives_a_verdict(app):
     expected = summarise([r.config.seed for r in runs], [r.result.distilled_accuracy for r in runs],
                          [r.result.scratch_accuracy for r in runs])
     assert next(m.value for m in at.metric if m.label == "Verdict") == expected.verdict
-    assert next(m.value for m in at.metric if m.label == "Gain (mean)") == f"{expected.gain_mean:+.2%}"
-    assert f"95 % interval {expected.gain_ci_low:+.2%} to {expected.gain_ci_high:+.2%}" in texts(at)
+    assert next(m.value for m in at.metric if m.label == "Gain (mean)") == f"{expected.gain_mean * 100:+.2f} points"
+    assert (f"95 % interval {expected.gain_ci_low * 100:+.2f} points to {expected.gain_ci_high * 100:+.2f} points"
+            in texts(at))  # #23.6: differences of accuracies in points, never "%"
     # #20.1: two seeds give the controls no verdict, whatever their point estimates say
     assert "No verdict from fewer than 3 seeds: repeat over more to tell knowledge from softness." in texts(at)
     assert "beats both controls" not in texts(at) and "(paired per seed, 95 % intervals)" in texts(at)
