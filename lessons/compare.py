@@ -57,15 +57,25 @@ HEADERS = {"id": "run", "name": "name", "student": "student", "student_params": 
            "temperature": "T", "alpha": "α", "train_size": "transfer set", "epochs": "epochs", "seed": "seed",
            "status": "status", "dataset": "dataset", "created": "started (UTC)"}
 percent = st.column_config.NumberColumn(format="percent")
-ACCURACY_COLUMNS = {"distilled": percent, "scratch twin": percent, "gain": percent}
+# A difference of two accuracies is in percentage points: "+3.6 %" would be misquoted as a relative gain.
+points = st.column_config.NumberColumn(format="%+.2f points")
+ACCURACY_COLUMNS = {"distilled": percent, "scratch twin": percent, "gain": points}
+
+
+def in_points(value):
+    return None if value is None else 100 * value
+
+
+def _run_table(runs: list[dict]) -> list[dict]:
+    return [{HEADERS[k]: in_points(r[k]) if k == "gain" else r[k] for k in HEADERS} for r in runs]
+
+
 mine = [r for r in rows if r["id"] in shared.my_runs()]
 if mine:  # in a room of thirty, your own runs should not need scrolling for
     st.subheader("Your runs")
-    st.dataframe([{HEADERS[k]: r[k] for k in HEADERS} for r in mine], hide_index=True, key="my-runs-table",
-                 column_config=ACCURACY_COLUMNS)
+    st.dataframe(_run_table(mine), hide_index=True, key="my-runs-table", column_config=ACCURACY_COLUMNS)
     st.subheader("Everyone's runs")
-st.dataframe([{HEADERS[k]: r[k] for k in HEADERS} for r in rows], hide_index=True, key="runs-table",
-             column_config=ACCURACY_COLUMNS)
+st.dataframe(_run_table(rows), hide_index=True, key="runs-table", column_config=ACCURACY_COLUMNS)
 _csv_button()
 
 unfinished = [r for r in rows if r["status"] in ("queued", "running")]
@@ -105,8 +115,10 @@ right), which more seeds do not shrink.
              "repeats": "repeated seeds (not counted)"}
     if any(g["omit_class"] is not None for g in groups):
         shown["omit_class"] = "digit left out"
-    st.dataframe([{name: g[key] for key, name in shown.items()} for g in groups], hide_index=True,
-                 key="groups-table", column_config={k: percent for k in ("gain", "interval from", "interval to")})
+    gaps = ("gain_mean", "gain_ci_low", "gain_ci_high")
+    st.dataframe([{name: in_points(g[key]) if key in gaps else g[key] for key, name in shown.items()} for g in groups],
+                 hide_index=True, key="groups-table",
+                 column_config={k: points for k in ("gain", "interval from", "interval to")})
     judged = sum(g["verdict"] in ("clear gain", "within noise", "worse") for g in groups)
     if judged > 1:
         st.caption(f"{judged} settings are judged here. If distillation did nothing at all, chance alone would "

@@ -34,9 +34,10 @@ COLUMNS = {"student": "student", "temperature": "T", "train_size": "transfer set
            "gain_ci_low": "interval from", "gain_ci_high": "interval to", "verdict": "verdict",
            "distilled_mean": "distilled", "smoothed_mean": "smoothed-label twin",
            "shuffled_mean": "shuffled-teacher twin", "scratch_mean": "scratch twin", "seeds": "seeds"}
-ROW_FORMAT = {COLUMNS[k]: st.column_config.NumberColumn(format="percent")
-              for k in ("distilled_mean", "scratch_mean", "gain_mean", "gain_ci_low", "gain_ci_high", "smoothed_mean",
-                        "shuffled_mean")}
+GAPS = ("gain_mean", "gain_ci_low", "gain_ci_high")  # differences of accuracies: shown in points
+ROW_FORMAT = {COLUMNS[k]: st.column_config.NumberColumn(format="%+.2f points") for k in GAPS} | {
+    COLUMNS[k]: st.column_config.NumberColumn(format="percent")
+    for k in ("distilled_mean", "scratch_mean", "smoothed_mean", "shuffled_mean")}
 
 
 def _show_sweep(prefix: str, figure) -> None:
@@ -51,7 +52,8 @@ def _show_sweep(prefix: str, figure) -> None:
             shared.cached_chart(f"sweep-{prefix}-chart", (shown, len(runs)), lambda: figure(rows))
             columns = {k: v for k, v in COLUMNS.items() if k not in ("smoothed_mean", "shuffled_mean")
                        or rows[0]["smoothed_mean"] is not None}
-            st.dataframe([{name: row[key] for key, name in columns.items()} for row in rows], hide_index=True,
+            st.dataframe([{name: 100 * row[key] if key in GAPS and row[key] is not None else row[key]
+                           for key, name in columns.items()} for row in rows], hide_index=True,
                          column_config=ROW_FORMAT, key=f"sweep-{prefix}-table")
             if prefix == "t":
                 for sentence in what_the_sweep_shows(rows, temperature_findings(r.result for r in runs)):

@@ -101,6 +101,7 @@ def test_distill_page_runs_a_tiny_student_and_compare_page_shows_it(app):
     mine, table = at.dataframe[0].value, at.dataframe[1].value  # "Your runs", then everyone's
     assert list(mine["name"]) == list(table["name"]) == ["tiny from the UI"] and list(table["status"]) == ["done"]
     assert 0 < table["distilled"][0] <= 1 and table["parameters"][0] == 8070
+    assert table["gain"][0] == pytest.approx(100 * (table["distilled"][0] - table["scratch twin"][0]), abs=1e-4)
     assert at.download_button  # CSV export
     assert "No setting has 3 different seeds yet" in texts(at)
 
@@ -247,6 +248,9 @@ def test_sweep_page_runs_both_sweeps_as_jobs(app):
     cells = RunStore().list(kind="sweep_cell")
     assert list(table["scratch twin"]) == [cells[0].result.scratch] * 2  # one shared twin per cell
     assert "**mlp-10**: 1 seed(s) so far; a verdict needs 3." in [m.value for m in at.tabs[0].markdown]
+    from models.experiments.sweep import sweep_rows
+    expected = sweep_rows([cells[0].result])
+    assert list(table["gain"]) == pytest.approx([100 * r["gain_mean"] for r in expected])  # #23.6: in points
 
     at.selectbox(key="size_student").set_value("mlp-30")
     at.multiselect(key="size_sizes").set_value([250, 500])
