@@ -15,7 +15,7 @@ from lessons.room import store
 from models.config import StoreError
 from models.core.data import Dataset, default_dataset
 from models.service.lifecycle import room_pool
-from models.service.budget import corrections, estimate_seconds, in_words
+from models.service.budget import in_words
 from models.service.room import room_limits
 from models.service.visitors import visitor_id
 from models.service.scheduler import JobPool
@@ -84,7 +84,7 @@ def submit(configs: list, name: str = "", group: str = "") -> list[int]:
 
 def cost_s(configs: list) -> float:
     """Estimated worker-seconds of a submission at this machine's pace (models/service/budget.py)."""
-    return estimate_seconds(configs, corrections(store().recent_timings()))
+    return pool().cost_s(configs)
 
 
 def cost_caption(configs: list, settings: str = "these settings") -> None:

@@ -14,6 +14,7 @@ import dataclasses
 import heapq
 import os
 import threading
+import time
 import weakref
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from models.service.room import room_limits
 from models.service.store import BEATING, SERVER_ID, RunStore, heartbeat_seconds
 
 DEFAULT_PER_OWNER = 3  # submissions one browser session may have queued or running ($DISTILL_SESSION_JOBS)
+CORRECTIONS_TTL_S = 10.0
 LIVE_POOLS: "weakref.WeakSet[JobPool]" = weakref.WeakSet()  # every pool this process has open
 
 
@@ -101,6 +103,8 @@ class JobPool:
         self._running: dict[int, tuple[str, Future]] = {}  # run id -> (owner, future)
         self._last_served: dict[str, int] = {}  # owner -> dispatch counter when last served
         self._unrecorded: dict[int, str] = {}  # run id -> why its ending could not be written yet
+        self._correction: dict[str, float] = {}
+        self._corrected_at = -float("inf")
         self._stopping = threading.Event()
         LIVE_POOLS.add(self)
         # Beats for the runs this server queued: they stay alive while it does, whatever the PIDs.
@@ -149,9 +153,17 @@ class JobPool:
         self._dispatch()
         return run_id
 
+    def _corrections(self) -> dict[str, float]:
+        """budget.corrections from the store's recent finished runs, read at most every
+        CORRECTIONS_TTL_S: every waiting page asks for its queue place each poll."""
+        now = time.monotonic()
+        if now - self._corrected_at > CORRECTIONS_TTL_S:
+            self._correction, self._corrected_at = corrections(self.store.recent_timings()), now
+        return self._correction
+
     def cost_s(self, configs: list) -> float:
         """A submission's estimated worker-seconds on this machine (models/service/budget.py)."""
-        return estimate_seconds(configs, corrections(self.store.recent_timings()))
+        return estimate_seconds(configs, self._corrections())
 
     def submit_many(self, configs: list, name: str = "", group: str = "", owner: str = "") -> list[int]:
         """One submission of several runs (seeds, a sweep, a curve): checked against the owner's room
@@ -210,7 +222,7 @@ class JobPool:
             order = fair_order(self._waiting, self._last_served)
             running = list(self._running)
         slots = self.backend.slots()
-        correction = corrections(self.store.recent_timings())
+        correction = self._corrections()
 
         def length(kind: str, config) -> float:
             try:
@@ -247,8 +259,7 @@ class JobPool:
 
     def cancel_visitor(self, owner: str) -> int:
         """The facilitator cancels everything one visitor has queued or running; returns how many."""
-        # Filtered here, not by store.list(owner=...), which reads "" (the command line's runs) as "anyone".
-        return sum(self.cancel(run.id) for run in self.store.list(active=True) if run.owner == owner)
+        return sum(self.cancel(run.id) for run in self.store.list(owner=owner, active=True))
 
     def clear_queue(self) -> int:
         """The facilitator empties the queue: every waiting run ends as cancelled; running ones go on."""
@@ -281,7 +292,6 @@ class JobPool:
 
     def wait(self, run_ids: list[int], timeout_s: float | None = None) -> list:
         """The runs once all have finished (the CLI's sweep, hinton --cluster)."""
-        import time
         deadline = time.monotonic() + timeout_s if timeout_s else None
         while True:
             runs = self.store.get_many(run_ids)

@@ -268,9 +268,11 @@ class RunStore:
         """Newest first. active: only queued or running; archived: None = both."""
         self.mark_orphans()
         clauses, params = [], []
-        for column, value in (("kind", kind), ("status", status), ("group_id", group), ("owner", owner)):
+        for column, value in (("kind", kind), ("status", status), ("group_id", group)):
             if value:
                 clauses.append(f"{column}=?"), params.append(value)
+        if owner is not None:  # "" is an owner too: the command line's runs
+            clauses.append("owner=?"), params.append(owner)
         if active:
             clauses.append("status IN ('queued','running')")
         if archived is not None:

@@ -185,3 +185,11 @@ def test_the_facilitator_cancels_a_visitors_flood_and_clears_the_queue(fake):
     run = pool.store.get(other[1])
     assert (run.status, run.error) == ("cancelled", "the facilitator cleared the queue")
     assert not pool.store.get(other[0]).finished  # started by the backend, left to train
+
+
+def test_the_store_lists_the_command_lines_runs_as_their_own_owner(fake):
+    pool, _ = fake
+    pool.submit(QUICK, owner="")
+    pool.submit(QUICK, owner="visitor")
+    assert [r.owner for r in pool.store.list(owner="")] == [""]
+    assert len(pool.store.list()) == 2  # None: everyone's
