@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import json
-import statistics
 
 from models.config import (
     ChatCopyConfig,
@@ -29,7 +28,7 @@ from models.service.kinds import config_of, kind_of
 DEFAULT_BUDGET_S = 15 * 60  # worker-seconds one visitor's submission may cost ($DISTILL_BUDGET_S or the facilitator)
 FULL_TRAIN = 60_000  # train_size 0 means every training image
 TEST_IMAGES = 10_000  # every kind grades on the test set after each epoch or once at the end
-RUN_OVERHEAD_S = 2.0  # loading data and a teacher, writing the result
+RUN_OVERHEAD_S = 0.5  # a warm worker's own cost per run (data and teacher are cached): a tiny run takes ~0.1 s
 PROMPT_CHARS, TYPICAL_REPLY_CHARS, GRADED_EXCHANGES = 120, 80, 600  # what one exchange puts through a network
 
 
@@ -90,16 +89,20 @@ def work_seconds(config) -> float:
 
 
 def corrections(finished: list[tuple[str, dict, float]]) -> dict[str, float]:
-    """kind -> median of (measured / estimated) seconds over runs of that kind that finished here,
-    kept within 0.25-4 so one odd run cannot make the room refuse everything (or nothing)."""
-    ratios: dict[str, list[float]] = {}
+    """kind -> measured over estimated seconds, summed over the runs of that kind that finished here
+    (so the big runs a budget is about weigh most, and a room of tiny runs, whose fixed costs the
+    estimate cannot know, does not shrink every estimate), kept within 0.25-4 so a few odd runs
+    cannot make the room refuse everything (or nothing)."""
+    totals: dict[str, list[float]] = {}
     for kind, values, seconds in finished:
         try:
             estimate = work_seconds(config_of(kind, values))
         except (TypeError, KeyError, ValueError, AttributeError):  # an older row or an unknown kind
             continue
-        ratios.setdefault(kind, []).append(seconds / estimate)
-    return {kind: min(4.0, max(0.25, statistics.median(values))) for kind, values in ratios.items()}
+        measured_and_estimated = totals.setdefault(kind, [0.0, 0.0])
+        measured_and_estimated[0] += seconds
+        measured_and_estimated[1] += estimate
+    return {kind: min(4.0, max(0.25, measured / estimated)) for kind, (measured, estimated) in totals.items()}
 
 
 def estimate_seconds(configs: list, correction: dict[str, float]) -> float:
