@@ -2,6 +2,7 @@
 import streamlit as st
 
 from lessons import shared
+from lessons.prose import equal_exchange_finding
 from models.config import DEFAULT_NOISE, ConfigError, ExtractConfig
 from models.experiments.extraction import ANSWER_VARIANTS, answer_costs
 from models.experiments.queries import check_budget
@@ -115,17 +116,12 @@ def _verdict(runs, asks):
     clean = _fidelity(runs, "probs", "none", 1)
     if clean is None or None in [v for cell in cells.values() for v in cell.values()]:
         return
-    fresh, fixed = cells["noise"], cells["fixed-noise"]
+    spend, shift = equal_exchange_finding(cells, asks, images)
     st.markdown(
         f"**What this run shows, at equal exchanges.** Without a defence the copy agrees with the teacher on "
-        f"{clean:.1%} of test digits. With {asks * images:,} exchanges, asking {images:,} images {asks}× each gives "
-        f"{fresh['repeat']:.1%} against fresh noise and {fixed['repeat']:.1%} against noise fixed per image, while "
-        f"asking {asks * images:,} new images once gives {fresh['new']:.1%} and {fixed['new']:.1%}: per exchange, "
-        f"repeating is the worst way to spend them. Fixed noise does stop plain repeats ({fixed['once']:.1%} asked "
-        f"once, {fixed['repeat']:.1%} asked {asks}×), but shifting each repeat by one pixel draws fresh noise and "
-        f"brings it to {fixed['shifted']:.1%}. One copy per cell: differences of a point or so are within "
-        "seed-to-seed noise. Neither noise changes any honest user's top answer; both cost them calibrated "
-        "confidence (the log-loss and calibration columns).")
+        f"{clean:.1%} of test digits. {spend} {shift} One copy per cell, one seed: differences of a point or so "
+        "are within seed-to-seed noise. Neither noise changes any honest user's top answer; both cost them "
+        "calibrated confidence (the log-loss and calibration columns).")
 
 
 if st.session_state.get("defence_runs"):

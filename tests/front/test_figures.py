@@ -95,3 +95,16 @@ def test_budget_figure_puts_exchanges_on_log_x_one_line_per_way_of_answering():
     assert list(fig.data[1].x) == [100, 1000] and list(fig.data[1].customdata) == [25, 250]  # images in the hover
     assert fig.layout.xaxis.type == "log" and not fig.layout.shapes
     assert figures.budget_figure(points, "copy_accuracy", 0.99).layout.shapes[0].y0 == 0.99
+
+
+def test_the_defences_verdict_follows_its_own_cells():
+    """#20.3: 'repeating is the worst way' only when new images beat repeats by more than a point."""
+    from lessons.prose import equal_exchange_finding
+    measured = {"noise": {"once": 0.895, "repeat": 0.911, "shifted": 0.915, "new": 0.9475},
+                "fixed-noise": {"once": 0.9025, "repeat": 0.9025, "shifted": 0.917, "new": 0.946}}
+    spend, shift = equal_exchange_finding(measured, 4, 1000)
+    assert spend.endswith("per exchange, repeating is the worst way to spend them here.")
+    assert "nothing to average" in shift and "draws fresh noise and brings it to 91.7%" in shift
+    close = {k: {**v, "new": v["repeat"] + 0.004, "shifted": v["repeat"]} for k, v in measured.items()}
+    spend, shift = equal_exchange_finding(close, 4, 1000)
+    assert spend.endswith("which one run cannot separate.") and "within about a point" in shift
