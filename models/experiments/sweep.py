@@ -135,7 +135,8 @@ def what_the_sweep_shows(rows: list[dict], findings: list[dict]) -> list[str]:
         if worse:
             said += f"; distillation hurts this student at {', '.join(worse)}"
         clear = [c for c in finding["contrasts"] if c["verdict"] == "clear gain"]
-        best = (f"T = {finding['best']:g} is best, clearly above " + ", ".join(
+        best = (f"T = {finding['best']:g} has the highest mean here (picked on these test results, so the gaps "
+                "below may flatter it a little), clearly above " + ", ".join(
             f"T = {c['temperature']:g} ({_points(c['difference'])} points [{_points(c['ci'][0])}, {_points(c['ci'][1])}])"
             for c in clear) if clear else f"no temperature is clearly better than the others (best mean: T = "
             f"{finding['best']:g})")
