@@ -136,6 +136,8 @@ if chat_run is None:  # this tab started none: show the newest copy on the serve
     if newest:
         st.caption(f"The newest copy on this server (run {newest[0].id}):")
         _done(newest[0])
+    else:
+        shared.show_stored_default("chat_copy", lambda stored: _done(stored[0]), "Copy the chatbot")
 else:
     shared.watch_run(chat_run, _live, _done)
 

@@ -1,11 +1,14 @@
 """Compare every distillation run on this server: a workshop leaderboard with the teacher for scale."""
+import json
+
 import streamlit as st
 
 from lessons import shared
+from lessons.findings import compare_finding
 from lessons.prose import CONTROLS_EXPLAINED
 from lessons.figures import gain_figure, size_figure, temperature_figure
 from models.service.chat_report import curve_points
-from models.service.report import rows_to_csv, run_rows, seed_groups
+from models.service.report import differing_fields, rows_to_csv, run_rows, seed_groups, transfer_words
 from models.core.stats import MIN_SEEDS_FOR_VERDICT, chance_clear_gains
 
 st.title("4. Compare runs")
@@ -55,7 +58,7 @@ done = [r for r in rows if r["status"] == "done"]
 HEADERS = {"id": "run", "name": "name", "student": "student", "student_params": "parameters",
            "distilled_accuracy": "distilled", "scratch_accuracy": "scratch twin", "gain": "gain",
            "temperature": "T", "alpha": "α", "train_size": "transfer set", "epochs": "epochs", "seed": "seed",
-           "status": "status", "dataset": "dataset", "created": "started (UTC)"}
+           "dataset": "dataset", "created": "started (UTC)"}
 percent = st.column_config.NumberColumn(format="percent")
 # A difference of two accuracies is in percentage points: "+3.6 %" would be misquoted as a relative gain.
 points = st.column_config.NumberColumn(format="%+.2f points")
@@ -66,16 +69,61 @@ def in_points(value):
     return None if value is None else 100 * value
 
 
+STATUS_WORDS = {"queued": "waiting for a worker", "running": "training now", "cancelled": "cancelled",
+                "failed": "failed", "interrupted": "interrupted"}
+
+
+def _cell(row: dict, key: str):
+    if key == "gain":
+        return in_points(row[key])
+    if key == "train_size":
+        return transfer_words(row["train_size"], row["omit_class"])
+    return row[key]
+
+
 def _run_table(runs: list[dict]) -> list[dict]:
-    return [{HEADERS[k]: in_points(r[k]) if k == "gain" else r[k] for k in HEADERS} for r in runs]
+    """Finished runs with their numbers; the others go to _unfinished_table, in words."""
+    return [{HEADERS[k]: _cell(r, k) for k in HEADERS} for r in runs if r["status"] == "done"]
+
+
+def _unfinished_table(runs: list[dict], key: str) -> None:
+    waiting = [r for r in runs if r["status"] != "done"]
+    if waiting:
+        st.caption("Runs without a result yet, or that will have none:")
+        st.dataframe([{"run": r["id"], "name": r["name"], "student": r["student"], "T": r["temperature"],
+                       "transfer set": transfer_words(r["train_size"], r["omit_class"]), "seed": r["seed"],
+                       "state": STATUS_WORDS.get(r["status"], r["status"]), "started (UTC)": r["created"]}
+                      for r in waiting], hide_index=True, key=key)
+
+
+GROUP_FIELD_NAMES = {"controls": "with controls", "teacher": "teacher", "omit_class": "digit left out",
+                     "teacher_digest": "teacher checkpoint", "dataset": "dataset"}
+
+
+def _group_cell(group: dict, key: str, gaps: tuple):
+    if key in gaps:
+        return in_points(group[key])
+    if key == "train_size":
+        return transfer_words(group["train_size"], group["omit_class"])
+    if key in ("dataset", "teacher_digest", "seeds", "verdict", "repeats") or key in group:
+        value = group.get(key)
+    else:
+        value = json.loads(group["setting"]).get(key)
+    if key == "teacher_digest":
+        return (value or "")[:12]
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return "none" if value is None else value
 
 
 mine = [r for r in rows if r["id"] in shared.my_runs()]
 if mine:  # in a room of thirty, your own runs should not need scrolling for
     st.subheader("Your runs")
     st.dataframe(_run_table(mine), hide_index=True, key="my-runs-table", column_config=ACCURACY_COLUMNS)
+    _unfinished_table(mine, "my-unfinished-table")
     st.subheader("Everyone's runs")
 st.dataframe(_run_table(rows), hide_index=True, key="runs-table", column_config=ACCURACY_COLUMNS)
+_unfinished_table(rows, "unfinished-table")
 _csv_button()
 
 unfinished = [r for r in rows if r["status"] in ("queued", "running")]
@@ -95,7 +143,8 @@ if done:
         f"""
 Runs are grouped when they share **every setting but the seed, the same data and the same teacher
 checkpoint**; each seed counts once (in a workshop many people keep seed 0, and three copies of one
-run are one piece of evidence, not three). For each group we take the gain of every seed (distilled
+run are one piece of evidence, not three; so each visitor's Distil page starts at their own seed, 0, 10,
+20, … in order of arrival, and a room that keeps the defaults earns a class verdict together). For each group we take the gain of every seed (distilled
 minus its own twin) and its **95 % interval**: the range the average gain over seeds plausibly lies in,
 given how much the seeds disagree (mean ± t · standard deviation / √seeds). A gain is **clear** when
 the whole interval is above zero, **worse** when it is below, and **within noise** when it straddles
@@ -113,12 +162,17 @@ right), which more seeds do not shrink.
              "epochs": "epochs", "dataset": "dataset", "seeds": "seeds", "gain_mean": "gain",
              "gain_ci_low": "interval from", "gain_ci_high": "interval to", "verdict": "verdict",
              "repeats": "repeated seeds (not counted)"}
-    if any(g["omit_class"] is not None for g in groups):
-        shown["omit_class"] = "digit left out"
+    # Every field in which two groups differ gets a column, so no two rows look alike.
+    extra = {field: GROUP_FIELD_NAMES.get(field, field.replace("_", " ")) for field in differing_fields(groups)
+             if field not in shown}
+    shown = {**dict(list(shown.items())[:6]), **extra, **dict(list(shown.items())[6:])}
     gaps = ("gain_mean", "gain_ci_low", "gain_ci_high")
-    st.dataframe([{name: in_points(g[key]) if key in gaps else g[key] for key, name in shown.items()} for g in groups],
+    st.dataframe([{name: _group_cell(g, key, gaps) for key, name in shown.items()} for g in groups],
                  hide_index=True, key="groups-table",
                  column_config={k: points for k in ("gain", "interval from", "interval to")})
+    said = compare_finding(groups)
+    if said:
+        st.success(said)
     judged = sum(g["verdict"] in ("clear gain", "within noise", "worse") for g in groups)
     if judged > 1:
         st.caption(f"{judged} settings are judged here. If distillation did nothing at all, chance alone would "

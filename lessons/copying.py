@@ -3,10 +3,12 @@ import streamlit as st
 
 from lessons import shared
 from lessons.figures import budget_figure
+from lessons.findings import copy_curve_finding
 from models.config import SOURCES, STUDENT_NAMES, ConfigError, ExtractConfig
 from models.news import REPORTED_ACCOUNTS, REPORTED_EXCHANGES
 from models.experiments.extraction import CURVE_LINES, QUERY_BUDGETS, curve_config, variant_label
 from models.service.names import without_paths
+from models.service.stored_defaults import COPY_CURVE_BUDGETS, COPY_CURVE_LINES
 from models.core.nets import student_params
 from models.experiments.queries import check_budget, fashion_path
 
@@ -19,7 +21,11 @@ source: Anthropic, "Detecting and preventing distillation attacks", 23 Feb 2026)
 teacher: only its **answers**. Here our teacher sits behind a pretend prediction API that counts
 every answer it gives (an *exchange*). Your *copy* is a student that sees only the questions it
 asked and the answers it got: no weights, no labels. Then we grade the copy on 10,000 test digits.
-
+"""
+)
+with st.expander("Where the copier's questions come from (and why it matters)"):
+    st.markdown(
+        """
 One caution about the default questions: they are MNIST training images, the very images the
 teacher learnt from, so the copier asks exactly where the teacher is most at home. Questions from
 elsewhere copy far less (mlp-100 copies from full probabilities on full MNIST, one run, seed 0,
@@ -28,7 +34,7 @@ at 1,000 questions and 87 % at 10,000; uniform noise 18 % and 21 %; the teacher'
 digits 92 % and 96 %). Real copiers ask real prompts: the closer to what the model was trained on,
 the better the copy.
 """
-)
+    )
 shared.dataset_caption()
 data = shared.dataset()
 if fashion_path() is None:
@@ -43,7 +49,11 @@ st.markdown(
     """
 Each point is one copy trained on that many paid-for answers. Full probabilities tell the copier
 how sure the teacher was and what else it considered; a label tells it only the winner.
-
+"""
+)
+with st.expander("Sampled answers, and how a chat reply differs"):
+    st.markdown(
+        """
 **Sampled answers.** A chat model's reply is drawn at random according to its probabilities at the
 service's *temperature* (T): one *sample*. Our digit teacher is all but certain about most digits,
 so at T = 1 even sixteen samples of one image are nearly always the same digit and carry about what
@@ -56,16 +66,16 @@ of them; some are nearly certain, as these digits are, and others are open choic
 each, and what that means for a copy, *Copy a chatbot* measures with a tiny chat model instead of
 an analogy.
 """
-)
+    )
 with st.form("budget"):
     c1, c2 = st.columns(2)
     source = c1.selectbox("Questions", SOURCES, format_func=SOURCE_LABELS.get, key="curve_source")
     student = c2.selectbox("Copy's architecture", STUDENT_NAMES, index=STUDENT_NAMES.index(ExtractConfig.student),
                            key="curve_student", format_func=lambda n: f"{n} ({student_params(n):,} params)")
     lines = st.multiselect("Ways of answering", list(LINE_KEYS),
-                           default=["probs-1", "label-1", "sample-1", "sample-4", "sample-16"], key="curve_modes",
+                           default=list(COPY_CURVE_LINES), key="curve_modes",
                            format_func=lambda key: variant_label(LINE_KEYS[key][0], "none", LINE_KEYS[key][1]))
-    budgets = st.multiselect("Exchanges (answers paid for)", QUERY_BUDGETS, default=[100, 1000, 10000],
+    budgets = st.multiselect("Exchanges (answers paid for)", QUERY_BUDGETS, default=list(COPY_CURVE_BUDGETS),
                              key="curve_budgets")
     api_temperature = st.select_slider("Temperature the service samples its replies at (sampled digits only)",
                                        [1.0, 2.0, 4.0], value=1.0, key="curve_api_temperature")
@@ -95,6 +105,7 @@ def _draw_curve(runs):
     points = _points(runs)
     if not points:
         return
+    st.success(copy_curve_finding(points))
     left, right = st.columns(2)
     version = tuple(r.id for r in runs)
     with left:
@@ -117,6 +128,9 @@ runs = st.session_state.get("curve_runs")
 if runs is None:  # this tab started none: show the latest curve on the server
     latest = shared.store().latest_group("extract", "curve-")
     runs = [r.id for r in shared.store().group(latest)] if latest else []
-shared.watch_group(runs, _draw_curve)
+if runs:
+    shared.watch_group(runs, _draw_curve)
+else:
+    shared.show_stored_default("copy_curve", _draw_curve, "Copy at every budget")
 st.page_link("lessons/chat_copy.py", label="The same story in text: copy a chatbot", icon=":material/chat:")
 st.page_link("lessons/defences.py", label="Next: defences, and what they cost honest users", icon=":material/shield:")

@@ -37,14 +37,16 @@ def _costs(teacher: str, fingerprint: str, strength: float):
     return answer_costs(load_teacher(teacher), shared.dataset(), strength)
 
 
+# Outside the form: the honest users' table follows the slider at once (the copier's side trains on submit).
+strength = st.select_slider("Noise strength", [0.5, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0], value=DEFAULT_NOISE,
+                            key="defence_strength",
+                            help="How much the defence shakes the small probabilities (noise on their logarithm).")
 with st.form("defence"):
-    c1, c2, c3 = st.columns(3)
+    c1, c2 = st.columns(2)
     images = c1.select_slider("Copier's images", [100, 300, 1000, 3000], value=1000, key="defence_queries")
-    strength = c2.select_slider("Noise strength", [0.5, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0], value=DEFAULT_NOISE,
-                                key="defence_strength",
-                                help="How much the defence shakes the small probabilities (noise on their logarithm).")
-    repeats = c3.select_slider("Adaptive copier: asks per image", [2, 4, 8, 16], value=4, key="defence_repeats")
-    go = st.form_submit_button("Measure the copier's side too", key="defence_submit", type="primary")
+    repeats = c2.select_slider("Adaptive copier: asks per image", [2, 4, 8, 16], value=4, key="defence_repeats")
+    go = st.form_submit_button("Measure the copier's side too, at this noise strength", key="defence_submit",
+                               type="primary")
 teacher = shared.chosen_teacher()
 costs = _costs(teacher, shared.dataset().fingerprint, float(strength))
 if go:
@@ -78,12 +80,13 @@ def _fidelity(runs, answers, defence, asks, shifted=False, images=None):
 def _defence_table(runs):
     adaptive_asks = max((r.result.samples_per_image for r in runs), default=1)
     images_used = min(r.config.queries for r in runs) if runs else None
-    rows = []
+    honest, copier = [], []
     for cost in costs:
-        row = {"answers": cost["label"], "same top answer (%)": 100 * cost["top_label_agreement"],
-               "accuracy (%)": 100 * cost["accuracy"], "log-loss (nats)": cost["nll"],
-               "Brier score (0–2)": cost["brier"], "calibration error (%)": 100 * cost["calibration_error"]}
+        honest.append({"answers": cost["label"], "same top answer (%)": 100 * cost["top_label_agreement"],
+                       "accuracy (%)": 100 * cost["accuracy"], "log-loss (nats)": cost["nll"],
+                       "Brier score (0–2)": cost["brier"], "calibration error (%)": 100 * cost["calibration_error"]})
         if runs:
+            row = {"answers": cost["label"]}
             row["copier asking once: agrees with teacher (%)"] = _percent(
                 _fidelity(runs, cost["answers"], cost["defence"], 1))
             row[f"copier asking {adaptive_asks}×: agrees with teacher (%)"] = _percent(
@@ -92,15 +95,23 @@ def _defence_table(runs):
                 _fidelity(runs, cost["answers"], cost["defence"], adaptive_asks, shifted=True))
             row[f"same exchanges, new images: {adaptive_asks * images_used:,} asked once (%)"] = _percent(
                 _fidelity(runs, cost["answers"], cost["defence"], 1, images=adaptive_asks * images_used))
-        rows.append(row)
-    number = {key: st.column_config.NumberColumn(format="%.2f") for key in rows[0] if key != "answers"}
-    st.dataframe(rows, hide_index=True, key="defence-table", column_config=number)
+            copier.append(row)
+
+    def table(rows, key):
+        number = {name: st.column_config.NumberColumn(format="%.2f") for name in rows[0] if name != "answers"}
+        st.dataframe(rows, hide_index=True, key=key, column_config=number)
+    st.markdown(f"**What honest users get** (noise strength {strength:g})")
+    table(honest, "defence-table")
     st.caption("Honest users: one answer per test digit; log-loss floors received probabilities at 0.0001, since a "
-               "bare digit states 100 % and a wrong 100 % would cost infinity. Copier: one copy per cell, trained on "
-               f"{images_used or 'N'} images; the adaptive copier asks each image several times (more exchanges, "
-               "the same images). Differences of a point or so are within seed-to-seed noise.")
-    if runs:
-        _verdict(runs, adaptive_asks)
+               "bare digit states 100 % and a wrong 100 % would cost infinity.")
+    if not runs:
+        return
+    st.markdown(f"**What the copier gets** (noise strength {runs[0].config.defence_strength:g})")
+    table(copier, "copier-table")
+    st.caption(f"Copier: one copy per cell, trained on {images_used:,} images; the adaptive copier asks each image "
+               "several times (more exchanges, the same images). Differences of a point or so are within "
+               "seed-to-seed noise.")
+    _verdict(runs, adaptive_asks)
 
 
 def _percent(value):

@@ -2,6 +2,7 @@
 import streamlit as st
 
 from lessons import shared
+from lessons.findings import distill_finding, points
 from lessons.prose import CONTROLS_EXPLAINED
 from lessons.figures import learning_curves_figure
 from models.config import ConfigError, DistillConfig
@@ -45,8 +46,10 @@ with st.form("distill"):
             min_value=1, value=min(defaults.train_size, data.train_size), step=500, key="train_size")
         epochs = st.number_input("Epochs (passes over the transfer set)", min_value=1, max_value=500,
                                  value=defaults.epochs, key="epochs")
-        seed = st.number_input("Seed", min_value=0, value=0, step=1,
-                               help="Changes the starting weights, the images picked and their order.", key="seed")
+        seed = st.number_input("Seed (your own: each visitor starts at a different one)", min_value=0,
+                               value=shared.default_seed(), step=1, key="seed",
+                               help="Changes the starting weights, the images picked and their order. Each visitor "
+                                    "starts at their own seed, so a room's runs of one setting add up to a verdict.")
         seeds = st.number_input(f"Repeat over seeds (1-{MAX_SEEDS})", min_value=1, max_value=MAX_SEEDS, value=1,
                                 key="seeds",
                                 help="Runs seeds S, S+1, … and says whether the gain beats the seed-to-seed noise.")
@@ -84,13 +87,15 @@ else:
 
 def _live(run):
     curves, epochs = run.progress.curves, run.config.epochs
-    st.progress(len(curves) / epochs, text=f"epoch {len(curves)} of {epochs}")
+    st.progress(run.progress.fraction, text=f"epoch {run.progress.epoch:.1f} of {epochs}")
     if curves:
         shared.cached_chart(f"lc-{run.id}", len(curves), lambda: learning_curves_figure(curves, epochs))
 
 
 def _done(run):
     r = run.result
+    if run.id > 0:  # a stored default says so above itself
+        st.caption(f"Run #{run.id}, seed {run.config.seed}: {run.config.student} trained in {r.seconds:.0f} s.")
     st.plotly_chart(learning_curves_figure(r.curves, run.config.epochs), key=f"lc-done-{run.id}")
     cols = st.columns(4)
     cols[0].metric("Distilled student", f"{r.distilled_accuracy:.2%}")
@@ -98,6 +103,7 @@ def _done(run):
     cols[2].metric("Gain", points(r.gain), help="Distilled minus scratch twin, in percentage points")
     cols[3].metric("Teacher", f"{r.teacher_accuracy:.2%}",
                    help=f"{r.teacher_params:,} parameters vs the student's {r.student_params:,}")
+    st.success(distill_finding(r, run.config.seed))
     _controls([r])
     if r.discordant:
         only_student, only_twin = r.discordant
@@ -112,11 +118,6 @@ def _done(run):
         "effect itself. Repeat with two more seeds and the Compare page tells you whether the gain is "
         "clear or within noise.")
     st.page_link("lessons/compare.py", label="Compare all runs", icon=":material/leaderboard:")
-
-
-def points(difference: float) -> str:
-    """A difference of two accuracies, in percentage points (a journalist would misquote "+3.6 %")."""
-    return f"{difference * 100:+.2f} points"
 
 
 def controls_sentence(summary) -> str:
@@ -179,3 +180,5 @@ if len(runs) == 1:
     shared.watch_run(runs[0], _live, _done)
 elif runs:
     shared.watch_group(runs, _seeds_done)
+else:
+    shared.show_stored_default("distill", lambda stored: _done(stored[0]), "Distil")

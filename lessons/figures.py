@@ -17,6 +17,17 @@ def _layout(fig: go.Figure, title: str, x: str, y: str, height: int = 360, **ext
     return fig
 
 
+def accuracy_range(values) -> list[float]:
+    """An accuracy axis that fits its data and never leaves [0, 100 %]: plotly's own autorange pads
+    a single value (every run at one T) out to 0-150 %."""
+    values = [v for v in values if v is not None]
+    if not values:
+        return [0.0, 1.0]
+    low, high = min(values), max(values)
+    pad = max(0.01, (high - low) * 0.1)
+    return [max(0.0, low - pad), min(1.0, high + pad)]
+
+
 def learning_curves_figure(curves: list[dict], epochs: int) -> go.Figure:
     """Validation accuracy per epoch for the distilled student and its scratch twin (distill.watched_split:
     held-out training images; the test set is read once, at the end)."""
@@ -25,6 +36,7 @@ def learning_curves_figure(curves: list[dict], epochs: int) -> go.Figure:
     fig.add_scatter(x=x, y=[p["distilled"] for p in curves], name="distilled student", line_color=DISTILLED)
     fig.add_scatter(x=x, y=[p["scratch"] for p in curves], name="scratch twin (labels only)", line_color=SCRATCH)
     fig.update_xaxes(range=[0.5, max(epochs, 1) + 0.5])
+    fig.update_yaxes(range=accuracy_range([p.get(k) for p in curves for k in ("distilled", "scratch")]))
     return _layout(fig, "Accuracy while training, on validation images it never trains on", "epoch",
                    "validation accuracy", yaxis_tickformat=".0%")
 
@@ -42,7 +54,7 @@ def teacher_curve_figure(loss_curve: list, curve: list[dict], epochs: int) -> go
     fig.update_xaxes(range=[0, epochs + 0.2])
     return _layout(fig, "The teacher learning", "epoch", "training loss",
                    yaxis2=dict(title="test accuracy", overlaying="y", side="right", tickformat=".1%",
-                               showgrid=False))
+                               showgrid=False, range=accuracy_range([p["teacher"] for p in curve])))
 
 
 LOG_FLOOR = 1e-6  # the log view's bottom: smaller probabilities are drawn at this height
@@ -76,7 +88,9 @@ def size_figure(rows: list[dict], teacher_params: int, teacher_accuracy: float) 
                     text=[chart_text(r["label"]) for r in rows])
     fig.add_scatter(x=[teacher_params], y=[teacher_accuracy], mode="markers", name="teacher",
                     marker=dict(color=TEACHER, size=14, symbol="star"))
-    fig.update_xaxes(type="log")
+    fig.update_xaxes(type="log", dtick=1)
+    fig.update_yaxes(range=accuracy_range([teacher_accuracy] + [r[k] for r in rows
+                                                                 for k in ("distilled_accuracy", "scratch_accuracy")]))
     return _layout(fig, "Accuracy against size", "parameters (log scale)", "test accuracy",
                    yaxis_tickformat=".0%")
 
@@ -101,26 +115,41 @@ def temperature_figure(groups: list[dict]) -> go.Figure:
         fig.add_scatter(x=[m["temperature"] for m in members], y=[m["distilled_mean"] for m in members],
                         mode="markers+lines", name=chart_text(name),
                         text=[f"{m['seeds']} seed(s)" for m in members])
+    fig.update_yaxes(range=accuracy_range([g["distilled_mean"] for g in groups]))
+    if len({g["temperature"] for g in groups}) == 1:  # one T: a narrow axis around it, not 0-40
+        only = groups[0]["temperature"] if groups else 1.0
+        fig.update_xaxes(range=[only * 0.5, only * 1.5])
     return _layout(fig, "Distilled accuracy against temperature, one line per setting", "temperature T",
                    "test accuracy (mean over seeds)", yaxis_tickformat=".0%")
 
 
+GAIN_LABELS_UP_TO = 8  # beyond this many runs the "+3.1 pts" labels collide: the gain moves to the hover
+
+
 def gain_figure(rows: list[dict], teacher_accuracy: float) -> go.Figure:
     """Each run as a segment from its scratch twin (x) to its distilled student (dot); the segment's
-    length is the gain. The teacher's accuracy is the dashed reference line both aim at."""
+    length is the gain. The teacher's accuracy is the dashed reference line both aim at. Runs are
+    ticked by their short "#id" (names live in the hover), so labels never overlap."""
     fig = go.Figure()
-    labels = [chart_text(r["label"]) for r in rows]
-    for row in rows:
-        fig.add_scatter(x=[chart_text(row["label"])] * 2, y=[row["scratch_accuracy"], row["distilled_accuracy"]],
+    ids = [f"#{r['id']}" for r in rows]
+    names = [chart_text(r["label"]) for r in rows]
+    for tick, row in zip(ids, rows):
+        fig.add_scatter(x=[tick] * 2, y=[row["scratch_accuracy"], row["distilled_accuracy"]],
                         mode="lines", line=dict(color=DISTILLED if row["gain"] >= 0 else SCRATCH, width=3),
                         showlegend=False, hoverinfo="skip")
-    fig.add_scatter(x=labels, y=[r["scratch_accuracy"] for r in rows], mode="markers", name="scratch twin",
-                    marker=dict(color=SCRATCH, size=10, symbol="x"))
-    fig.add_scatter(x=labels, y=[r["distilled_accuracy"] for r in rows], mode="markers+text",
+    fig.add_scatter(x=ids, y=[r["scratch_accuracy"] for r in rows], mode="markers", name="scratch twin",
+                    marker=dict(color=SCRATCH, size=10, symbol="x"), text=names)
+    gains = [f"{100 * r['gain']:+.1f} pts" for r in rows]
+    fig.add_scatter(x=ids, y=[r["distilled_accuracy"] for r in rows],
+                    mode="markers+text" if len(rows) <= GAIN_LABELS_UP_TO else "markers",
                     name="distilled", marker=dict(color=DISTILLED, size=11),
-                    text=[f"{100 * r['gain']:+.1f} pts" for r in rows], textposition="top center")
+                    text=gains, textposition="top center",
+                    customdata=names, hovertemplate="%{customdata}: %{y:.2%} (%{text})<extra></extra>")
     fig.add_hline(y=teacher_accuracy, line_dash="dash", line_color=TEACHER,
                   annotation_text=f"teacher {teacher_accuracy:.2%}", annotation_position="bottom right")
+    fig.update_xaxes(type="category", tickangle=-45 if len(rows) > GAIN_LABELS_UP_TO else 0)
+    fig.update_yaxes(range=accuracy_range([teacher_accuracy] + [r[k] for r in rows
+                                                                 for k in ("distilled_accuracy", "scratch_accuracy")]))
     return _layout(fig, "Gain of each run: scratch twin → distilled student", "run", "test accuracy",
                    yaxis_tickformat=".0%")
 
@@ -140,7 +169,8 @@ def gain_by_temperature_figure(rows: list[dict]) -> go.Figure:
         fig.add_scatter(x=[r["temperature"] for r in mine], y=[r["gain_mean"] for r in mine],
                         error_y=_interval_bars(mine), mode="lines+markers", name=student)
     fig.add_hline(y=0, line_color="#999999")
-    fig.update_xaxes(type="log")
+    ticks = sorted({r["temperature"] for r in rows})
+    fig.update_xaxes(type="log", tickvals=ticks, ticktext=[f"{t:g}" for t in ticks])  # the Ts swept, nothing else
     return _layout(fig, "Gain from the teacher against temperature", "temperature T (log scale)",
                    "gain (distilled − scratch)", yaxis_tickformat="+.1%")
 
@@ -152,7 +182,8 @@ def gain_by_size_figure(rows: list[dict]) -> go.Figure:
                     error_y=_interval_bars(rows),
                     mode="lines+markers", name="gain", line_color=DISTILLED)
     fig.add_hline(y=0, line_color="#999999")
-    fig.update_xaxes(type="log")
+    ticks = sorted({r["train_size"] for r in rows})
+    fig.update_xaxes(type="log", tickvals=ticks, ticktext=[f"{n:,}" for n in ticks])
     return _layout(fig, "Gain from the teacher against transfer-set size", "transfer examples (log scale)",
                    "gain (distilled − scratch)", yaxis_tickformat="+.1%")
 
@@ -182,7 +213,8 @@ def budget_figure(points: list[dict], metric: str, teacher_accuracy: float | Non
     if teacher_accuracy is not None:
         fig.add_hline(y=teacher_accuracy, line_dash="dash", line_color=TEACHER,
                       annotation_text=f"teacher {teacher_accuracy:.2%}", annotation_position="bottom right")
-    fig.update_xaxes(type="log")
+    fig.update_xaxes(type="log", dtick=1)  # powers of ten only: the 2s and 5s between them cluttered
+    fig.update_yaxes(range=accuracy_range([p[metric] for p in points] + [teacher_accuracy]))
     titles = {"fidelity": ("How often the copy agrees with the teacher", "fidelity"),
               "copy_accuracy": ("How accurate the copy is", "test accuracy")}
     title, axis = titles[metric]

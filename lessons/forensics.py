@@ -4,7 +4,9 @@ import streamlit as st
 from lessons import shared
 from models.config import ConfigError, ExtractConfig
 from models.core.forensics import second_choice_shared, shared_mistake_counts
-from models.service.names import markdown_text, without_paths
+from models.experiments.extraction import variant_label
+from models.service.names import clean_name, without_paths
+from models.service.stored_defaults import FORENSIC_COPIES
 from models.core.checkpoints import load_student
 from models.core.checkpoints import teacher_digest
 from models.core.training import predict_logits
@@ -47,7 +49,8 @@ candidates = [r for r in finished if r.id in stored]
 def _label(run) -> str:
     r = run.result
     if run.kind == "extract":
-        return f"#{run.id} copy ({r.student}, {r.exchanges or r.queries:,} exchanges, {r.answers})"
+        answers = variant_label(r.answers, r.defence, r.samples_per_image, run.config.api_temperature)
+        return f"#{run.id} copy ({r.student}, {r.exchanges or r.queries:,} exchanges, {answers})"
     return f"#{run.id} distilled student ({r.student}, T = {run.config.temperature:g}) {run.name}".strip()
 
 
@@ -58,7 +61,7 @@ def _score(run_id: int, student: str, teacher_digest: str, fingerprint: str) -> 
     return repeated, total, second_choice_shared(suspect, logits.test)
 
 
-CONTROLS = 3  # independent models: one shows a number, three show how much honest models differ
+CONTROLS = FORENSIC_COPIES  # independent models: one shows a number, three show how much honest models differ
 with st.form("forensic_copy"):
     images = st.select_slider("Images the copier asks about (full probabilities)", [1000, 3000, 10000], value=1000,
                               key="forensic_images")
@@ -104,20 +107,24 @@ def finding(runs) -> str:
     return (f"{second}{verdict}. The mistakes test tells {mistakes_told} of {len(runs)} pairs apart (p < 0.05).")
 
 
+def _draw(done):
+    paired = [r for r in done if r.result.second_choice_gap_ci is not None]
+    if not paired:
+        return
+    rows = _pair_rows(paired)
+    st.dataframe(rows, hide_index=True, key="forensic_pairs", column_config={
+        "mistakes repeated": st.column_config.NumberColumn(format="percent"),
+        "runner-up shared": st.column_config.NumberColumn(format="percent"),
+        "McNemar p, mistakes": st.column_config.NumberColumn(format="%.2g"),
+        "McNemar p, runner-up": st.column_config.NumberColumn(format="%.2g")})
+    st.markdown(f"**{finding(paired)}**")
+
+
 shown_group = st.session_state.get("forensic_group") or store.latest_group("extract", "forensics-")
 if shown_group:
-    def _draw(done):
-        paired = [r for r in done if r.result.second_choice_gap_ci is not None]
-        if not paired:
-            return
-        rows = _pair_rows(paired)
-        st.dataframe(rows, hide_index=True, key="forensic_pairs", column_config={
-            "mistakes repeated": st.column_config.NumberColumn(format="percent"),
-            "runner-up shared": st.column_config.NumberColumn(format="percent"),
-            "McNemar p, mistakes": st.column_config.NumberColumn(format="%.2g"),
-            "McNemar p, runner-up": st.column_config.NumberColumn(format="%.2g")})
-        st.markdown(f"**{finding(paired)}**")
     shared.watch_group([r.id for r in store.group(shown_group)], _draw)
+else:  # no forensic copies on this server yet: the shipped ones, so the comparison is never empty
+    shared.show_stored_default("forensics", _draw, f"Make {CONTROLS} copies")
 
 if not candidates:
     st.info("No stored copy or distilled student of this teacher yet: make copies above, or distil a student on "
@@ -135,7 +142,7 @@ if latest_student:
                 f"{r.scratch_mistakes_shared:.0%} (p = {r.mistakes_mcnemar_p:.2g}).")
 
 st.subheader("Check any stored model")
-chosen = st.selectbox("Suspect", candidates, format_func=lambda run: markdown_text(_label(run)), key="suspect")
+chosen = st.selectbox("Suspect", candidates, format_func=lambda run: clean_name(_label(run)), key="suspect")
 repeated, total, runner_up = _score(chosen.id, chosen.result.student, digest, data.fingerprint)
 st.metric("Teacher's mistakes it repeats, digit for digit", f"{repeated} of {total}",
           help="A small sample: on its own it rarely tells a copy from an independent model.")

@@ -1,17 +1,86 @@
-"""Why distillation matters now, and what the reader will do here."""
+"""The start page: a live picture of soft targets and a measured student-against-twin result at once,
+then a route for each kind of visitor. Everything on it is instant: it reads the stored defaults
+(models/service/stored_defaults.py), not the teacher or the store."""
+import numpy as np
 import streamlit as st
 
+from lessons.figures import soft_targets_figure
+from lessons.findings import distill_finding
 from models.news import REPORTED_ACCOUNTS, REPORTED_EXCHANGES, REPORTED_PER_ACCOUNT
+from models.service.stored_defaults import stored_defaults
 
 st.title("Distillation Lab")
 st.markdown(
-    """
-**Knowledge distillation** trains a small model (the *student*) to imitate a big one (the
-*teacher*). Instead of learning only from the right answers, the student learns from the teacher's
-full answer: how likely it thinks every possible answer is. Here you will do it yourself, on
-handwritten digits, in a few seconds per run.
-"""
-)
+    "**Knowledge distillation** trains a small model (the *student*) on a big one's full answers (the "
+    "*teacher*): not just \"this is a 7\" but how likely every digit is. It is also how a model can be "
+    "copied through nothing but its answers.")
+
+stored = stored_defaults()
+
+
+def softmax(logits: np.ndarray, temperature: float) -> np.ndarray:
+    scaled = logits / temperature
+    exp = np.exp(scaled - scaled.max())
+    return exp / exp.sum()
+
+
+@st.fragment
+def live_picture(picture: dict) -> None:
+    """Only this part reruns when T moves."""
+    logits = np.array(picture["teacher_logits"])
+    temperature = st.slider("Temperature T: raise it to see what else the teacher thinks this could be",
+                            1.0, 20.0, 4.0, 0.5, key="intro_temperature")
+    at_t, at_1 = softmax(logits, temperature), softmax(logits, 1.0)
+    top, runner_up = np.argsort(-at_t)[:2]
+    st.plotly_chart(soft_targets_figure(at_t.tolist(), at_1.tolist(), temperature), key="intro_soft")
+    st.caption(f"The teacher calls this test image a **{top}** ({at_1[top]:.1%} at T = 1). At T = {temperature:g} "
+               f"its runner-up, **{runner_up}**, gets {at_t[runner_up]:.1%}: that is what it thinks the image "
+               "resembles, the \"dark knowledge\" a student learns from the soft targets.")
+
+
+if stored is not None and stored.picture and stored.runs.get("distill"):
+    image_side, result_side = st.columns([3, 2])
+    picture = stored.picture
+    with image_side:
+        st.image(np.array(picture["pixels"], dtype=np.uint8), width=112,
+                 caption=f"Test image #{picture['test_index']}, labelled {picture['label']}")
+        live_picture(picture)
+    with result_side:
+        run = stored.runs["distill"][0]
+        r, config = run.result, run.config
+        st.markdown(f"**A student taught by that teacher, against its twin taught by labels alone** "
+                    f"({config.student}, {r.student_params:,} parameters against the teacher's {r.teacher_params:,}; "
+                    f"{config.train_size:,} training images, T = {config.temperature:g})")
+        a, b = st.columns(2)
+        a.metric("Distilled student", f"{r.distilled_accuracy:.2%}", f"{r.gain * 100:+.2f} points")
+        b.metric("Scratch twin", f"{r.scratch_accuracy:.2%}")
+        st.success(distill_finding(r, config.seed))
+        st.caption(f"The stored default result, {stored.describe()}. Press *Distil* on the Distil page to train "
+                   "it yourself, live.")
+        st.page_link("lessons/distill.py", label="Run it yourself", icon=":material/science:")
+else:
+    st.info("The stored default results are missing from this copy of the lab (rebuild them with "
+            "`python -m models stored-defaults --write`); every page still trains live.")
+
+st.subheader("Where to go next")
+news, technique, workshop = st.columns(3)
+with news:
+    st.markdown("**10 minutes: the news.** What does \"copying a model by distillation\" mean?")
+    st.page_link("lessons/soft_targets.py", label="Soft targets", icon=":material/thermostat:")
+    st.page_link("lessons/copying.py", label="Copy through answers", icon=":material/content_copy:")
+    st.page_link("lessons/catching.py", label="Accounts and detection", icon=":material/policy:")
+    st.page_link("lessons/forensics.py", label="Was it copied?", icon=":material/fingerprint:")
+with technique:
+    st.markdown("**30 minutes: the technique.** Train a student yourself and test what it learned.")
+    st.page_link("lessons/teacher.py", label="Get a teacher", icon=":material/school:")
+    st.page_link("lessons/distill.py", label="Distil a student", icon=":material/science:")
+    st.page_link("lessons/compare.py", label="Compare runs", icon=":material/leaderboard:")
+    st.page_link("lessons/missing_digit.py", label="The missing digit", icon=":material/visibility_off:")
+with workshop:
+    st.markdown("**A workshop.** One laptop serves the room; the facilitator sets its limits.")
+    st.page_link("lessons/facilitator.py", label="Facilitator", icon=":material/admin_panel_settings:")
+    st.page_link("lessons/sweep.py", label="Sweeps: T, size, data", icon=":material/tune:")
+    st.page_link("lessons/paper_table.py", label="The paper's table", icon=":material/table:")
 
 st.subheader("Why it is in the news")
 st.markdown(
@@ -19,28 +88,12 @@ st.markdown(
 In February 2026 Anthropic reported that about **{REPORTED_ACCOUNTS:,} fraudulent accounts** had produced
 more than **{REPORTED_EXCHANGES // 1_000_000} million exchanges** with its model Claude, collecting answers to
 train other labs' models on them: distillation used to copy. That is roughly {REPORTED_EXCHANGES:,} ÷
-{REPORTED_ACCOUNTS:,} ≈ **{REPORTED_PER_ACCOUNT} exchanges per account**. OpenAI made a similar complaint about accounts tied to DeepSeek in a memo to the US
-House Select Committee on China (12 February 2026).
+{REPORTED_ACCOUNTS:,} ≈ **{REPORTED_PER_ACCOUNT} exchanges per account**. OpenAI made a similar complaint about
+accounts tied to DeepSeek in a memo to the US House Select Committee on China (12 February 2026).
 
 *Source: Anthropic, "Detecting and preventing distillation attacks" (23 Feb 2026), as reported by
 several outlets; OpenAI memo, 12 Feb 2026. Both are reports; this app has not verified them.*
 """
 )
-
-st.subheader("What you will do")
-st.markdown(
-    """
-1. **Get a teacher**: a small image-recognition network (a *CNN*, convolutional neural network)
-   that reads handwritten digits. Take the ready-made one, or train your own and watch it learn.
-2. **Look at soft targets**: the teacher's probabilities for every digit, not just its top guess.
-   Raising the *temperature* T spreads them out and shows what the teacher thinks a digit
-   *resembles*, the "dark knowledge" Hinton, Vinyals and Dean wrote about in 2015.
-3. **Distil a student**: pick a student size, T, and α (how much the student listens to the
-   teacher rather than the plain labels). Each run also trains a *scratch twin*: the same student,
-   same start, same data, but labels only. The gap between them is what the teacher taught.
-4. **Compare runs**: every finished run on this server, newest first, as a table and charts.
-"""
-)
-st.page_link("lessons/teacher.py", label="Start with the teacher", icon=":material/school:")
 st.caption("Data: MNIST handwritten digits by Yann LeCun, Corinna Cortes and Christopher J.C. Burges "
            "(CC BY-SA 3.0).")

@@ -64,14 +64,17 @@ def _stored_models(run_id: int, student: str):
 def _run_label(run_id: int) -> str:
     run = students[run_id]
     name = f" {clean_name(run.name)}" if run.name else ""
-    return f"#{run.id} {run.result.student}, T = {run.config.temperature:g}{name}"
+    never = f", never saw a {run.config.omit_class}" if run.config.omit_class is not None else ""
+    return f"#{run.id} {run.result.student}, T = {run.config.temperature:g}{never}{name}"
 
 
 finished = store.list(kind="distill", status="done", limit=100)
 stored = store.with_weights([r.id for r in finished])
 students = {r.id: r for r in finished if r.id in stored}
 mine = [i for i in students if i in shared.my_runs()]
-default = (mine or list(students))[:1]
+# The visitor's own run first; else the newest student that saw every digit (a missing-digit student
+# answers a drawn 3 with "8" and would need explaining before anything else).
+default = (mine or [i for i, r in students.items() if r.config.omit_class is None] or list(students))[:1]
 
 left, right = st.columns([1, 1])
 with left:
@@ -117,8 +120,11 @@ if digit is not None:
     st.markdown(f"The teacher reads **{top}**, {probs_1[top]:.1%} sure. At T = {temperature:g} its second "
                 f"choice is **{runner_up}** ({probs_t[runner_up]:.1%}): what it thinks your digit resembles.")
     st.plotly_chart(soft_targets_figure(probs_t, probs_1, temperature), key="own-soft")
+    if not students:
+        st.info("No distilled students on this server yet: distil one on *3. Distil a student* and it answers "
+                "your digit here too, beside its scratch twin.")
     picked = st.multiselect("Students to ask (stored distillation runs)", students, default=default,
-                            format_func=_run_label, key="own_students")
+                            format_func=_run_label, key="own_students") if students else []
     rows = [{"model": "teacher", "answer": top, "confidence": probs_1[top]}]
     for run_id in picked:
         student, twin = _stored_models(run_id, students[run_id].result.student)
@@ -129,9 +135,15 @@ if digit is not None:
                 rows.append({"model": label, "answer": int(probs.argmax()), "confidence": float(probs.max())})
     st.dataframe(rows, hide_index=True, key="own-answers",
                  column_config={"confidence": st.column_config.NumberColumn(format="percent")})
+    for run_id in picked:
+        missing = students[run_id].config.omit_class
+        if missing is not None:
+            st.caption(f"#{run_id} never saw a {missing} while training (*The missing digit*): it knows the digit only "
+                       "from the teacher's soft targets, and without its bias shift it is shy of naming it, so a "
+                       f"drawn {missing} often gets another answer.")
 
-st.subheader("How sure is it? Calibration")
-st.markdown(
+calibration_box = st.expander("How sure is it? Calibration of a stored student")
+calibration_box.markdown(
     """
 A model is *calibrated* when its confidence means what it says: of all the answers it gives at
 about 90 % confidence, about 90 % are right. The reliability diagram sorts the 10,000 test digits
@@ -142,9 +154,9 @@ by the true answers on average, in nats; lower is better).
 """
 )
 if not students:
-    st.info("Distil a student first (page 3); its calibration and its twin's appear here.")
+    calibration_box.info("Distil a student first (page 3); its calibration and its twin's appear here.")
     st.stop()
-chosen = students[st.selectbox("Distillation run", list(students), index=list(students).index(default[0]),
+chosen = students[calibration_box.selectbox("Distillation run", list(students), index=list(students).index(default[0]),
                                 format_func=_run_label, key="calibration_run")]
 
 
@@ -160,14 +172,15 @@ def _calibrations(run_id: int, student: str, teacher: str, fingerprint: str) -> 
 
 
 found = _calibrations(chosen.id, chosen.result.student, shared.chosen_teacher(), shared.dataset().fingerprint)
-shared.cached_chart("reliability", (chosen.id, shared.chosen_teacher()), lambda: reliability_figure(found))
-st.dataframe([{"model": name, "accuracy": c.accuracy, "calibration error": c.ece, "log-loss (nats)": c.nll}
+with calibration_box:
+    shared.cached_chart("reliability", (chosen.id, shared.chosen_teacher()), lambda: reliability_figure(found))
+calibration_box.dataframe([{"model": name, "accuracy": c.accuracy, "calibration error": c.ece, "log-loss (nats)": c.nll}
               for name, c in found.items()], hide_index=True, key="calibration-table",
              column_config={"accuracy": st.column_config.NumberColumn(format="percent"),
                             "calibration error": st.column_config.NumberColumn(format="percent"),
                             "log-loss (nats)": st.column_config.NumberColumn(format="%.3f")})
 if "scratch twin" not in found:
-    st.caption("This run was stored before scratch twins were kept, so only the student is shown.")
+    calibration_box.caption("This run was stored before scratch twins were kept, so only the student is shown.")
 
 st.subheader("Take a model home")
 

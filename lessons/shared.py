@@ -7,20 +7,22 @@ from __future__ import annotations
 
 import functools
 import sys
+import time
 import uuid
 
 import streamlit as st
 
 from lessons.room import store
-from models.config import StoreError
+from models.config import MAX_SEEDS, StoreError
 from models.core.data import Dataset, default_dataset
 from models.service.lifecycle import room_pool
-from models.service.budget import in_words
+from models.service.budget import in_words, time_left_s
 from models.service.room import room_limits
-from models.service.visitors import visitor_id
+from models.service.visitors import visitor_id, visitor_seed
 from models.service.scheduler import JobPool
 from models.service.names import without_paths
 from models.service.store import FINISHED
+from models.service.stored_defaults import stored_defaults
 from models.core.checkpoints import TeacherError, TeacherLogits, teacher_logits
 
 XSRF_COOKIE = "_streamlit_xsrf"  # set by Streamlit on every browser (server.enableXsrfProtection)
@@ -66,6 +68,13 @@ def session_owner() -> str:
     if "owner" not in st.session_state:
         st.session_state.owner = visitor_id(st.context.cookies.get(XSRF_COOKIE))
     return st.session_state.owner
+
+
+def default_seed() -> int:
+    """This visitor's own starting seed on the Distil page (models/service/visitors.py: visitor_seed)."""
+    def highest_used() -> int:
+        return max((run.config.seed for run in store().list(kind="distill", limit=1000)), default=-1)
+    return visitor_seed(session_owner(), highest_used, MAX_SEEDS)
 
 
 def my_runs() -> set[int]:
@@ -152,10 +161,26 @@ def _store_faults_shown(fragment):
 
 def _wait_note(run) -> str:
     if run.status == "running":
-        return f"Run {run.id}: training… It keeps going if you change page or close this tab."
+        left = time_left_s(run.elapsed, run.progress.fraction, pool().cost_s([run.config]))
+        where = f"{run.progress.stage}, {run.progress.fraction:.0%} done" if run.progress.of else "starting"
+        return (f"Run {run.id}: training ({where}): {in_words(run.elapsed).removeprefix('about ')} so far, "
+                f"{in_words(left)} left. It keeps going if you change page or close this tab.")
     place = pool().queue_places().get(run.id)
     where = f" You are number {place.place} in line, about {place.wait_s:.0f} s to go." if place else ""
     return f"Run {run.id}: waiting for a free worker.{where} It keeps going if you change page or close this tab."
+
+
+def show_stored_default(page: str, draw, button: str) -> bool:
+    """The page's shipped default result (models/service/stored_defaults.py), drawn at once and said
+    to be that, so a visitor sees a measured answer before anything trains. False when none is shipped."""
+    stored = stored_defaults()
+    runs = stored.runs.get(page, []) if stored else []
+    if not runs:
+        return False
+    st.info(f"**The stored default result** for this page's default settings, {stored.describe()}. Press "
+            f"*{button}* to train it yourself, live.", icon=":material/inventory_2:")
+    draw(runs)
+    return True
 
 
 def watch_run(run_id: int, draw_live, draw_done) -> None:
@@ -197,6 +222,21 @@ def watch_run(run_id: int, draw_live, draw_done) -> None:
     _your_other_runs({run_id})
 
 
+def _group_time(run_ids: list[int], finished_ids: tuple, seen: dict) -> str:
+    """A group's time so far and left: its jobs' own estimates weigh what is done (a sweep's cells
+    differ in size), and once 5 % is done the group's own pace says how long the rest takes."""
+    if "costs" not in seen:  # read the configs once per page view
+        runs = store().get_many(run_ids)
+        seen["costs"] = {r.id: max(pool().cost_s([r.config]), 0.1) for r in runs}
+        seen["created"] = min((r.created for r in runs), default=time.time())
+    costs = seen["costs"]
+    total = sum(costs.values()) or 1.0
+    done = sum(costs.get(i, 0.0) for i in finished_ids) / total
+    elapsed = time.time() - seen["created"]
+    left = time_left_s(elapsed, done, (total - done * total) / max(1, pool().workers))
+    return f"{in_words(elapsed).removeprefix('about ')} so far, {in_words(left)} left"
+
+
 def watch_group(run_ids: list[int], draw) -> None:
     """Poll a batch of jobs: progress, a Cancel-the-rest button (for its owner), and
     `draw(finished_runs)` as they land. Full rows are read only when another run has finished."""
@@ -214,8 +254,9 @@ def watch_group(run_ids: list[int], draw) -> None:
             seen["finished"], seen["runs"] = finished_ids, store().get_many(list(finished_ids))
         finished = seen["runs"]
         if len(finished) < len(run_ids):
-            st.progress(len(finished) / len(run_ids), text=f"{len(finished)} of {len(run_ids)} jobs finished; "
-                        "results appear as they land. They keep going if you leave this page.")
+            st.progress(len(finished) / len(run_ids), text=f"{len(finished)} of {len(run_ids)} jobs finished "
+                        f"({_group_time(run_ids, finished_ids, seen)}); results appear as they land. They keep "
+                        "going if you leave this page.")
             mine = [i for i in run_ids if i not in finished_ids and i in my_runs()]
             if mine and st.button("Cancel the rest", key=f"cancel-group-{run_ids[0]}"):
                 for run_id in mine:

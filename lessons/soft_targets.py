@@ -34,8 +34,21 @@ with picture:
     st.image(data.test_image(index), width=160, caption=f"Test image #{index}, labelled {int(data.test_y[index])}")
 
 
+def soft_target_sentence(top: int, runner_up: int, top_at_1: float, runner_up_at_t: float, temperature: float,
+                         label: int) -> str:
+    """The finding under the chart, which says so when the teacher is wrong about this image."""
+    said = (f"At T = 1 the teacher gives **{top_at_1:.1%}** to its top answer ({top}). At T = {temperature:g} its "
+            f"second choice, **{runner_up}**, gets **{runner_up_at_t:.1%}**")
+    if top != label:
+        return (f"{said}. The teacher is **wrong** here: this image is labelled {label}"
+                + (", which is its second choice" if runner_up == label else "") +
+                ". A student trained on these soft targets learns the teacher's mistakes along with its resemblances.")
+    return (f"{said}: that is what the teacher thinks this image resembles. A student trained on these soft targets "
+            "learns those resemblances too, not just the label.")
+
+
 @st.fragment
-def temperature_view(row) -> None:
+def temperature_view(row, label) -> None:
     """Only this part reruns when T moves: the image and the choosers above stay as they are."""
     temperature = st.slider("Temperature T", 0.5, 20.0, 4.0, 0.5, key="soft_temperature",
                             help="T = 1 is the ordinary softmax; higher T flattens it.")
@@ -43,14 +56,10 @@ def temperature_view(row) -> None:
     probs_1 = soft_targets(row, 1.0).tolist()
     top = int(np.argmax(probs_1))
     runner_up = sorted(range(10), key=lambda d: probs_t[d], reverse=True)[1]
-    st.markdown(
-        f"At T = 1 the teacher gives **{probs_1[top]:.1%}** to its top answer ({top}). "
-        f"At T = {temperature:g} its second choice, **{runner_up}**, gets **{probs_t[runner_up]:.1%}**: "
-        "that is what the teacher thinks this image resembles. A student trained on these soft targets "
-        "learns those resemblances too, not just the label.")
+    st.markdown(soft_target_sentence(top, runner_up, probs_1[top], probs_t[runner_up], temperature, int(label)))
     magnify = st.toggle("Magnify the small ones (log scale)", key="soft_log",
                         help="On a linear scale probabilities under 1 % are invisible; a log scale shows them all.")
     st.plotly_chart(soft_targets_figure(probs_t, probs_1, temperature, log_scale=magnify), key="soft")
 
 
-temperature_view(logits.test[index])
+temperature_view(logits.test[index], data.test_y[index])

@@ -43,7 +43,7 @@ ROW_FORMAT = {COLUMNS[k]: st.column_config.NumberColumn(format="%+.2f points") f
 def _show_sweep(prefix: str, figure) -> None:
     """This tab's sweep, or else the latest one on the server, drawn as its cells land."""
     shown = st.session_state.get(f"sweep_{prefix}") or shared.store().latest_group("sweep_cell", f"{prefix}-")
-    if not shown:
+    if not shown and prefix != "t":
         return
 
     def draw(runs):
@@ -68,7 +68,11 @@ def _show_sweep(prefix: str, figure) -> None:
                            "(2.5 % each), so one 'clear gain' among many is weak evidence; a pattern across "
                            "neighbouring settings is stronger.")
 
-    shared.watch_group([r.id for r in shared.store().group(shown)], draw)
+    if shown:
+        shared.watch_group([r.id for r in shared.store().group(shown)], draw)
+    else:
+        shown = "stored"
+        shared.show_stored_default("sweep", draw, "Run the sweep")
 
 
 def _submit(cells, prefix: str) -> str:

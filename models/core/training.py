@@ -140,7 +140,7 @@ def fit(models: dict[str, nn.Module], losses: dict[str, LossFn], batches_source:
                 if schedules[name] is not None:
                     schedules[name].step()
                 step_losses[name] = loss
-            between_steps()
+            between_steps((epoch - 1 + step / per_epoch, settings.epochs))
             if on_step is not None and step % STEP_REPORT_EVERY == 0:
                 on_step(round(epoch - 1 + step / per_epoch, 3), {n: v.item() for n, v in step_losses.items()})
         on_epoch(epoch)

@@ -80,6 +80,7 @@ def run_hinton(config: HintonConfig, dataset: Dataset, on_progress: ProgressFn =
     else:
         logits = teacher_logits(config.teacher, dataset)
     student, twin = student_and_twin("mlp-800", config.seed)
+    on_progress(Progress("students", 0, config.epochs))  # mid-epoch ticks from here on are the students'
     fit_on_teacher({"distilled": student, "scratch": twin},
                    {"distilled": soft_target_loss(config.temperature, config.alpha), "scratch": hard_label_loss},
                    dataset, logits, torch.arange(dataset.train_size),

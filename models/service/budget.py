@@ -119,6 +119,17 @@ def in_words(seconds: float) -> str:
     return f"about {seconds / 3600:.1f} hours"
 
 
+OWN_PACE_FROM = 0.05  # once a run is 5 % done, its own pace says more about the rest than any estimate
+
+
+def time_left_s(elapsed_s: float, fraction: float, estimate_s: float) -> float:
+    """Seconds a running run has left: from its own pace so far once it has done enough to have one,
+    else the estimate less what has passed (never below zero)."""
+    if fraction >= OWN_PACE_FROM and elapsed_s > 0:
+        return elapsed_s * (1 - fraction) / fraction
+    return max(0.0, estimate_s - elapsed_s)
+
+
 def check_cost(seconds: float, budget_s: float) -> None:
     """Refuse, in one sentence, a submission that would cost more of the room than its budget."""
     if budget_s and seconds > budget_s:

@@ -1,7 +1,7 @@
 """This machine's backend for the job pool, and the one way the lab starts worker processes:
 spawned (no forked torch threads or locks), each at a lower CPU priority than the process that
-serves pages, with a torch thread count that follows how many jobs share the cores, and gone when
-the process that started it is gone.
+serves pages, with at most its share of the cores in torch threads, and gone when the process that
+started it is gone.
 
 pebble's ProcessPool rather than the standard library's: when a worker dies (killed, out of
 memory) pebble fails only that worker's task and starts a fresh worker, where a
@@ -34,11 +34,16 @@ def _exit_with_parent(parent: int) -> None:
 
 def _init_worker(threads: int) -> None:
     import torch  # imported here: the parent may not have loaded torch yet
+
+    from models.core.device import cap_threads
     try:
         os.nice(WORKER_NICENESS)
     except OSError:  # not permitted on this platform: run at normal priority
         pass
     torch.set_num_threads(threads)
+    # Never more than its share, even alone: a multi-threaded job at low priority stalls whenever the
+    # server or a browser takes one of its cores (models/core/device.py: cap_threads).
+    cap_threads(threads)
     threading.Thread(target=_exit_with_parent, args=(os.getppid(),), name="parent-watch", daemon=True).start()
 
 
@@ -49,7 +54,8 @@ def warm_up() -> None:
 
 
 def worker_pool(workers: int | None = None, threads: int | None = None) -> pebble.ProcessPool:
-    """At most one worker per core; threads per worker default to the worker's share of the cores.
+    """At most one worker per core; threads per worker default to the worker's share of the cores
+    (one each with a worker per core, the default), and a lone job keeps that share.
     Submit with `.schedule(function, args=...)`; use as a context manager or call `.stop()`."""
     workers = max(1, min(workers or cores(), cores()))
     return pebble.ProcessPool(max_workers=workers, initializer=_init_worker,

@@ -73,11 +73,27 @@ def seed_groups(rows: list[dict]) -> list[dict]:
         members = sorted(by_seed.values(), key=lambda m: m["seed"])
         s = summarise([m["seed"] for m in members], [m["distilled_accuracy"] for m in members],
                       [m["scratch_accuracy"] for m in members])
-        out.append({**{k: members[0][k] for k in SETTING_KEYS}, "dataset": members[0]["dataset"],
+        out.append({**{k: members[0][k] for k in SETTING_KEYS}, "setting": key[0], "dataset": members[0]["dataset"],
                     "dataset_fingerprint": key[1], "teacher_digest": key[2], "distilled_mean": s.distilled_mean,
                     "seeds": s.count, "gain_mean": s.gain_mean, "gain_ci_low": s.gain_ci_low,
                     "gain_ci_high": s.gain_ci_high, "verdict": s.verdict, "repeats": runs_in[key] - s.count})
     return out
+
+
+def differing_fields(groups: list[dict]) -> list[str]:
+    """The config fields (beyond the seed) whose values differ between these groups, plus "dataset"
+    and "teacher_digest" when those do: what a table must show so that no two rows look alike."""
+    settings = [json.loads(g["setting"]) for g in groups]
+    fields = [k for k in (settings[0] if settings else {}) if len({json.dumps(s.get(k)) for s in settings}) > 1]
+    return fields + [k for k in ("dataset", "teacher_digest") if len({g[k] for g in groups}) > 1]
+
+
+def transfer_words(train_size: int | None, omit_class: int | None) -> str:
+    """The transfer set in words: a count, "all", or "all but the 3s" (0 means every training image)."""
+    if train_size is None:
+        return ""
+    every = "all" if not train_size else f"{train_size:,}"
+    return every + (f" (no {omit_class}s)" if omit_class is not None else "")
 
 
 def to_csv(rows: Iterable[dict], columns: Iterable[str]) -> str:

@@ -77,12 +77,14 @@ def execute(kind: str, values: dict, link: Link, dataset=None) -> str:
     link.started_on(best_device().type)
     link.share_cores()
     last_write = 0.0
+    last_record: list[Progress] = []  # the experiment's newest record, which a mid-epoch tick moves on
     entry = KINDS[kind]
     with link.alive() as ended:
         def on_progress(record: Progress) -> None:
             nonlocal last_write
             if ended.is_set():
                 raise RunEnded
+            last_record[:] = [record]
             if record.epoch_end or time.monotonic() - last_write > PROGRESS_EVERY_S:
                 last_write = time.monotonic()
                 try:
@@ -96,8 +98,9 @@ def execute(kind: str, values: dict, link: Link, dataset=None) -> str:
 
         last_check = time.monotonic()
 
-        def between_steps() -> None:
-            """A cancel lands within seconds, not at the next epoch's end (which can be minutes)."""
+        def between_steps(position=None) -> None:
+            """A cancel lands within seconds, not at the next epoch's end (which can be minutes), and
+            the page hears where the run is as often."""
             nonlocal last_check
             if time.monotonic() - last_check < CANCEL_CHECK_S:
                 return
@@ -110,6 +113,8 @@ def execute(kind: str, values: dict, link: Link, dataset=None) -> str:
                 return
             if cancelled:
                 raise JobCancelled
+            if position is not None:
+                tick_progress(link, last_record[0] if last_record else None, *position)
 
         try:
             config = entry.config_type(**values)
@@ -128,6 +133,17 @@ def execute(kind: str, values: dict, link: Link, dataset=None) -> str:
         except Exception as error:  # a worker must outlive a bad job; the page shows the reason
             link.end("failed", f"{type(error).__name__}: {error}")
     return link.status()
+
+
+def tick_progress(link: Link, last: Progress | None, epochs_done: float, of: int) -> None:
+    """Move the newest progress record on to a mid-epoch position (its curves kept). A loop with
+    another epoch count than the record's (a later stage that has not reported yet) starts its own."""
+    if last is None or last.of != of:
+        last = Progress(stage=last.stage if last else "training", of=of)
+    try:
+        link.progress(dataclasses.replace(last, epoch=round(epochs_done, 3), epoch_end=False))
+    except StoreError:  # the store is down for now: the next tick tries again
+        pass
 
 
 def keep_until_written(write, ended: threading.Event) -> None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
+from typing import Callable
 
 WITHOUT_COOKIE = "a client without the browser cookie"
 _SALT = secrets.token_bytes(16)  # per server process: the ids cannot be matched to tokens elsewhere
@@ -33,3 +35,20 @@ def visitor_id(cookie: str | None) -> str:
     if token is None:
         return hashlib.sha256(_SALT + WITHOUT_COOKIE.encode()).hexdigest()[:32]
     return hashlib.sha256(_SALT + token).hexdigest()[:32]
+
+
+_SEEDS: dict[str, int] = {}
+_SEEDS_LOCK = threading.Lock()
+
+
+def visitor_seed(owner: str, highest_used: Callable[[], int], spacing: int) -> int:
+    """Each visitor's own default seed for this server's life: the first visitor gets the first
+    multiple of `spacing` above the highest seed already stored (0 in a fresh room), each new visitor
+    the next multiple, so one visitor's "repeat over seeds" never reuses another's. Thirty people who
+    keep the defaults then run thirty seeds of one setting, which together earn the room a verdict,
+    instead of thirty copies of seed 0 that count once."""
+    with _SEEDS_LOCK:
+        if owner not in _SEEDS:
+            highest = max([highest_used(), *_SEEDS.values()])
+            _SEEDS[owner] = (highest // spacing + 1) * spacing if highest >= 0 else 0
+        return _SEEDS[owner]

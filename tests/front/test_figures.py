@@ -31,9 +31,9 @@ def test_soft_targets_compare_t1_with_the_chosen_t():
     assert magnified.layout.yaxis.type == "log" and magnified.layout.yaxis.range[0] == -6
 
 
-ROWS = [{"label": "a", "student": "mlp-10", "student_params": 8070, "temperature": 4.0, "distilled_accuracy": 0.9,
+ROWS = [{"id": 1, "label": "a", "student": "mlp-10", "student_params": 8070, "temperature": 4.0, "distilled_accuracy": 0.9,
          "scratch_accuracy": 0.85, "gain": 0.05},
-        {"label": "b", "student": "mlp-10", "student_params": 8070, "temperature": 4.0, "distilled_accuracy": 0.8,
+        {"id": 2, "label": "b", "student": "mlp-10", "student_params": 8070, "temperature": 4.0, "distilled_accuracy": 0.8,
          "scratch_accuracy": 0.82, "gain": -0.02}]
 
 
@@ -108,3 +108,67 @@ def test_the_defences_verdict_follows_its_own_cells():
     close = {k: {**v, "new": v["repeat"] + 0.004, "shifted": v["repeat"]} for k, v in measured.items()}
     spend, shift = equal_exchange_finding(close, 4, 1000)
     assert spend.endswith("which one run cannot separate.") and "within about a point" in shift
+
+
+def _accuracy_axes(fig) -> list:
+    """Every axis of the figure whose ticks are percentages, with its range."""
+    layout = fig.layout
+    axes = [layout[name] for name in ("yaxis", "yaxis2") if layout[name] is not None]
+    return [axis for axis in axes if axis.tickformat and "%" in axis.tickformat and axis.type != "log"]
+
+
+def _one_temperature_room(n: int) -> list[dict]:
+    """A workshop's state: every run at T = 20, one setting."""
+    return [{"id": i, "label": f"#{i} run", "student": "mlp-100", "student_params": 89_610, "temperature": 20.0,
+             "distilled_accuracy": 0.94 + i / 1000, "scratch_accuracy": 0.91, "gain": 0.03 + i / 1000}
+            for i in range(1, n + 1)]
+
+
+def test_every_accuracy_axis_fits_its_data_inside_0_to_100_percent():
+    """#23.7: one T for every run made plotly pad the axis to 0-150 %; now each fits within [0, 1]."""
+    from models.service.report import seed_groups
+    rows = _one_temperature_room(7)
+    group_rows = [{**r, "status": "done", "alpha": 0.9, "train_size": 2000, "epochs": 50, "teacher": "pretrained",
+                   "omit_class": None, "dataset": "MNIST", "dataset_fingerprint": "f", "teacher_digest": "d",
+                   "setting": "s", "seed": r["id"]} for r in rows]
+    points = [{"mode_label": "labels", "exchanges": 100, "queries": 100, "fidelity": 0.999, "copy_accuracy": 0.999}]
+    built = [figures.learning_curves_figure([{"epoch": 1, "distilled": 1.0, "scratch": 0.99}], 1),
+             figures.teacher_curve_figure([[0.5, 0.4]], [{"epoch": 1, "teacher": 0.995}], 1),
+             figures.size_figure(rows, 1_370_474, 0.9926), figures.temperature_figure(seed_groups(group_rows)),
+             figures.gain_figure(rows, 0.9926), figures.budget_figure(points, "fidelity"),
+             figures.budget_figure(points, "copy_accuracy", 0.9926)]
+    for fig in built:
+        axes = _accuracy_axes(fig)
+        assert axes, fig.layout.title.text
+        for axis in axes:
+            low, high = axis.range
+            assert 0 <= low < high <= 1, (fig.layout.title.text, axis.range)
+    drawn = [y for trace in built[4].data for y in trace.y]
+    low, high = _accuracy_axes(built[4])[0].range
+    assert low <= min(drawn + [0.9926]) and max(drawn + [0.9926]) <= high  # nothing falls off the fitted axis
+
+
+def test_every_categorical_digit_axis_shows_all_ten_labels():
+    digits = [str(d) for d in range(10)]
+    soft = figures.soft_targets_figure([0.1] * 10, [1.0] + [0.0] * 9, 20.0)
+    heat = figures.similarity_figure([[0.1] * 10 for _ in range(10)], 4.0)
+    assert soft.layout.xaxis.type == "category" and list(soft.layout.xaxis.tickvals) == digits
+    assert heat.layout.xaxis.type == "category" and heat.layout.yaxis.type == "category"
+    assert [str(x) for x in heat.data[0].x] == digits and [str(y) for y in heat.data[0].y] == digits
+
+
+def test_the_gain_chart_keeps_its_labels_apart_in_a_full_room():
+    """#23.7: from 7 runs on the "+3.1 pts" labels and long run names collided; ticks are short ids
+    and the labels move to the hover beyond GAIN_LABELS_UP_TO runs."""
+    few = figures.gain_figure(_one_temperature_room(3), 0.99)
+    many = figures.gain_figure(_one_temperature_room(figures.GAIN_LABELS_UP_TO + 1), 0.99)
+    assert few.data[-1].mode == "markers+text" and many.data[-1].mode == "markers"
+    assert list(many.data[-1].x)[:2] == ["#1", "#2"] and many.layout.xaxis.tickangle == -45
+    assert "#1 run" in many.data[-1].customdata[0]  # the name is still there, in the hover
+
+
+def test_log_axes_tick_only_what_was_run():
+    rows = [{"student": "mlp-10", "temperature": t, "train_size": n, "gain_mean": 0.01, "gain_ci_low": None,
+             "gain_ci_high": None} for t, n in ((1.0, 500), (2.5, 2000), (20.0, 60000))]
+    assert list(figures.gain_by_temperature_figure(rows).layout.xaxis.ticktext) == ["1", "2.5", "20"]
+    assert list(figures.gain_by_size_figure(rows).layout.xaxis.ticktext) == ["500", "2,000", "60,000"]

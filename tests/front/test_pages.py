@@ -12,7 +12,9 @@ from tests.conftest import ROOT
 
 
 @pytest.fixture
-def app():
+def app(monkeypatch):
+    from models.service import visitors
+    monkeypatch.setattr(visitors, "_SEEDS", {})  # each test's room starts empty: its first visitor gets seed 0
     st.cache_resource.clear()  # a fresh store and pool for this test's state folder
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     at.run()
@@ -50,6 +52,45 @@ def test_intro_page(app):
     assert not app.exception
     assert app.title[0].value == "Distillation Lab"
     assert "24,000" in texts(app) and "16 million" in texts(app) and "670" in texts(app)
+
+
+def test_intro_page_opens_on_a_live_picture_and_a_measured_result(app):
+    """#23.1-2: a test digit with the teacher's ten bars under a T slider, and beside it the stored
+    default student against its twin, with its finding: no training, no waiting."""
+    import json
+
+    from lessons.findings import distill_finding
+    from models.service.stored_defaults import stored_defaults
+    stored = stored_defaults()
+    run = stored.runs["distill"][0]
+    assert [m.label for m in app.metric] == ["Distilled student", "Scratch twin"]
+    assert app.metric[0].value == f"{run.result.distilled_accuracy:.2%}"
+    assert app.metric[1].value == f"{run.result.scratch_accuracy:.2%}"
+    assert [s.value for s in app.success] == [distill_finding(run.result, run.config.seed)]
+    assert "The stored default result, measured on MNIST, 60,000 training images" in texts(app)
+    bars = json.loads(app.get("plotly_chart")[0].proto.spec)["data"]
+    assert [len(trace["y"]) for trace in bars] == [10, 10]
+    before = texts(app)
+    app.slider(key="intro_temperature").set_value(20.0).run()
+    assert not app.exception and "At T = 20 its runner-up" in texts(app) and texts(app) != before
+    links = [link.proto.label for link in app.get("page_link")]
+    assert links[:1] == ["Run it yourself"]
+    assert {"Soft targets", "Copy through answers", "Accounts and detection", "Was it copied?"} <= set(links)
+
+
+def test_pages_open_on_their_stored_default_before_anyone_trains(app):
+    from lessons.findings import distill_finding
+    from models.service.stored_defaults import stored_runs
+    at = open_page(app, "distill")
+    assert any(i.value.startswith("**The stored default result**") for i in at.info)
+    assert distill_finding(stored_runs("distill")[0].result, 0) in [s.value for s in at.success]
+    for page, key in (("copying", "curve-fidelity"), ("forensics", "forensic_pairs")):
+        at = open_page(app, page)
+        assert any(i.value.startswith("**The stored default result**") for i in at.info), page
+    assert any("share the teacher's runner-up" in m.value for m in at.markdown)  # the forensic finding
+    for page in ("chat_copy", "missing_digit", "paper_table", "sweep"):
+        at = open_page(app, page)
+        assert any("stored default result" in i.value for i in at.info), page
 
 
 def test_teacher_page_offers_pretrained_and_trains_one(app):
@@ -169,6 +210,25 @@ def shared_store_runs() -> int:
 def test_compare_page_with_no_runs(app):
     at = open_page(app, "compare")
     assert "No runs yet." in texts(at)
+
+
+def test_compare_says_in_words_what_a_run_without_a_result_is(app):
+    """#23.7: cancelled runs showed "None" cells and missing-digit runs "transfer set 0"."""
+    import dataclasses
+
+    from models.config import MISSING_DIGIT_DEFAULTS, DistillConfig
+    from models.service.stored_defaults import stored_runs
+    store = RunStore()
+    cancelled = store.create("distill", dataclasses.asdict(DistillConfig(seed=4)), "given up", "")
+    store.end(cancelled, "cancelled")
+    missing = store.create("distill", dataclasses.asdict(MISSING_DIGIT_DEFAULTS), "no threes", "")
+    store.claim(missing)
+    store.finish(missing, stored_runs("missing_digit")[0].result, None)
+    at = open_page(app, "compare")
+    finished, waiting = at.dataframe[0].value, at.dataframe[1].value
+    assert list(finished["name"]) == ["no threes"] and list(finished["transfer set"]) == ["all (no 3s)"]
+    assert list(waiting["name"]) == ["given up"] and list(waiting["state"]) == ["cancelled"]
+    assert "None" not in str(finished.to_dict()) + str(waiting.to_dict())
 
 
 def test_distill_page_repeats_over_seeds_and_gives_a_verdict(app):

@@ -111,3 +111,37 @@ def test_a_finished_run_waits_in_memory_while_the_disk_is_full(tiny_disk, monkey
     run = store.get(run_id)
     assert status == "done" and run.status == "done" and run.result.distilled_accuracy > 0.1 and link.tries > 1
     assert store.weights(run_id)
+
+
+class NeverCancelled(CancelAfterStart):
+    def cancel_requested(self) -> bool:
+        self.asked += 1
+        return False
+
+
+@pytest.mark.parametrize("config", [DistillConfig(student="mlp-10", train_size=2000, epochs=2),
+                                    HintonConfig(epochs=1), TeacherConfig(epochs=1, train_size=2000)],
+                         ids=lambda c: type(c).__name__)
+def test_a_run_says_where_it_is_between_epoch_ends(config, monkeypatch, sample):
+    """#23.3: progress used to land once per epoch, so a minutes-long epoch showed nothing. Now the
+    step check moves the newest record on to a fractional epoch, keeping its stage and curves."""
+    monkeypatch.setattr(runner, "CANCEL_CHECK_S", 0.0)
+    link = NeverCancelled()
+    assert runner.execute(kind_of(config), config.__dict__, link, sample) == "done"
+    ticks = [r for r in link.records if not r.epoch_end and 0 < r.epoch % 1]
+    assert ticks, "no record landed inside an epoch"
+    assert all(0 < r.fraction < 1 and r.of == config.epochs for r in ticks)
+    epochs = [r.epoch for r in link.records]
+    assert epochs == sorted(epochs)  # never backwards
+    if isinstance(config, DistillConfig):  # a tick in the second epoch keeps the first epoch's curve point
+        late = [r for r in ticks if r.epoch > 1]
+        assert late and all(len(r.curves) == 1 and r.stage == "distill" for r in late)
+    if isinstance(config, HintonConfig):
+        assert {r.stage for r in ticks} == {"students"}
+
+
+def test_time_left_comes_from_the_runs_own_pace_once_it_has_one():
+    from models.service.budget import time_left_s
+    assert time_left_s(10.0, 0.25, 999.0) == pytest.approx(30.0)  # 10 s for a quarter: 30 s for the rest
+    assert time_left_s(1.0, 0.01, 60.0) == pytest.approx(59.0)  # too early for a pace: the estimate
+    assert time_left_s(100.0, 0.0, 60.0) == 0.0  # past its estimate, no pace yet: never negative

@@ -17,3 +17,16 @@ def test_clients_without_a_browser_cookie_are_one_visitor_together():
     nameless = {visitor_id(cookie) for cookie in (None, "", "junk", "2|zz|zz|1", "1|00|00|1", "2|00112233|00|1")}
     assert len(nameless) == 1 and nameless != {visitor_id(OTHER_BROWSER)}
     assert xsrf_token(None) is None and WITHOUT_COOKIE
+
+
+def test_each_visitor_gets_their_own_seed_spaced_by_the_most_seeds_one_submission_may_repeat(monkeypatch):
+    """#23.9: thirty visitors on seed 0 were one seed to Compare; now each starts on their own."""
+    from models.service import visitors
+    monkeypatch.setattr(visitors, "_SEEDS", {})
+    empty_room = lambda: -1  # noqa: E731
+    assert visitors.visitor_seed("a", empty_room, 10) == 0  # the first visitor repeats the stored default
+    assert visitors.visitor_seed("b", empty_room, 10) == 10
+    assert visitors.visitor_seed("a", empty_room, 10) == 0  # a reload keeps it
+    monkeypatch.setattr(visitors, "_SEEDS", {})
+    assert visitors.visitor_seed("c", lambda: 13, 10) == 20  # past every seed already stored
+    assert visitors.visitor_seed("d", lambda: 0, 10) == 30

@@ -1,4 +1,6 @@
 """End to end in a real headless browser: pretrained teacher -> tiny student -> comparison table."""
+import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -8,6 +10,7 @@ from tests.conftest import ROOT
 from tests.servers import CHROMIUM, CHROMIUM_ARGS, start_server
 
 ARTIFACTS = ROOT / "tests" / "artifacts"
+OWN_RUN_DONE = re.compile(r"^Run #\d+, seed \d+: ")  # a visitor's own finished distillation
 playwright = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed")
 
@@ -43,7 +46,7 @@ def test_pretrained_teacher_tiny_student_shows_in_comparison(server):
         page.get_by_label("Epochs (passes over the transfer set)").fill("2")
         page.get_by_label("Name for the leaderboard").fill("browser-tiny")
         page.get_by_role("button", name="Distil").click()
-        page.get_by_text("Scratch twin", exact=True).wait_for(timeout=180_000)
+        page.get_by_text(OWN_RUN_DONE).wait_for(timeout=180_000)  # not the stored default shown before
         page.screenshot(path=str(ARTIFACTS / "distill.png"), full_page=True)
 
         page.get_by_role("link", name="4. Compare runs").click()
@@ -52,7 +55,7 @@ def test_pretrained_teacher_tiny_student_shows_in_comparison(server):
         cell = page.locator('[data-testid="stDataFrame"] [role="gridcell"]', has_text="browser-tiny")
         cell.first.wait_for(state="attached", timeout=30_000)
         row = cell.first.locator("xpath=..")
-        assert "done" in row.inner_text() and "mlp-100" in row.inner_text()
+        assert "mlp-100" in row.inner_text() and "%" in row.inner_text()  # a finished run, with its numbers
         page.screenshot(path=str(ARTIFACTS / "compare.png"), full_page=True)
 
         page.get_by_role("link", name="Copy a chatbot").click()
@@ -111,7 +114,7 @@ def test_several_sessions_finish_runs_at_once_without_errors(server):
         for page in pages:
             page.get_by_role("button", name="Distil").click()
         for page in pages:
-            page.get_by_text("Scratch twin", exact=True).wait_for(timeout=240_000)
+            page.get_by_text(OWN_RUN_DONE).wait_for(timeout=240_000)
             _settled(page)
             assert page.locator('[data-testid="stException"]').count() == 0, page.inner_text("body")
         pages[0].get_by_role("link", name="4. Compare runs").click()
@@ -159,3 +162,53 @@ def test_tabs_of_one_browser_share_one_visitors_share(one_job_server):
     from models.service.store import RunStore
     runs = RunStore().list(kind="distill")
     assert len(runs) == 2 and len({run.owner for run in runs}) == 2
+
+
+@pytest.fixture
+def altered_server(isolated_lab, tmp_path):
+    """A server whose stored defaults were edited: a page that printed a fixed sentence would not notice."""
+    from models.service.stored_defaults import STORED_DEFAULTS
+    stored = json.loads(STORED_DEFAULTS.read_text())
+    distill = stored["runs"]["distill"][0]["result"]
+    distill["distilled_accuracy"], distill["gain"] = 0.9777, 0.9777 - distill["scratch_accuracy"]
+    for copy in stored["runs"]["forensics"]:
+        copy["result"]["teacher_second_choice_shared"] = 0.777
+    for point in stored["runs"]["copy_curve"]:
+        if point["result"]["answers"] == "probs" and point["result"]["queries"] == 10_000:
+            point["result"]["fidelity"] = 0.9876
+    path = tmp_path / "stored_defaults.json"
+    path.write_text(json.dumps(stored))
+    process, port = start_server("serve.py", output=subprocess.PIPE, DISTILL_STORED_DEFAULTS=str(path))
+    yield f"http://127.0.0.1:{port}", stored
+    process.terminate()
+    process.wait(timeout=20)
+
+
+def test_the_news_route_from_the_start_page_says_each_pages_finding(altered_server):
+    """#23 check: "10 minutes: the news" walked from the start page; each page's one-sentence finding
+    is on screen and computed from its (here altered) stored result."""
+    server, stored = altered_server
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(server)
+        page.get_by_text("Finding: the student beat its scratch twin by").wait_for(timeout=60_000)
+        assert "97.77%" in page.inner_text("body")  # the edited number, not a sentence typed into the page
+        page.get_by_text("10 minutes: the news").wait_for()
+
+        page.get_by_role("link", name="Soft targets", exact=True).first.click()
+        page.get_by_text("At T = 1 the teacher gives").wait_for(timeout=60_000)
+
+        page.get_by_role("link", name="Copy through answers").first.click()
+        page.get_by_text("Finding: with 10,000 exchanges, the copy made from full probabilities").wait_for(
+            timeout=60_000)
+        assert "98.8%" in page.inner_text("body")
+
+        page.get_by_role("link", name="Accounts and detection").first.click()
+        page.get_by_text("With the reported 24,000 accounts it would take").wait_for(timeout=60_000)
+
+        page.get_by_role("link", name="Was it copied?").first.click()
+        page.get_by_text("The copies share the teacher's runner-up on 78%").wait_for(timeout=60_000)
+        _settled(page)
+        assert page.locator('[data-testid="stException"]').count() == 0
+        browser.close()
