@@ -1,6 +1,7 @@
 """Distillation Lab: the router and the process-wide settings. Pages live in lessons/."""
 import streamlit as st
 
+from lessons.links import apply_link, linkable
 from lessons.room import store
 from models.config import StoreError
 from models.service.names import without_paths
@@ -38,17 +39,25 @@ def main() -> None:
     }
 
     page = st.navigation(PAGES)
-    # The lab reads nothing from the address: an odd query string (a mangled link, a probe) is
-    # dropped, and the visitor lands on the start page knowing why. Streamlit itself sends unknown
-    # page names to the start page with a "Page not found" note.
+    # A link may fill a page's form (lessons/links.py: only the settings that page reads, each
+    # checked; nothing starts). Any other query string (a mangled link, a probe) is dropped, and the
+    # visitor lands on the start page knowing why. Streamlit itself sends unknown page names to the
+    # start page with a "Page not found" note.
     if st.query_params:
+        params = {key: st.query_params.get(key, "") for key in st.query_params}
         st.query_params.clear()
-        st.session_state["address_note"] = True
-        if page.url_path != start.url_path:
-            st.switch_page(start)
+        if linkable(page.url_path):
+            st.session_state["link_note"] = apply_link(page.url_path, params)
+        else:
+            st.session_state["address_note"] = True
+            if page.url_path != start.url_path:
+                st.switch_page(start)
     if st.session_state.pop("address_note", False):
         st.info("The address you opened had parts this lab does not use, so here is the start page.",
                 icon=":material/link_off:")
+    link_note = st.session_state.pop("link_note", None)
+    if link_note:
+        st.warning(link_note, icon=":material/link_off:")
     # A store fault is said once, on every page, in one sentence; pages that need no store still work.
     try:
         notice, fault = store().notice or store().disk_notice, None

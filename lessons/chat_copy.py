@@ -12,10 +12,11 @@ from models.news import REPORTED_EXCHANGES
 from models.paths import CHAT_ASSETS
 from models.service.chat_report import ANSWER_NAMES, curve_finding, curve_points
 from models.service.names import without_paths
+from models.service.stored_defaults import CHAT_CURVE_BUDGETS, chat_curve_configs
 
 TEACHER_CARD = CHAT_ASSETS / "teacher.json"
 BUDGETS = (100, 300, 1000, 3000)
-CURVE_BUDGETS = (100, 300, 1000)
+CURVE_BUDGETS = CHAT_CURVE_BUDGETS
 PROMPT_NAMES = {"plays": "lines from plays the teacher never read", "made-up": "lines the copier made up"}
 
 
@@ -170,8 +171,7 @@ if curve_go:
     try:
         if not modes or not budgets:
             raise ConfigError("pick at least one way of answering and one budget")
-        configs = [ChatCopyConfig(answers=mode, exchanges=int(n), seed=k)
-                   for k in range(int(seeds)) for mode in modes for n in sorted(budgets)]
+        configs = chat_curve_configs(int(seeds), modes, budgets)
         st.session_state.chat_curve_runs = shared.submit(configs, group=shared.new_group("chat-curve"))
     except ConfigError as error:
         st.error(f"Not started: {without_paths(error)}")
@@ -202,6 +202,9 @@ curve_runs = st.session_state.get("chat_curve_runs")
 if curve_runs is None:
     latest_curve = shared.store().latest_group("chat_copy", "chat-curve-")
     curve_runs = [r.id for r in shared.store().group(latest_curve)] if latest_curve else []
-shared.watch_group(curve_runs, _draw_curve)
+if curve_runs:
+    shared.watch_group(curve_runs, _draw_curve)
+else:
+    shared.show_stored_default("chat_curve", _draw_curve, "Copy at every budget")
 st.page_link("lessons/forensics.py", label="Next: was it copied? The digit lab's forensic tests",
              icon=":material/fingerprint:")

@@ -3,10 +3,11 @@ import streamlit as st
 
 from lessons import shared
 from lessons.prose import equal_exchange_finding
-from models.config import DEFAULT_NOISE, ConfigError, ExtractConfig
-from models.experiments.extraction import ANSWER_VARIANTS, answer_costs
+from models.config import DEFAULT_NOISE, ConfigError
+from models.experiments.extraction import answer_costs
 from models.experiments.queries import check_budget
 from models.service.names import without_paths
+from models.service.stored_defaults import DEFENCE_IMAGES, DEFENCE_REPEATS, defence_configs
 from models.core.checkpoints import load_teacher
 
 st.title("Defences, and what they cost")
@@ -43,26 +44,18 @@ strength = st.select_slider("Noise strength", [0.5, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0
                             help="How much the defence shakes the small probabilities (noise on their logarithm).")
 with st.form("defence"):
     c1, c2 = st.columns(2)
-    images = c1.select_slider("Copier's images", [100, 300, 1000, 3000], value=1000, key="defence_queries")
-    repeats = c2.select_slider("Adaptive copier: asks per image", [2, 4, 8, 16], value=4, key="defence_repeats")
+    images = c1.select_slider("Copier's images", [100, 300, 1000, 3000], value=DEFENCE_IMAGES, key="defence_queries")
+    repeats = c2.select_slider("Adaptive copier: asks per image", [2, 4, 8, 16], value=DEFENCE_REPEATS,
+                               key="defence_repeats")
     go = st.form_submit_button("Measure the copier's side too, at this noise strength", key="defence_submit",
                                type="primary")
 teacher = shared.chosen_teacher()
 costs = _costs(teacher, shared.dataset().fingerprint, float(strength))
 if go:
     try:
-        base = dict(queries=int(images), defence_strength=float(strength), teacher=teacher, forensics=False)
-        naive = [ExtractConfig(answers=answers, defence=defence, **base) for answers, defence in ANSWER_VARIANTS]
-        repeated = [(answers, defence) for answers, defence in ANSWER_VARIANTS if defence != "none" or answers == "sample"]
-        adaptive = [ExtractConfig(answers=a, defence=d, samples_per_image=int(repeats), **base) for a, d in repeated]
-        # What the adaptive copier's exchanges buy otherwise: repeats of shifted images, or as many new images.
-        shifted = [ExtractConfig(answers=a, defence=d, samples_per_image=int(repeats), shift_repeats=True, **base)
-                   for a, d in repeated if d != "none"]
-        fresh = [ExtractConfig(**{**base, "queries": int(images) * int(repeats)}, answers=a, defence=d)
-                 for a, d in repeated]
         check_budget("mnist", int(images) * int(repeats), shared.dataset())
-        st.session_state.defence_runs = shared.submit(naive + adaptive + shifted + fresh,
-                                                      group=shared.new_group("defences"))
+        st.session_state.defence_runs = shared.submit(defence_configs(int(images), float(strength), int(repeats),
+                                                                      teacher), group=shared.new_group("defences"))
     except ConfigError as error:
         st.error(f"Not started: {without_paths(error)}")
 
@@ -137,7 +130,7 @@ def _verdict(runs, asks):
 
 if st.session_state.get("defence_runs"):
     shared.watch_group(st.session_state.defence_runs, _defence_table)
-else:
+elif not shared.show_stored_default("defences", _defence_table, "Measure the copier's side too"):
     _defence_table([])
 st.markdown("Tramèr et al. (2016) found that dropping confidences slows extraction but does not stop it; "
             "Orekondy et al. (2020) studied perturbing the probabilities (\"prediction poisoning\"). A fixed "

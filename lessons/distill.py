@@ -3,6 +3,7 @@ import streamlit as st
 
 from lessons import shared
 from lessons.findings import distill_finding, points
+from lessons.links import share_link, widget_default
 from lessons.prose import CONTROLS_EXPLAINED
 from lessons.figures import learning_curves_figure
 from models.config import ConfigError, DistillConfig
@@ -26,38 +27,42 @@ teacher = shared.chosen_teacher()
 st.caption(f"Teacher: **{teacher}** (change it on the Teacher page)")
 
 defaults = DistillConfig()
+# A link (models/service/links.py) may have filled any of these already; otherwise the defaults.
+for key, value in {"student": defaults.student, "temperature": defaults.temperature, "alpha": defaults.alpha,
+                   "train_size": min(defaults.train_size, data.train_size), "epochs": defaults.epochs,
+                   "seed": shared.default_seed(), "seeds": 1, "controls": False}.items():
+    widget_default(key, value)
 with st.form("distill"):
     left, right = st.columns(2)
     with left:
         student = st.selectbox(
-            "Student", STUDENT_NAMES, index=STUDENT_NAMES.index(defaults.student),
+            "Student", STUDENT_NAMES,
             format_func=lambda name: f"{name}  ({student_params(name):,} parameters)",
             help="mlp-W: two hidden layers of W units, as in Hinton et al. cnn-tiny: a very small CNN.",
             key="student")
-        temperature = st.number_input("Temperature T (0.1 to 100)", value=defaults.temperature,
+        temperature = st.number_input("Temperature T (0.1 to 100)",
                                       min_value=MIN_TEMPERATURE, max_value=MAX_TEMPERATURE, step=0.5,
                                       help="How much the teacher's probabilities are flattened.", key="temperature")
-        alpha = st.slider("α: weight on the teacher's soft targets", 0.0, 1.0, defaults.alpha, 0.05,
+        alpha = st.slider("α: weight on the teacher's soft targets", 0.0, 1.0, step=0.05,
                           help="1 = learn only from the teacher, 0 = only from the labels (same as the twin).",
                           key="alpha")
     with right:
         train_size = st.number_input(
             f"Transfer-set size (training images the student sees, at most {data.train_size:,})",
-            min_value=1, value=min(defaults.train_size, data.train_size), step=500, key="train_size")
-        epochs = st.number_input("Epochs (passes over the transfer set)", min_value=1, max_value=500,
-                                 value=defaults.epochs, key="epochs")
-        seed = st.number_input("Seed (your own: each visitor starts at a different one)", min_value=0,
-                               value=shared.default_seed(), step=1, key="seed",
+            min_value=1, step=500, key="train_size")
+        epochs = st.number_input("Epochs (passes over the transfer set)", min_value=1, max_value=500, key="epochs")
+        seed = st.number_input("Seed (your own: each visitor starts at a different one)", min_value=0, step=1,
+                               key="seed",
                                help="Changes the starting weights, the images picked and their order. Each visitor "
                                     "starts at their own seed, so a room's runs of one setting add up to a verdict.")
-        seeds = st.number_input(f"Repeat over seeds (1-{MAX_SEEDS})", min_value=1, max_value=MAX_SEEDS, value=1,
-                                key="seeds",
+        seeds = st.number_input(f"Repeat over seeds (1-{MAX_SEEDS})", min_value=1, max_value=MAX_SEEDS, key="seeds",
                                 help="Runs seeds S, S+1, … and says whether the gain beats the seed-to-seed noise.")
         name = st.text_input("Name for the leaderboard (optional)", max_chars=80, key="run_name")
         controls = st.checkbox("Add two controls: knowledge or just softness?", key="controls",
                                help="Also trains a smoothed-label twin and a shuffled-teacher twin (about twice "
                                     "the time).")
     submitted = st.form_submit_button("Distil", type="primary", key="distill_submit")
+share_link("distill")
 
 
 

@@ -8,6 +8,7 @@ import streamlit as st
 from lessons import shared
 from models.service.lockout import FACILITATOR_LOCKOUT
 from models.service.room import RoomLimits, room_limits, set_room_limits
+from models.service.links import room_address, room_qr
 from models.service.names import markdown_text
 
 st.title("Facilitator")
@@ -48,6 +49,20 @@ if not st.session_state.get("facilitator"):
     st.stop()
 
 store = shared.store()
+st.subheader("The room's link, on screen")
+address = st.text_input("Address visitors open (the one your browser used; if it says localhost, type the laptop's "
+                        "network address, such as http://192.168.1.20:8501)", value=room_address(st.context.url),
+                        key="room_address", max_chars=200)
+code, problem = room_qr(address)
+if problem:
+    st.warning(problem)
+else:
+    left, right = st.columns([1, 2])
+    left.image(code, caption="Scan to open the lab", width=240)
+    right.markdown(f"## {markdown_text(address)}")
+    right.caption("Put this on the projector. A link to a page with its settings filled in (the Distil page's "
+                  "\"Copy a link to these settings\") works the same way.")
+
 limits = room_limits(store)
 st.subheader("Caps for the room")
 st.markdown("Every run anyone starts must stay within these (0 = no cap). Runs already queued are not touched.")

@@ -5,6 +5,7 @@ import streamlit as st
 
 from lessons import shared
 from lessons.findings import missing_digit_finding
+from lessons.links import share_link, widget_default
 from lessons.figures import learning_curves_figure
 from models.config import MISSING_DIGIT_DEFAULTS, STUDENT_NAMES, ConfigError
 from models.experiments.missing_digit import shifted
@@ -30,22 +31,27 @@ shared.dataset_caption()
 data = shared.dataset()
 defaults = MISSING_DIGIT_DEFAULTS
 
+# A link (models/service/links.py) may have filled any of these already; otherwise the paper's defaults.
+for key, value in {"omit_digit": defaults.omit_class, "md_student": defaults.student,
+                   "md_temperature": defaults.temperature, "md_alpha": defaults.alpha,
+                   "md_epochs": defaults.epochs}.items():
+    widget_default(key, value)
 with st.form("missing-digit"):
     left, right = st.columns(2)
-    digit = left.selectbox("Digit to leave out", list(range(10)), index=defaults.omit_class, key="omit_digit")
-    student = left.selectbox("Student", STUDENT_NAMES, index=STUDENT_NAMES.index(defaults.student),
+    digit = left.selectbox("Digit to leave out", list(range(10)), key="omit_digit")
+    student = left.selectbox("Student", STUDENT_NAMES,
                              format_func=lambda n: f"{n}  ({student_params(n):,} parameters)", key="md_student")
-    temperature = right.number_input("Temperature T", 0.1, 100.0, defaults.temperature, 1.0, key="md_temperature")
-    alpha = right.slider("α: weight on the teacher's soft targets", 0.0, 1.0, defaults.alpha, 0.05, key="md_alpha")
-    epochs = right.number_input("Epochs", 1, 500, defaults.epochs, key="md_epochs")
-    st.caption("Defaults follow the paper (2 × 800 student, T = 20, all other training images). On full MNIST "
-               "they took 100 s on two CPU cores from the command line (longer while other jobs share the "
-               "workers) and, in one run (seed 0), recognised 92.7 % of the 3s, 97.3 % after the bias shift. The "
-               "shift is chosen on a validation split of the training images, never on the test set, which "
-               "would flatter the result. Smaller, shorter runs are quicker but recognise far fewer 3s (mlp-100 "
-               "for 3 epochs: about 11 %, no better than its twin), so the stored default result below is the "
-               "quick look.")
+    temperature = right.number_input("Temperature T", 0.1, 100.0, step=1.0, key="md_temperature")
+    alpha = right.slider("α: weight on the teacher's soft targets", 0.0, 1.0, step=0.05, key="md_alpha")
+    epochs = right.number_input("Epochs", 1, 500, key="md_epochs")
+    st.caption(f"Defaults follow the paper (2 × 800 student, T = 20, all other training images): "
+               f"{shared.cost_words([defaults])} of the room's worker time. The stored default result below is "
+               "that run, measured once, so you need not wait for it. The bias shift is chosen on a validation "
+               "split of the training images, never on the test set, which would flatter the result (by about "
+               "0.2 points). Smaller, shorter runs are quicker but recognise far fewer 3s (mlp-100 for 3 epochs: "
+               "about 11 %, no better than its twin).")
     go = st.form_submit_button("Train without that digit", type="primary", key="md_submit")
+share_link("missing_digit")
 
 if go:
     try:

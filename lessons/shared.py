@@ -96,6 +96,11 @@ def cost_s(configs: list) -> float:
     return pool().cost_s(configs)
 
 
+def cost_words(configs: list) -> str:
+    """'about 3 minutes': a submission's estimated cost in words."""
+    return in_words(cost_s(configs))
+
+
 def cost_caption(configs: list, settings: str = "these settings") -> None:
     """What a submission will cost the room, said before it is sent, beside the room's budget."""
     budget_s = room_limits(store()).budget_s

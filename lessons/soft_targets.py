@@ -4,6 +4,7 @@ import streamlit as st
 
 from lessons import shared
 from lessons.figures import soft_targets_figure
+from lessons.links import share_link, widget_default
 from models.core.loss import soft_targets
 
 st.title("2. Soft targets")
@@ -23,7 +24,8 @@ logits = shared.logits_or_stop(shared.chosen_teacher())
 
 controls, picture = st.columns([2, 1])
 with controls:
-    digit = st.selectbox("Show me a test image of the digit", list(range(10)), index=2, key="digit")
+    widget_default("digit", 2)  # unless a link chose one (models/service/links.py)
+    digit = st.selectbox("Show me a test image of the digit", list(range(10)), key="digit")
     of_digit = (data.test_y == digit).nonzero().flatten()
     # Sort by how unsure the teacher is, so the first examples are the interesting ones.
     confidence = logits.test[of_digit].softmax(1).max(1).values
@@ -50,7 +52,8 @@ def soft_target_sentence(top: int, runner_up: int, top_at_1: float, runner_up_at
 @st.fragment
 def temperature_view(row, label) -> None:
     """Only this part reruns when T moves: the image and the choosers above stay as they are."""
-    temperature = st.slider("Temperature T", 0.5, 20.0, 4.0, 0.5, key="soft_temperature",
+    widget_default("soft_temperature", 4.0)
+    temperature = st.slider("Temperature T", 0.5, 20.0, step=0.5, key="soft_temperature",
                             help="T = 1 is the ordinary softmax; higher T flattens it.")
     probs_t = soft_targets(row, temperature).tolist()
     probs_1 = soft_targets(row, 1.0).tolist()
@@ -63,3 +66,4 @@ def temperature_view(row, label) -> None:
 
 
 temperature_view(logits.test[index], data.test_y[index])
+share_link("soft_targets")

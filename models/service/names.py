@@ -23,9 +23,14 @@ MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$:])")
 
 def clean_name(text: str) -> str:
     """What is stored: visible characters only, runs of spaces collapsed, at most MAX_NAME long."""
+    return visible_text(text)[:MAX_NAME]
+
+
+def visible_text(text: str) -> str:
+    """Visible characters only (no control or direction-changing ones), runs of spaces collapsed."""
     visible = "".join(" " if ch.isspace() else ch for ch in str(text)
                       if unicodedata.category(ch) not in INVISIBLE or ch.isspace())
-    return " ".join(visible.split())[:MAX_NAME]
+    return " ".join(visible.split())
 
 
 def chart_text(text: str) -> str:
@@ -35,7 +40,13 @@ def chart_text(text: str) -> str:
 
 def markdown_text(text: str) -> str:
     """A name inside st.markdown/st.write: Markdown and HTML characters shown as typed."""
-    return MARKDOWN_SPECIAL.sub(r"\\\1", clean_name(text))
+    return markdown_escaped(clean_name(text))
+
+
+def markdown_escaped(text: str) -> str:
+    """Any text inside st.markdown (a sentence quoting what a visitor sent): its visible characters
+    shown as typed, not cut short."""
+    return MARKDOWN_SPECIAL.sub(r"\\\1", visible_text(text))
 
 
 def without_paths(text: str) -> str:

@@ -19,7 +19,16 @@ import os
 import time
 from pathlib import Path
 
-from models.config import MISSING_DIGIT_DEFAULTS, ChatCopyConfig, DistillConfig, ExtractConfig, HintonConfig, SweepConfig
+from models.config import (
+    CHAT_TOP_K,
+    DEFAULT_NOISE,
+    MISSING_DIGIT_DEFAULTS,
+    ChatCopyConfig,
+    DistillConfig,
+    ExtractConfig,
+    HintonConfig,
+    SweepConfig,
+)
 from models.paths import ASSETS
 from models.results import Progress
 from models.service.kinds import config_of, kind_of, result_of
@@ -32,12 +41,33 @@ COPY_CURVE_LINES = ("probs-1", "label-1", "sample-1", "sample-4", "sample-16")
 COPY_CURVE_BUDGETS = (100, 1000, 10000)
 STORED_NAME = "stored default"
 FORENSIC_COPIES = 3  # "Was it copied?": three copies, each with its own independent control
+CHAT_CURVE_BUDGETS = (100, 300, 1000)  # "Copy a chatbot": the budget curve's default exchanges
+DEFENCE_IMAGES, DEFENCE_REPEATS = 1000, 4  # "Defences": the copier's images, the adaptive copier's asks
 
 
 def copy_curve_configs(**fields) -> list:
     from models.experiments.extraction import curve_config  # torch-free at import for the pages
     return [curve_config(line.split("-")[0], int(line.split("-")[1]), n, forensics=False, **fields)
             for line in COPY_CURVE_LINES for n in COPY_CURVE_BUDGETS]
+
+
+def chat_curve_configs(seeds: int = 1, modes=None, budgets=CHAT_CURVE_BUDGETS) -> list:
+    """The chatbot page's budget curve: every way of answering at every budget, over seeds."""
+    return [ChatCopyConfig(answers=mode, exchanges=int(n), seed=k)
+            for k in range(seeds) for mode in (modes or CHAT_TOP_K) for n in sorted(budgets)]
+
+
+def defence_configs(images: int, strength: float, repeats: int, teacher: str = "pretrained") -> list:
+    """The Defences page's copiers: each way of answering asked once; the adaptive copier asking each
+    image `repeats` times (plainly and with one-pixel shifts); and as many exchanges spent on new images."""
+    from models.experiments.extraction import ANSWER_VARIANTS  # torch-free at import for the pages
+    base = dict(queries=images, defence_strength=strength, teacher=teacher, forensics=False)
+    repeated = [(a, d) for a, d in ANSWER_VARIANTS if d != "none" or a == "sample"]
+    return ([ExtractConfig(answers=a, defence=d, **base) for a, d in ANSWER_VARIANTS]
+            + [ExtractConfig(answers=a, defence=d, samples_per_image=repeats, **base) for a, d in repeated]
+            + [ExtractConfig(answers=a, defence=d, samples_per_image=repeats, shift_repeats=True, **base)
+               for a, d in repeated if d != "none"]
+            + [ExtractConfig(**{**base, "queries": images * repeats}, answers=a, defence=d) for a, d in repeated])
 
 
 def page_defaults() -> dict[str, list]:
@@ -50,6 +80,8 @@ def page_defaults() -> dict[str, list]:
         "sweep": SweepConfig().cells(),
         "paper_table": [HintonConfig()],
         "forensics": [ExtractConfig(seed=seed) for seed in range(FORENSIC_COPIES)],
+        "chat_curve": chat_curve_configs(),
+        "defences": defence_configs(DEFENCE_IMAGES, DEFAULT_NOISE, DEFENCE_REPEATS),
     }
 
 

@@ -112,9 +112,10 @@ def test_the_defences_verdict_follows_its_own_cells():
 
 def _accuracy_axes(fig) -> list:
     """Every axis of the figure whose ticks are percentages, with its range."""
-    layout = fig.layout
-    axes = [layout[name] for name in ("yaxis", "yaxis2") if layout[name] is not None]
-    return [axis for axis in axes if axis.tickformat and "%" in axis.tickformat and axis.type != "log"]
+    layout = fig.to_dict()["layout"]
+    axes = [axis for name, axis in layout.items() if name.startswith("yaxis")]
+    return [type("Axis", (), {"range": axis.get("range")}) for axis in axes
+            if "%" in axis.get("tickformat", "") and axis.get("type") != "log"]
 
 
 def _one_temperature_room(n: int) -> list[dict]:

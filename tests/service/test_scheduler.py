@@ -193,3 +193,36 @@ def test_the_store_lists_the_command_lines_runs_as_their_own_owner(fake):
     pool.submit(QUICK, owner="visitor")
     assert [r.owner for r in pool.store.list(owner="")] == [""]
     assert len(pool.store.list()) == 2  # None: everyone's
+
+
+def _threads_when_alone() -> int:
+    """What a room worker's torch uses for a job that runs alone (runner.share_cores with one running)."""
+    import torch
+
+    from models.core.device import set_threads_for
+    set_threads_for(1)
+    return torch.get_num_threads()
+
+
+def test_a_room_worker_keeps_one_thread_even_when_its_job_runs_alone():
+    """#23.4: a lone job that took every core at nice 10 stalled behind the server and the browsers
+    (python -m bench.lone_job: over 55 times slower under one busy process); a worker keeps its share."""
+    from models.service.local import worker_pool
+    pool = worker_pool(2)
+    try:
+        assert pool.schedule(_threads_when_alone).result(timeout=120) == 1
+    finally:
+        pool.stop()
+        pool.join(timeout=20)
+
+
+def test_the_command_line_still_uses_every_core_when_alone():
+    import torch
+
+    from models.core import device
+    before = torch.get_num_threads()
+    try:
+        device.set_threads_for(1)
+        assert torch.get_num_threads() == device.cores()  # no cap in this process: at normal priority
+    finally:
+        torch.set_num_threads(before)
