@@ -7,6 +7,7 @@ from lessons.findings import copy_curve_finding
 from models.config import SOURCES, STUDENT_NAMES, ConfigError, ExtractConfig
 from models.news import REPORTED_ACCOUNTS, REPORTED_EXCHANGES
 from models.experiments.extraction import CURVE_LINES, QUERY_BUDGETS, curve_config, variant_label
+from models.service.guesses import COPY_EXCHANGES, exchanges_option
 from models.service.names import without_paths
 from models.service.stored_defaults import COPY_CURVE_BUDGETS, COPY_CURVE_LINES
 from models.core.nets import student_params
@@ -79,6 +80,8 @@ with st.form("budget"):
                              key="curve_budgets")
     api_temperature = st.select_slider("Temperature the service samples its replies at (sampled digits only)",
                                        [1.0, 2.0, 4.0], value=1.0, key="curve_api_temperature")
+    guess = (st.segmented_control(COPY_EXCHANGES.text + " One click, optional.", COPY_EXCHANGES.options,
+                                  key="guess_copy_exchanges") if "curve_runs" not in st.session_state else None)
     go = st.form_submit_button("Copy at every budget", type="primary", key="curve_submit")
 if go:
     try:
@@ -90,6 +93,7 @@ if go:
                    for key in lines for n in sorted(budgets)]
         check_budget(source, max(c.queries for c in configs), data)
         st.session_state.curve_runs = shared.submit(configs, group=shared.new_group("curve"))
+        shared.keep_guess(st.session_state.curve_runs[0], COPY_EXCHANGES.key, guess)
     except ConfigError as error:
         st.error(f"Not started: {without_paths(error)}")
 
@@ -106,6 +110,14 @@ def _draw_curve(runs):
     if not points:
         return
     st.success(copy_curve_finding(points))
+    guessed = shared.guess_for(runs[0].id, COPY_EXCHANGES.key)
+    if guessed:
+        curve = [(p["exchanges"], p["fidelity"]) for p, r in zip(points, runs) if r.config.answers == "probs"
+                 and r.config.defence == "none"]
+        answer = exchanges_option(curve)
+        st.info(f"You guessed **{guessed}** exchanges" + (f"; this curve says **{answer}**" if answer else
+                                                         "; this curve stops short of telling")
+                + ". The facilitator's room board shows everyone's.")
     left, right = st.columns(2)
     version = tuple(r.id for r in runs)
     with left:

@@ -8,6 +8,7 @@ from lessons.prose import CONTROLS_EXPLAINED
 from lessons.figures import learning_curves_figure
 from models.config import ConfigError, DistillConfig
 from models.config import MAX_SEEDS, MAX_TEMPERATURE, MIN_TEMPERATURE, STUDENT_NAMES
+from models.service.guesses import DISTILL_GAIN, gain_option
 from models.service.names import without_paths
 from models.core.nets import student_params
 from models.core.stats import CONTROLS_VERDICTS, MIN_SEEDS_FOR_VERDICT, controls_summary, summarise
@@ -61,6 +62,9 @@ with st.form("distill"):
         controls = st.checkbox("Add two controls: knowledge or just softness?", key="controls",
                                help="Also trains a smoothed-label twin and a shuffled-teacher twin (about twice "
                                     "the time).")
+    # Guess first, then see (models/service/guesses.py): once, before this visitor's first run; optional.
+    guess = (st.segmented_control(DISTILL_GAIN.text + " One click, optional.", DISTILL_GAIN.options,
+                                  key="guess_distill_gain") if not shared.my_runs() else None)
     submitted = st.form_submit_button("Distil", type="primary", key="distill_submit")
 share_link("distill")
 
@@ -81,6 +85,7 @@ if submitted:
         shared.logits_or_stop(teacher)  # warm the cache and catch a broken checkpoint here
         group = shared.new_group("seeds") if seeds > 1 else ""
         st.session_state.distill_runs = shared.submit(configs, name, group)
+        shared.keep_guess(st.session_state.distill_runs[0], DISTILL_GAIN.key, guess)
     except ConfigError as error:
         st.error(f"Not started: {without_paths(error)}")
 else:
@@ -109,6 +114,11 @@ def _done(run):
     cols[3].metric("Teacher", f"{r.teacher_accuracy:.2%}",
                    help=f"{r.teacher_params:,} parameters vs the student's {r.student_params:,}")
     st.success(distill_finding(r, run.config.seed))
+    guessed = shared.guess_for(run.id, DISTILL_GAIN.key)
+    if guessed:
+        measured = gain_option(r.gain)
+        st.info(f"You guessed **{guessed}**; this run measured {points(r.gain)} (**{measured}**)"
+                + (": right." if guessed == measured else ".") + " The facilitator's room board shows everyone's.")
     _controls([r])
     if r.discordant:
         only_student, only_twin = r.discordant

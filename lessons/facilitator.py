@@ -8,10 +8,13 @@ import streamlit as st
 from lessons import shared
 from models.service.lockout import FACILITATOR_LOCKOUT
 from models.service.room import RoomLimits, room_limits, set_room_limits
+from lessons.figures import guesses_figure
+from models.service.guesses import room_board
 from models.service.links import room_address, room_qr
 from models.service.names import markdown_text
 
 st.title("Facilitator")
+BOARD_REFRESH_S = 5.0
 
 
 def _secret() -> str:
@@ -62,6 +65,29 @@ else:
     right.markdown(f"## {markdown_text(address)}")
     right.caption("Put this on the projector. A link to a page with its settings filled in (the Distil page's "
                   "\"Copy a link to these settings\") works the same way.")
+
+st.subheader("Room board (for the projector)")
+st.caption(f"Refreshes itself every {BOARD_REFRESH_S:g} s: the room's guesses beside what its runs measured, the "
+           "leaderboard and the queue.")
+
+
+@st.fragment(run_every=BOARD_REFRESH_S)
+def room_board_view() -> None:
+    board = room_board(store)
+    queue = board["queue"]
+    st.markdown(f"**Queue:** {queue['running']} training, {queue['waiting']} waiting.")
+    left, right = st.columns(2)
+    for column, question in zip((left, right), board["questions"].values()):
+        with column:
+            st.plotly_chart(guesses_figure(question), key=f"board-{question['options'][0]}")
+    st.dataframe([{"run": r["id"], "name": r["name"], "student": r["student"], "T": r["temperature"],
+                   "distilled": r["distilled_accuracy"], "gain (points)": 100 * r["gain"]}
+                  for r in board["leaderboard"]], hide_index=True, key="board-leaders",
+                 column_config={"distilled": st.column_config.NumberColumn(format="percent"),
+                                "gain (points)": st.column_config.NumberColumn(format="%+.2f")})
+
+
+room_board_view()
 
 limits = room_limits(store)
 st.subheader("Caps for the room")

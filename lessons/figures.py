@@ -247,3 +247,13 @@ def reliability_figure(calibrations: dict) -> go.Figure:
                                       "<extra></extra>")
     return _layout(fig, "Reliability: when it says p % sure, is it right p % of the time?", "stated confidence",
                    "accuracy at that confidence", xaxis_tickformat=".0%", yaxis_tickformat=".0%", height=420)
+
+
+def guesses_figure(question: dict) -> go.Figure:
+    """The room's guesses beside what its runs measured, per option (models/service/guesses.py)."""
+    fig = go.Figure()
+    fig.add_bar(x=question["options"], y=question["guessed"], name="the room guessed", marker_color="#bbbbbb")
+    fig.add_bar(x=question["options"], y=question["measured"], name="the room's runs measured",
+                marker_color=DISTILLED)
+    fig.update_xaxes(type="category")
+    return _layout(fig, question["text"], "", "how many", barmode="group", height=320)

@@ -91,6 +91,23 @@ def submit(configs: list, name: str = "", group: str = "") -> list[int]:
     return ids
 
 
+def keep_guess(run_id: int, question: str, answer: str | None) -> None:
+    """Store the visitor's guess with the run it was made for (nothing when they made none). A guess
+    never blocks a run: a store that cannot take it loses only the guess."""
+    if answer:
+        try:
+            store().add_guess(run_id, question, answer, session_owner())
+        except StoreError:
+            pass
+
+
+def guess_for(run_id: int, question: str) -> str | None:
+    try:
+        return store().guesses(question).get(run_id) if run_id > 0 else None
+    except StoreError:
+        return None
+
+
 def cost_s(configs: list) -> float:
     """Estimated worker-seconds of a submission at this machine's pace (models/service/budget.py)."""
     return pool().cost_s(configs)

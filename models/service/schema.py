@@ -43,7 +43,7 @@ class Run:
         return self.status not in ACTIVE
 
 
-SCHEMA_VERSION = 3  # 2: heartbeats and servers; 3: which worker and device trained a run
+SCHEMA_VERSION = 4  # 2: heartbeats and servers; 3: which worker and device trained a run; 4: guesses
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -67,6 +67,8 @@ CREATE TABLE IF NOT EXISTS runs (
 );
 CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS servers (id TEXT PRIMARY KEY, heartbeat REAL NOT NULL, host TEXT NOT NULL DEFAULT '');
+CREATE TABLE IF NOT EXISTS guesses (run_id INTEGER PRIMARY KEY, question TEXT NOT NULL, answer TEXT NOT NULL,
+                                    owner TEXT NOT NULL DEFAULT '', created REAL NOT NULL);
 """
 # Columns added since the first version; an older store gets them with these defaults.
 ADDED_COLUMNS = {"owner": "TEXT NOT NULL DEFAULT ''", "archived": "INTEGER NOT NULL DEFAULT 0", "started": "REAL",

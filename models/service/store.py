@@ -319,6 +319,19 @@ class RunStore:
         self._write("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
                     (key, value))
 
+    # -- the room's guesses (models/service/guesses.py) -------------------------------------------
+    def add_guess(self, run_id: int, question: str, answer: str, owner: str = "") -> None:
+        """A visitor's guess, kept with the run it was made for (one per run; a second replaces it)."""
+        self._write("INSERT INTO guesses (run_id, question, answer, owner, created) VALUES (?, ?, ?, ?, ?) "
+                    "ON CONFLICT(run_id) DO UPDATE SET answer=excluded.answer", (run_id, question, answer, owner,
+                                                                                time.time()))
+
+    def guesses(self, question: str | None = None) -> dict[int, str]:
+        """Run id -> the answer guessed for it (of one question, or all)."""
+        rows = self._read("SELECT run_id, answer FROM guesses" + (" WHERE question=?" if question else ""),
+                          (question,) if question else ())
+        return {row[0]: row[1] for row in rows}
+
     def group(self, group: str) -> list[Run]:
         """The runs of one group in the order they were submitted."""
         return list(reversed(self.list(group=group))) if group else []

@@ -364,9 +364,11 @@ def test_chat_copy_page_copies_a_chatbot_and_shows_the_canary_and_the_curve(app)
     at.number_input(key="chat_reply_chars").set_value(40)
     at.button(key="chat_submit").click()
     at.run()
-    run_until(at, lambda at: len(at.success) >= 1)
-    finding = at.success[0].value
-    stored = RunStore().list(kind="chat_copy")[0].result
+    from tests.conftest import wait_for
+    stored = wait_for(RunStore(), at.session_state["chat_run"], 180).result  # not the stored default shown first
+    run_until(at, lambda at: any("against its twin's" in s.value and f"{stored.bits_per_char:.2f}" in s.value
+                                 for s in at.success))
+    finding = next(s.value for s in at.success if f"{stored.bits_per_char:.2f} bits" in s.value)
     assert f"{stored.bits_per_char:.2f} bits per character against its twin's {stored.scratch_bits_per_char:.2f}" in finding
     assert stored.exchanges == 100 and stored.reply_chars == 40
     assert list(at.dataframe[0].value.columns) == ["prompt", "human", "teacher", "copy", "twin"]

@@ -132,3 +132,52 @@ def test_facilitator_caps_the_room_and_archives_the_leaderboard(monkeypatch):
     shared.pool().shutdown()
     import streamlit as st
     st.cache_resource.clear()
+
+
+def test_a_guess_is_kept_with_its_run_and_shows_on_the_room_board(monkeypatch):
+    """#21.3: one click before the first run; the projector's board sets it beside the measured gain."""
+    import json
+    import time
+
+    from models.service.guesses import DISTILL_GAIN, gain_option
+    from models.service import visitors
+    monkeypatch.setattr(visitors, "_SEEDS", {})
+    import streamlit as st
+    st.cache_resource.clear()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.run()
+    at.switch_page("lessons/distill.py")
+    at.run()
+    at.segmented_control(key="guess_distill_gain").set_value("1 to 3")
+    at.selectbox(key="student").set_value("mlp-10")
+    at.number_input(key="train_size").set_value(300)
+    at.number_input(key="epochs").set_value(2)
+    at.button(key="distill_submit").click()
+    at.run()
+    run_id = at.session_state["distill_runs"][0]
+    assert RunStore().guesses(DISTILL_GAIN.key) == {run_id: "1 to 3"}
+    run = wait_for(RunStore(), run_id, 120)
+    deadline = time.monotonic() + 60
+    while not any(i.value.startswith("You guessed **1 to 3**") for i in at.info) and time.monotonic() < deadline:
+        at.run()
+    assert any(i.value.startswith("You guessed **1 to 3**; this run measured") for i in at.info)
+    assert at.get("segmented_control") == [] or not any(
+        w.key == "guess_distill_gain" for w in at.get("segmented_control"))  # asked once: before the first run
+
+    board = _facilitator(monkeypatch, "s3cret")
+    board.text_input(key="facilitator_secret").input("s3cret")
+    board.button(key="facilitator_unlock").click()
+    board.run()
+    charts = [json.loads(c.proto.spec) for c in board.get("plotly_chart")]
+    gains = next(c for c in charts if c["layout"]["title"]["text"] == DISTILL_GAIN.text)
+    guessed, measured = gains["data"][0]["y"], gains["data"][1]["y"]
+    assert list(guessed) == [0, 0, 1, 0, 0]
+    assert list(measured) == [int(option == gain_option(run.result.gain)) for option in DISTILL_GAIN.options]
+    assert list(board.dataframe[0].value["run"]) == [run_id]  # the leaderboard
+    assert "**Queue:** 0 training, 0 waiting." in [m.value for m in board.markdown]
+
+
+def test_the_room_board_is_refused_without_a_secret(monkeypatch):
+    at = _facilitator(monkeypatch, None)
+    assert "No facilitator secret is set" in at.info[0].value
+    assert not at.get("plotly_chart") and not at.dataframe and "Room board" not in [h.value for h in at.subheader]

@@ -1,0 +1,51 @@
+"""Guess first, then see (models/service/guesses.py): guesses kept with runs, set beside what the
+room's runs measured."""
+import dataclasses
+
+import pytest
+
+from models.config import DistillConfig
+from models.results import DistillResult
+from models.service.guesses import COPY_EXCHANGES, DISTILL_GAIN, exchanges_option, gain_option, room_board
+from models.service.store import RunStore
+
+
+@pytest.mark.parametrize("gain, option", [(-0.001, "it will cost points"), (0.0, "0 to 1"), (0.005, "0 to 1"),
+                                          (0.0361, "3 to 5"), (0.03, "3 to 5"), (0.06, "more than 5")])
+def test_a_measured_gain_falls_in_one_option(gain, option):
+    assert gain_option(gain) == option and option in DISTILL_GAIN.options
+
+
+@pytest.mark.parametrize("curve, option", [([(100, 0.74), (1000, 0.918), (10_000, 0.962)], "10,000"),
+                                           ([(100, 0.96), (1000, 0.97)], "100"),
+                                           ([(1000, 0.951)], "1,000"),
+                                           ([(10_000, 0.90)], "more than 10,000"),
+                                           ([(100, 0.5), (1000, 0.6)], None)])
+def test_a_copy_curve_answers_the_exchanges_question_only_when_it_can(curve, option):
+    assert exchanges_option(curve) == option
+    assert option is None or option in COPY_EXCHANGES.options
+
+
+def _finished_distill(store: RunStore, gain: float, seed: int) -> int:
+    run_id = store.create("distill", dataclasses.asdict(DistillConfig(seed=seed)), f"run {seed}")
+    store.claim(run_id)
+    store.finish(run_id, DistillResult(student="mlp-100", student_params=1, teacher_params=2, teacher_accuracy=0.99,
+                                       distilled_accuracy=0.9 + gain, scratch_accuracy=0.9, gain=gain, seconds=1.0,
+                                       dataset={"name": "MNIST"}))
+    return run_id
+
+
+def test_the_room_board_sets_the_rooms_guesses_beside_its_measurements(tmp_path):
+    store = RunStore(tmp_path / "lab.sqlite")
+    first, second = _finished_distill(store, 0.0361, 0), _finished_distill(store, 0.012, 1)
+    store.add_guess(first, DISTILL_GAIN.key, "1 to 3", owner="a")
+    store.add_guess(second, DISTILL_GAIN.key, "more than 5", owner="b")
+    store.add_guess(second, DISTILL_GAIN.key, "1 to 3", owner="b")  # a second guess for one run replaces the first
+    board = room_board(store)
+    gain = board["questions"][DISTILL_GAIN.key]
+    assert gain["options"] == list(DISTILL_GAIN.options)
+    assert gain["guessed"] == [0, 0, 2, 0, 0] and gain["measured"] == [0, 0, 1, 1, 0]
+    assert [r["id"] for r in board["leaderboard"]] == [first, second]  # best first
+    assert board["questions"][COPY_EXCHANGES.key]["guessed"] == [0, 0, 0, 0]
+    assert board["queue"] == {"running": 0, "waiting": 0}
+    assert store.guesses() == {first: "1 to 3", second: "1 to 3"}
