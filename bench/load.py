@@ -195,6 +195,40 @@ async def _drive(url: str, sessions: int, by_address: bool, think_s: float) -> d
     return out
 
 
+async def _drive_light(port: int, url: str, sessions: int, browsers: int, think_s: float) -> dict:
+    """`sessions` light protocol visitors (bench/protocol.py) and `browsers` real Chromium sessions
+    at once: the room as the server sees it, plus what a browser adds."""
+    from bench.protocol import visit
+    out = {"t0": time.perf_counter(), "slider_moves": [], "first_page": [], "slider": [], "submitted": 0,
+           "finished": 0, "shown": 0, "exceptions": 0, "errors": [], "browser_cpu": 0.0}
+    client_before = time.process_time()
+
+    async def browsers_too() -> None:
+        if not browsers:
+            return
+        async with async_playwright() as p:
+            browser = await p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+            before = _browser_cpu()
+            await asyncio.gather(*(_session(browser, url, sessions + n, out, False, think_s) for n in range(browsers)))
+            out["browser_cpu"] = _browser_cpu() - before
+            await browser.close()
+
+    visits, _ = await asyncio.gather(asyncio.gather(*(visit(port, n) for n in range(sessions))), browsers_too())
+    browser_part = {"first_page": out["first_page"], "slider": out["slider"], "submitted": out["submitted"],
+                    "finished": out["finished"], "shown": out["shown"], "exceptions": out["exceptions"],
+                    "errors": out["errors"]}
+    return {"t0": out["t0"], "slider_moves": [], "browser_cpu": out["browser_cpu"],
+            "first_page": [v.first_page_s for v in visits if v.first_page_s is not None],
+            "slider": [s for v in visits for s in v.slider_s],
+            "submitted": sum(v.submitted for v in visits) + browser_part["submitted"],
+            "finished": sum(v.finished for v in visits) + browser_part["finished"],
+            "shown": sum(v.shown_to_owner for v in visits) + browser_part["shown"],
+            "listed_on_compare": sum(v.listed_on_compare for v in visits),
+            "exceptions": sum(v.exceptions for v in visits) + browser_part["exceptions"],
+            "errors": [v.error for v in visits if v.error] + browser_part["errors"],
+            "browsers": browser_part, "client_cpu": time.process_time() - client_before}
+
+
 def _summary(values: list[float], digits: int) -> dict:
     return {"median": round(statistics.median(values), digits) if values else None,
             "p95": round(_percentile(values, 0.95), digits) if values else None}
@@ -240,6 +274,11 @@ def main() -> None:
                         help="pause before each slider move, as a visitor reading the chart (0: move at once)")
     parser.add_argument("--settle-s", type=float, default=10.0, help="wait after the sessions close, then read memory")
     parser.add_argument("--moves", action="store_true", help="also print every slider move (session, move, start, s)")
+    parser.add_argument("--clients", choices=("browser", "protocol"), default="browser",
+                        help="browser: every session a Chromium tab; protocol: light sessions speaking Streamlit's "
+                             "own protocol (bench/protocol.py), as the server sees a room whose browsers run elsewhere")
+    parser.add_argument("--browsers", type=int, default=2,
+                        help="with --clients protocol: real Chromium sessions beside the light ones")
     args = parser.parse_args()
     state = tempfile.mkdtemp(prefix="load-state-")
     env = {**os.environ, "PYTHONPATH": str(ROOT), "DISTILL_STATE": state, "DISTILL_SESSION_JOBS": "3"}
@@ -247,6 +286,9 @@ def main() -> None:
     peak = {"mb": 0.0}
     stop = threading.Event()
     rounds, totals = [], {"first_page": [], "slider": [], "slider_moves": [], "browser_cpu": 0.0}
+    light = args.clients == "protocol"
+    browsers_totals = {"first_page": [], "slider": [], "submitted": 0, "finished": 0, "shown": 0, "exceptions": 0}
+    client_cpu, listed = 0.0, 0
     try:
         _wait_until_idle(server.pid)
         before_mb = _rss_mb(_tree(server.pid))
@@ -259,7 +301,15 @@ def main() -> None:
         threading.Thread(target=sample, daemon=True).start()
         started = time.perf_counter()
         for _ in range(args.rounds):
-            out = asyncio.run(_drive(url, args.sessions, args.by_address, args.think_s))
+            if light:
+                out = asyncio.run(_drive_light(int(url.rsplit(":", 1)[1]), url, args.sessions, args.browsers,
+                                               args.think_s))
+                client_cpu += out["client_cpu"]
+                listed += out["listed_on_compare"]
+                for key in browsers_totals:
+                    browsers_totals[key] += out["browsers"][key]
+            else:
+                out = asyncio.run(_drive(url, args.sessions, args.by_address, args.think_s))
             for key in totals:
                 totals[key] += out[key]
             time.sleep(args.settle_s)
@@ -296,6 +346,16 @@ def main() -> None:
                       "after_each_round": [r["memory_after_mb"] for r in rounds],
                       "server_alone_after_each_round": [r["server_alone_after_mb"] for r in rounds]},
     }
+    if light:
+        report["clients"] = f"{args.sessions} light protocol sessions and {args.browsers} Chromium sessions"
+        report["runs"]["listed_on_compare"] = listed  # of the light sessions' runs
+        report["browsers"] = {"first_page_s": _summary(browsers_totals["first_page"], 2),
+                              "slider_rerender_s": _summary(browsers_totals["slider"], 3),
+                              "runs": {"submitted": browsers_totals["submitted"], "finished": browsers_totals["finished"],
+                                       "shown_to_owner": browsers_totals["shown"]},
+                              "exceptions_seen": browsers_totals["exceptions"]}
+        report["cpu_s"]["load_client"] = round(client_cpu, 1)
+        report["cpu_s"]["server_per_session"] = round(server_cpu / ((args.sessions + args.browsers) * args.rounds), 2)
     if args.moves:
         report["slider_moves"] = sorted(totals["slider_moves"], key=lambda move: move[2])
     print(json.dumps(report, indent=2))
