@@ -19,6 +19,7 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import socket
 import statistics
 import subprocess
@@ -38,6 +39,7 @@ TICK = os.sysconf("SC_CLK_TCK")
 STEP_MS = 180_000  # a page step that takes longer than this counts as a failed session
 RUN_MS = int(os.environ.get("LOAD_RUN_WAIT_S", "900")) * 1000  # a run may wait this long for a worker
 SETTLED = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+OWN_RUN_DONE = re.compile(r"^Run #\d+, seed \d+: ")
 CHART_DRAWN = '[data-testid="stPlotlyChart"] .main-svg'
 
 
@@ -164,7 +166,8 @@ async def _session(browser, url: str, number: int, out: dict, by_address: bool, 
         await page.get_by_role("button", name="Distil").click()
         out["submitted"] += 1
         step = "waiting for the run"
-        await page.get_by_text("Scratch twin", exact=True).wait_for(timeout=RUN_MS)
+        # The visitor's own run, finished (the stored default's "Scratch twin" is on screen before it).
+        await page.get_by_text(OWN_RUN_DONE).first.wait_for(timeout=RUN_MS)
         out["finished"] += 1
         out["exceptions"] += await page.locator('[data-testid="stException"]').count()
         step = "compare"

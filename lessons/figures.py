@@ -1,6 +1,7 @@
 """Plotly figures as plain functions: data in, Figure out, no Streamlit (testable on their own)."""
 from __future__ import annotations
 
+import functools
 import math
 
 import plotly.graph_objects as go
@@ -75,6 +76,20 @@ def soft_targets_figure(probs_at_t: list[float], probs_at_1: list[float], temper
                        "digit", "probability (log scale)", barmode="group")
     return _layout(fig, "What the teacher says about this image", "digit", "probability",
                    barmode="group", yaxis_range=[0, 1])
+
+
+@functools.lru_cache(maxsize=2048)
+def _soft_targets_built(probs_at_t: tuple, probs_at_1: tuple, temperature: float, log_scale: bool) -> go.Figure:
+    return soft_targets_figure(list(probs_at_t), list(probs_at_1), temperature, log_scale)
+
+
+def soft_targets_spec(probs_at_t, probs_at_1, temperature: float, log_scale: bool = False) -> go.Figure:
+    """soft_targets_figure, built once per server for each digit and T: a room moving the same slider
+    over the same default digit asks for the same few dozen charts, and building one (plotly checks
+    every property) cost more than the rest of a slider move. st.plotly_chart only reads the figure
+    (to_dict), so one object serves every session; nothing may change it in place."""
+    key = (tuple(round(float(p), 6) for p in probs_at_t), tuple(round(float(p), 6) for p in probs_at_1))
+    return _soft_targets_built(*key, float(temperature), bool(log_scale))
 
 
 def size_figure(rows: list[dict], teacher_params: int, teacher_accuracy: float) -> go.Figure:

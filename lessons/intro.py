@@ -4,8 +4,9 @@ then a route for each kind of visitor. Everything on it is instant: it reads the
 import numpy as np
 import streamlit as st
 
-from lessons.figures import soft_targets_figure
+from lessons.figures import soft_targets_spec
 from lessons.findings import distill_finding
+from models.core.softmax import soft_targets_array
 from models.news import REPORTED_ACCOUNTS, REPORTED_EXCHANGES, REPORTED_PER_ACCOUNT
 from models.service.stored_defaults import stored_defaults
 
@@ -18,21 +19,15 @@ st.markdown(
 stored = stored_defaults()
 
 
-def softmax(logits: np.ndarray, temperature: float) -> np.ndarray:
-    scaled = logits / temperature
-    exp = np.exp(scaled - scaled.max())
-    return exp / exp.sum()
-
-
 @st.fragment
 def live_picture(picture: dict) -> None:
     """Only this part reruns when T moves."""
     logits = np.array(picture["teacher_logits"])
     temperature = st.slider("Temperature T: raise it to see what else the teacher thinks this could be",
                             1.0, 20.0, 4.0, 0.5, key="intro_temperature")
-    at_t, at_1 = softmax(logits, temperature), softmax(logits, 1.0)
+    at_t, at_1 = soft_targets_array(logits, temperature), soft_targets_array(logits, 1.0)
     top, runner_up = np.argsort(-at_t)[:2]
-    st.plotly_chart(soft_targets_figure(at_t.tolist(), at_1.tolist(), temperature), key="intro_soft")
+    st.plotly_chart(soft_targets_spec(at_t.tolist(), at_1.tolist(), temperature), key="intro_soft")
     st.caption(f"The teacher calls this test image a **{top}** ({at_1[top]:.1%} at T = 1). At T = {temperature:g} "
                f"its runner-up, **{runner_up}**, gets {at_t[runner_up]:.1%}: that is what it thinks the image "
                "resembles, the \"dark knowledge\" a student learns from the soft targets.")

@@ -3,9 +3,9 @@ import numpy as np
 import streamlit as st
 
 from lessons import shared
-from lessons.figures import soft_targets_figure
+from lessons.figures import soft_targets_spec
 from lessons.links import share_link, widget_default
-from models.core.loss import soft_targets
+from models.core.softmax import soft_targets_array
 
 st.title("2. Soft targets")
 st.markdown(
@@ -55,15 +55,15 @@ def temperature_view(row, label) -> None:
     widget_default("soft_temperature", 4.0)
     temperature = st.slider("Temperature T", 0.5, 20.0, step=0.5, key="soft_temperature",
                             help="T = 1 is the ordinary softmax; higher T flattens it.")
-    probs_t = soft_targets(row, temperature).tolist()
-    probs_1 = soft_targets(row, 1.0).tolist()
+    probs_t = soft_targets_array(row, temperature).tolist()  # numpy: no torch call per move
+    probs_1 = soft_targets_array(row, 1.0).tolist()
     top = int(np.argmax(probs_1))
     runner_up = sorted(range(10), key=lambda d: probs_t[d], reverse=True)[1]
     st.markdown(soft_target_sentence(top, runner_up, probs_1[top], probs_t[runner_up], temperature, int(label)))
     magnify = st.toggle("Magnify the small ones (log scale)", key="soft_log",
                         help="On a linear scale probabilities under 1 % are invisible; a log scale shows them all.")
-    st.plotly_chart(soft_targets_figure(probs_t, probs_1, temperature, log_scale=magnify), key="soft")
+    st.plotly_chart(soft_targets_spec(probs_t, probs_1, temperature, log_scale=magnify), key="soft")
 
 
-temperature_view(logits.test[index], data.test_y[index])
+temperature_view(logits.test[index].numpy(), data.test_y[index])
 share_link("soft_targets")

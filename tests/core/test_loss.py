@@ -1,5 +1,6 @@
 import math
 
+import pytest
 import torch
 import torch.nn.functional as F
 
@@ -64,3 +65,14 @@ def test_twin_starts_from_identical_weights_but_separate_parameters():
         assert torch.equal(a, b), name
     next(student.parameters()).data.add_(1.0)
     assert not torch.equal(next(student.parameters()), next(twin.parameters()))
+
+
+def test_the_pages_numpy_soft_targets_match_the_engines():
+    import torch
+
+    from models.core.loss import soft_targets
+    from models.core.softmax import soft_targets_array
+    logits = torch.tensor([3.0, -1.0, 0.5, 8.0, 2.0, 0.0, -4.0, 1.0, 7.5, 0.1])
+    for temperature in (0.5, 1.0, 4.0, 20.0):
+        assert soft_targets_array(logits.numpy(), temperature) == pytest.approx(
+            soft_targets(logits, temperature).numpy(), abs=1e-6)
