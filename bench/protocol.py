@@ -121,13 +121,16 @@ class Session:
         return await self.read_until("script_finished", timeout_s)
 
     async def read_until(self, kind: str, timeout_s: float) -> list[ForwardMsg]:
+        """Messages up to the next `kind`; a script run that stopped early for a rerun is not the end
+        (the rerun's own messages follow, as a browser waits for them)."""
         seen = []
         async with asyncio.timeout(timeout_s):
             while True:
                 message = ForwardMsg()
                 message.ParseFromString(await self.socket.recv())
                 seen.append(message)
-                if message.WhichOneof("type") == kind:
+                if message.WhichOneof("type") == kind and not (
+                        kind == "script_finished" and message.script_finished == ForwardMsg.FINISHED_EARLY_FOR_RERUN):
                     return seen
 
     async def rerun(self, page: str | None = None, widgets=(), fragment: str = "", auto: bool = False,

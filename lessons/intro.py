@@ -58,24 +58,22 @@ else:
             "`python -m models stored-defaults --write`); every page still trains live.")
 
 st.subheader("Where to go next")
-news, technique, workshop = st.columns(3)
-with news:
-    st.markdown("**10 minutes: the news.** What does \"copying a model by distillation\" mean?")
-    st.page_link("lessons/soft_targets.py", label="Soft targets", icon=":material/thermostat:")
-    st.page_link("lessons/copying.py", label="Copy through answers", icon=":material/content_copy:")
-    st.page_link("lessons/catching.py", label="Accounts and detection", icon=":material/policy:")
-    st.page_link("lessons/forensics.py", label="Was it copied?", icon=":material/fingerprint:")
-with technique:
-    st.markdown("**30 minutes: the technique.** Train a student yourself and test what it learned.")
-    st.page_link("lessons/teacher.py", label="Get a teacher", icon=":material/school:")
-    st.page_link("lessons/distill.py", label="Distil a student", icon=":material/science:")
-    st.page_link("lessons/compare.py", label="Compare runs", icon=":material/leaderboard:")
-    st.page_link("lessons/missing_digit.py", label="The missing digit", icon=":material/visibility_off:")
-with workshop:
-    st.markdown("**A workshop.** One laptop serves the room; the facilitator sets its limits.")
-    st.page_link("lessons/facilitator.py", label="Facilitator", icon=":material/admin_panel_settings:")
-    st.page_link("lessons/sweep.py", label="Sweeps: T, size, data", icon=":material/tune:")
-    st.page_link("lessons/paper_table.py", label="The paper's table", icon=":material/table:")
+ROUTES = (  # (who it is for, what they get, the pages in order: file, label, icon)
+    ("**10 minutes: the news.** What does \"copying a model by distillation\" mean?",
+     (("soft_targets", "Soft targets", "thermostat"), ("copying", "Copy through answers", "content_copy"),
+      ("catching", "Accounts and detection", "policy"), ("forensics", "Was it copied?", "fingerprint"))),
+    ("**30 minutes: the technique.** Train a student yourself and test what it learned.",
+     (("teacher", "Get a teacher", "school"), ("distill", "Distil a student", "science"),
+      ("compare", "Compare runs", "leaderboard"), ("missing_digit", "The missing digit", "visibility_off"))),
+    ("**A workshop.** One laptop serves the room; the facilitator sets its limits.",
+     (("facilitator", "Facilitator", "admin_panel_settings"), ("sweep", "Sweeps: T, size, data", "tune"),
+      ("paper_table", "The paper's table", "table"))),
+)
+for column, (audience, pages) in zip(st.columns(len(ROUTES)), ROUTES):
+    with column:
+        st.markdown(audience)
+        for page, label, icon in pages:
+            st.page_link(f"lessons/{page}.py", label=label, icon=f":material/{icon}:")
 
 st.subheader("Why it is in the news")
 st.markdown(

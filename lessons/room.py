@@ -10,9 +10,12 @@ import streamlit as st
 from models.service.store import RunStore
 
 
+ORPHAN_CHECK_S = 1.0  # every poll of every visitor reads the store: look for dead servers' runs once a second
+
+
 @st.cache_resource(show_spinner=False)
 def _open() -> RunStore:
-    return RunStore()
+    return RunStore(orphan_check_every_s=ORPHAN_CHECK_S)
 
 
 def store() -> RunStore:

@@ -28,6 +28,7 @@ from models.service.store import BEATING, SERVER_ID, RunStore, heartbeat_seconds
 
 DEFAULT_PER_OWNER = 3  # submissions one browser session may have queued or running ($DISTILL_SESSION_JOBS)
 CORRECTIONS_TTL_S = 10.0
+QUEUE_PLACES_TTL_S = 1.0  # a waiting visitor's place may be a second old
 LIVE_POOLS: "weakref.WeakSet[JobPool]" = weakref.WeakSet()  # every pool this process has open
 
 
@@ -105,6 +106,8 @@ class JobPool:
         self._unrecorded: dict[int, str] = {}  # run id -> why its ending could not be written yet
         self._correction: dict[str, float] = {}
         self._corrected_at = -float("inf")
+        self._places: dict = {}
+        self._places_at, self._places_for = -float("inf"), None
         self._stopping = threading.Event()
         LIVE_POOLS.add(self)
         # Beats for the runs this server queued: they stay alive while it does, whatever the PIDs.
@@ -217,7 +220,17 @@ class JobPool:
     def queue_places(self) -> dict[int, QueuePlace]:
         """Every waiting run's place in line and estimated wait, in the order the pool will start them:
         each run's own estimated length (its config at this machine's pace), less what the running
-        ones have already done."""
+        ones have already done. Worked out at most every QUEUE_PLACES_TTL_S for everyone: each
+        waiting visitor asks on every poll, and a hundred of them asking about a hundred runs was
+        the largest single cost of a full room's server."""
+        with self._lock:  # a changed queue is worked out again at once; a second's ageing is not
+            queue = (tuple(job.run_id for job in self._waiting), tuple(self._running))
+        now = time.monotonic()
+        if queue != self._places_for or now - self._places_at > QUEUE_PLACES_TTL_S:
+            self._places, self._places_at, self._places_for = self._work_out_places(), now, queue
+        return self._places
+
+    def _work_out_places(self) -> dict[int, QueuePlace]:
         with self._lock:
             order = fair_order(self._waiting, self._last_served)
             running = list(self._running)

@@ -66,7 +66,12 @@ BEATING: set[str] = set()
 
 
 class RunStore:
-    def __init__(self, path: Path | str | None = None):
+    def __init__(self, path: Path | str | None = None, orphan_check_every_s: float = 0.0):
+        """orphan_check_every_s: how often reads look for orphans (0: on every read). The pages'
+        shared store asks at most once a second: a room of a hundred polling visitors made it a third
+        of the server's reading, for a check whose answer changes on a scale of minutes."""
+        self.orphan_check_every_s = orphan_check_every_s
+        self._orphans_checked = float("-inf")
         self.path = Path(path) if path else default_path()
         self.name = self.path.name
         self.read_only = False
@@ -232,8 +237,9 @@ class RunStore:
     def mark_orphans(self) -> int:
         """Queued or running runs whose worker and server have both gone quiet were interrupted.
         Every page read asks, so the check is a read; only a real orphan costs a write."""
-        if self.read_only:
+        if self.read_only or time.monotonic() - self._orphans_checked < self.orphan_check_every_s:
             return 0
+        self._orphans_checked = time.monotonic()
         now = time.time()
         quiet = now - stale_after()
         ours = tuple(BEATING)
