@@ -232,6 +232,39 @@ async def _drive_light(port: int, url: str, sessions: int, browsers: int, think_
             "browsers": browser_part, "client_cpu": time.process_time() - client_before}
 
 
+def _bare_baseline(sessions: int, env: dict) -> dict:
+    """The same number of light visitors moving a slider on a bare Streamlit app (bench/protocol.py:
+    BARE_APP), on a fresh server of its own: Streamlit's own cost of a full room, measured in the same run."""
+    from bench.protocol import BARE_APP, bare_visit
+    folder = Path(tempfile.mkdtemp(prefix="load-bare-"))
+    (folder / "bare.py").write_text(BARE_APP)
+    # Served the lab's way: Streamlit's own ASGI app (st.App, as serve.py) with the lab's server settings.
+    (folder / "serve_bare.py").write_text('import streamlit as st\napp = st.App("bare.py")\n')
+    (folder / ".streamlit").mkdir()
+    (folder / ".streamlit" / "config.toml").write_text((ROOT / ".streamlit" / "config.toml").read_text())
+    port = _port()
+    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "serve_bare.py", "--server.port",
+                               str(port), "--server.headless", "true"], cwd=folder, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+
+        async def room():
+            return await asyncio.gather(*(bare_visit(port) for _ in range(sessions)))
+        visits = asyncio.run(room())
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return {"first_page_s": _summary([v.first_page_s for v in visits if v.first_page_s is not None], 2),
+            "slider_rerender_s": _summary([s for v in visits for s in v.slider_s], 3),
+            "errors": [v.error for v in visits if v.error]}
+
+
 def _summary(values: list[float], digits: int) -> dict:
     return {"median": round(statistics.median(values), digits) if values else None,
             "p95": round(_percentile(values, 0.95), digits) if values else None}
@@ -358,6 +391,7 @@ def main() -> None:
                                        "shown_to_owner": browsers_totals["shown"]},
                               "exceptions_seen": browsers_totals["exceptions"]}
         report["cpu_s"]["load_client"] = round(client_cpu, 1)
+        report["baseline_bare_streamlit"] = _bare_baseline(args.sessions, env)
         report["cpu_s"]["server_per_session"] = round(server_cpu / ((args.sessions + args.browsers) * args.rounds), 2)
     if args.moves:
         report["slider_moves"] = sorted(totals["slider_moves"], key=lambda move: move[2])

@@ -216,3 +216,41 @@ async def visit(port: int, number: int, run_wait_s: float = 900.0, moves: int = 
     except Exception as error:  # a visit that fails is counted, not fatal to the benchmark
         seen.error = f"visitor {number} at {step}: {type(error).__name__}: {str(error)[:160]}"
     return seen
+
+
+# The baseline beside the lab in one run: the same moves against the smallest Streamlit app that has
+# a T slider in a fragment, so a reader sees how much of a full room's wait is Streamlit's own.
+BARE_APP = '''
+import streamlit as st
+
+
+@st.fragment
+def view():
+    t = st.slider("Temperature T", 0.5, 20.0, 4.0, 0.5, key="bare_temperature")
+    st.markdown(f"At T = {t:g} nothing else happens.")
+
+
+st.title("Bare")
+view()
+'''
+
+
+async def bare_visit(port: int, moves: int = 5) -> Visit:
+    """The start of `visit` against BARE_APP: its page, then `moves` slider moves."""
+    seen = Visit()
+    try:
+        async with Session(port, cookie=True) as session:
+            tick = time.perf_counter()
+            page = await session.rerun()
+            seen.first_page_s = time.perf_counter() - tick
+            slider_id, fragment = page.widgets["bare_temperature"]
+            for move in range(1, moves + 1):
+                tick = time.perf_counter()
+                moved = await session.rerun(widgets=[(slider_id, "double_array_value", [4 + 0.5 * move])],
+                                            fragment=fragment)
+                if f"At T = {4 + 0.5 * move:g}" not in moved.text():
+                    raise AssertionError(f"move {move} drew no new sentence")
+                seen.slider_s.append(time.perf_counter() - tick)
+    except Exception as error:
+        seen.error = f"bare visitor at slider: {type(error).__name__}: {str(error)[:160]}"
+    return seen

@@ -21,7 +21,13 @@ student many times smaller than the teacher gets to it, and whether the teacher'
 """
 )
 
-every_run = run_rows(shared.store().list(kind="distill"))  # the CSV keeps archived runs too
+@st.cache_data(max_entries=4, show_spinner=False)
+def _every_run(mark: tuple) -> list[dict]:
+    """Every distillation's row, read once per change of the store (not once per visitor's reload)."""
+    return run_rows(shared.store().list(kind="distill"))
+
+
+every_run = _every_run(shared.store().change_mark("distill"))  # the CSV keeps archived runs too
 rows = [r for r in every_run if not r["archived"]]
 
 def _csv_button() -> None:

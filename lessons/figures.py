@@ -78,7 +78,7 @@ def soft_targets_figure(probs_at_t: list[float], probs_at_1: list[float], temper
                    barmode="group", yaxis_range=[0, 1])
 
 
-@functools.lru_cache(maxsize=2048)
+@functools.lru_cache(maxsize=256)  # the default digit at every T and both views, and some more
 def _soft_targets_built(probs_at_t: tuple, probs_at_1: tuple, temperature: float, log_scale: bool) -> go.Figure:
     return soft_targets_figure(list(probs_at_t), list(probs_at_1), temperature, log_scale)
 

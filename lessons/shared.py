@@ -28,6 +28,7 @@ from models.core.checkpoints import TeacherError, TeacherLogits, teacher_logits
 XSRF_COOKIE = "_streamlit_xsrf"  # set by Streamlit on every browser (server.enableXsrfProtection)
 POLL_RUNNING_S = 1.0
 POLL_QUEUED_S = 3.0  # a queued run changes rarely: poll it less often
+POLL_LONG_WAIT_S = 10.0  # ...and a run a minute or more from starting, less often still
 POLL_GROUP_S = 2.0
 MEMO_FIGURES = 6
 TERMINAL_NOTES = {
@@ -72,9 +73,7 @@ def session_owner() -> str:
 
 def default_seed() -> int:
     """This visitor's own starting seed on the Distil page (models/service/visitors.py: visitor_seed)."""
-    def highest_used() -> int:
-        return max((run.config.seed for run in store().list(kind="distill", limit=1000)), default=-1)
-    return visitor_seed(session_owner(), highest_used, MAX_SEEDS)
+    return visitor_seed(session_owner(), lambda: store().highest_seed("distill"), MAX_SEEDS)
 
 
 def my_runs() -> set[int]:
@@ -205,6 +204,14 @@ def show_stored_default(page: str, draw, button: str) -> bool:
     return True
 
 
+def _queued_poll_s(run_id: int) -> float:
+    """How often a waiting run's page asks about it: every POLL_QUEUED_S near the front of the line,
+    up to POLL_LONG_WAIT_S when the wait is long (a sixth of it). In a full room the waiting
+    visitors' polls were most of the server's work, and slowed everyone's sliders."""
+    place = pool().queue_places().get(run_id)
+    return max(POLL_QUEUED_S, min(POLL_LONG_WAIT_S, place.wait_s / 6)) if place else POLL_QUEUED_S
+
+
 def watch_run(run_id: int, draw_live, draw_done) -> None:
     """Poll one run from the store: live view with a Cancel button (for its owner), then the finished view.
 
@@ -215,7 +222,7 @@ def watch_run(run_id: int, draw_live, draw_done) -> None:
     first = store().get(run_id)
     if first is None:
         return
-    every = None if first.finished else POLL_RUNNING_S if first.status == "running" else POLL_QUEUED_S
+    every = None if first.finished else POLL_RUNNING_S if first.status == "running" else _queued_poll_s(run_id)
     seen = {"peek": None, "run": first}
 
     @st.fragment(run_every=every)

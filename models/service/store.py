@@ -325,6 +325,17 @@ class RunStore:
         self._write("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
                     (key, value))
 
+    def highest_seed(self, kind: str) -> int:
+        """The highest seed among this kind's runs (-1 when none): read in SQL, not by loading them all."""
+        rows = self._read("SELECT MAX(CAST(json_extract(config, '$.seed') AS INTEGER)) FROM runs WHERE kind=?", (kind,))
+        return -1 if rows[0][0] is None else int(rows[0][0])
+
+    def change_mark(self, kind: str) -> tuple:
+        """Changes whenever a run of this kind is added, changed or archived: a cache key for pages
+        that show every run (Compare), which a room reloads far more often than runs change."""
+        row = self._read("SELECT COUNT(*), MAX(updated), SUM(archived) FROM runs WHERE kind=?", (kind,))[0]
+        return tuple(row)
+
     # -- the room's guesses (models/service/guesses.py) -------------------------------------------
     def add_guess(self, run_id: int, question: str, answer: str, owner: str = "") -> None:
         """A visitor's guess, kept with the run it was made for (one per run; a second replaces it)."""

@@ -208,3 +208,22 @@ def test_a_chat_copy_runs_in_the_pool_reports_progress_and_cancels_mid_epoch(iso
         assert run.status == "cancelled" and isinstance(run.config, ChatCopyConfig) and run.config.epochs == 50
     finally:
         pool.shutdown()
+
+
+def test_the_store_answers_the_pages_room_wide_questions_without_loading_every_run(tmp_path):
+    """A full room asks on every visit: the highest seed (each new visitor's own seed) and whether
+    anything changed (Compare's cache); both are one SQL read."""
+    store = RunStore(tmp_path / "lab.sqlite")
+    assert store.highest_seed("distill") == -1
+    empty = store.change_mark("distill")
+    first = store.create("distill", {"seed": 3})
+    store.create("distill", {"seed": 12})
+    store.create("extract", {"seed": 99})  # another kind's seeds are its own
+    assert store.highest_seed("distill") == 12
+    added = store.change_mark("distill")
+    assert added != empty
+    store.end(first, "cancelled")
+    ended = store.change_mark("distill")
+    assert ended != added
+    store.archive("distill")
+    assert store.change_mark("distill") != ended
