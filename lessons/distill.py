@@ -106,7 +106,8 @@ def _done(run):
     r = run.result
     if run.id > 0:  # a stored default says so above itself
         st.caption(f"Run #{run.id}, seed {run.config.seed}: {run.config.student} trained in {r.seconds:.0f} s.")
-    st.plotly_chart(learning_curves_figure(r.curves, run.config.epochs), key=f"lc-done-{run.id}")
+    st.plotly_chart(shared.run_figure(run, lambda: learning_curves_figure(r.curves, run.config.epochs)),
+                    key=f"lc-done-{run.id}")
     cols = st.columns(4)
     cols[0].metric("Distilled student", f"{r.distilled_accuracy:.2%}")
     cols[1].metric("Scratch twin", f"{r.scratch_accuracy:.2%}")

@@ -60,7 +60,18 @@ def prepare_room() -> None:
         teacher_logits(room_limits(store()).teacher or "pretrained", default_dataset())
     except (StoreError, TeacherError):  # every page says why; each is made again when first needed
         return
+    finally:
+        serve_on_one_thread()
     print("The room is ready: workers started, the teacher's answers computed.", file=sys.stderr, flush=True)
+
+
+def serve_on_one_thread() -> None:
+    """Torch in the web server on one thread from now on: training happens in the workers. Each page
+    run is a new script thread, and a multi-threaded torch op there started a fresh OpenMP team: on
+    the Soft targets page, ranking one digit's test images by the teacher's confidence was 62 % of
+    the page's server time (py-spy), for a sum over a thousand rows."""
+    import torch
+    torch.set_num_threads(1)
 
 
 def session_owner() -> str:
@@ -189,6 +200,20 @@ def _wait_note(run) -> str:
     place = pool().queue_places().get(run.id)
     where = f" You are number {place.place} in line, about {place.wait_s:.0f} s to go." if place else ""
     return f"Run {run.id}: waiting for a free worker.{where} It keeps going if you change page or close this tab."
+
+
+_STORED_FIGURES: dict[tuple, object] = {}
+
+
+def run_figure(run, build):
+    """A finished run's figure: a stored default's is built once for the whole server (it never
+    changes, and every new visitor's page draws it), anyone else's each time."""
+    if run.id >= 0:
+        return build()
+    key = (run.kind, run.id, id(run.result))  # one stored file's runs live as long as the server
+    if key not in _STORED_FIGURES:
+        _STORED_FIGURES[key] = build()
+    return _STORED_FIGURES[key]
 
 
 def show_stored_default(page: str, draw, button: str) -> bool:
