@@ -6,6 +6,7 @@ is the small `teacher` string in st.session_state.
 from __future__ import annotations
 
 import functools
+import gc
 import sys
 import time
 import uuid
@@ -72,6 +73,9 @@ def serve_on_one_thread() -> None:
     the page's server time (py-spy), for a sum over a thousand rows."""
     import torch
     torch.set_num_threads(1)
+    # Everything loaded so far (torch, plotly, the dataset, the teacher's answers) lives as long as the
+    # server: out of the collector's sight, a full collection no longer walks it in a visitor's wait.
+    gc.freeze()
 
 
 def session_owner() -> str:
