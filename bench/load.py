@@ -247,12 +247,7 @@ def _bare_baseline(sessions: int, env: dict) -> dict:
                                str(port), "--server.headless", "true"], cwd=folder, env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
+        wait_healthy(f"http://127.0.0.1:{port}", server)
 
         async def room():
             return await asyncio.gather(*(bare_visit(port) for _ in range(sessions)))
@@ -278,14 +273,20 @@ def _start_server(env: dict) -> tuple[subprocess.Popen, str]:
                                "--server.headless", "true"], cwd=ROOT, env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
+    wait_healthy(url, server)
+    return server, url
+
+
+def wait_healthy(url: str, server: subprocess.Popen | None = None) -> None:
+    """Until the Streamlit server at url answers its health check (an exit before that ends the run)."""
     while True:
         try:
             urllib.request.urlopen(f"{url}/_stcore/health", timeout=1)
-            return server, url
+            return
         except OSError:
-            if server.poll() is not None:
+            if server is not None and server.poll() is not None:
                 raise SystemExit("error: the server exited before it answered")
-            time.sleep(0.1)
+            time.sleep(0.05)
 
 
 def _wait_until_idle(server: int, most_s: float = 120.0) -> None:

@@ -161,6 +161,21 @@ class Visit:
     error: str = ""
 
 
+async def move_slider(session: Session, slider: tuple[str, str], moves: int, seconds: list[float]) -> int:
+    """Move a T slider (its widget id, its fragment) from 4 up by 0.5, `moves` times, each a fragment
+    rerun checked for its new sentence; each move's seconds go into `seconds`. Exceptions drawn."""
+    slider_id, fragment = slider
+    exceptions = 0
+    for move in range(1, moves + 1):
+        tick = time.perf_counter()
+        moved = await session.rerun(widgets=[(slider_id, "double_array_value", [4 + 0.5 * move])], fragment=fragment)
+        if f"At T = {4 + 0.5 * move:g}" not in moved.text():
+            raise AssertionError(f"move {move} drew no new sentence")
+        seconds.append(time.perf_counter() - tick)
+        exceptions += moved.exceptions
+    return exceptions
+
+
 async def visit(port: int, number: int, run_wait_s: float = 900.0, moves: int = 5) -> Visit:
     """One light visitor's walk (see the module docstring); failures are recorded, not raised."""
     seen, step = Visit(), "first page"
@@ -173,15 +188,7 @@ async def visit(port: int, number: int, run_wait_s: float = 900.0, moves: int = 
             step = "soft targets"
             soft = await session.rerun("soft_targets")
             seen.exceptions += soft.exceptions
-            slider_id, fragment = soft.widgets["soft_temperature"]
-            for move in range(1, moves + 1):  # T starts at 4; a step is 0.5
-                tick = time.perf_counter()
-                moved = await session.rerun(widgets=[(slider_id, "double_array_value", [4 + 0.5 * move])],
-                                            fragment=fragment)
-                if f"At T = {4 + 0.5 * move:g}" not in moved.text():
-                    raise AssertionError(f"move {move} drew no new sentence")
-                seen.slider_s.append(time.perf_counter() - tick)
-                seen.exceptions += moved.exceptions
+            seen.exceptions += await move_slider(session, soft.widgets["soft_temperature"], moves, seen.slider_s)
 
             step = "distil"
             form = await session.rerun("distill")
@@ -243,14 +250,7 @@ async def bare_visit(port: int, moves: int = 5) -> Visit:
             tick = time.perf_counter()
             page = await session.rerun()
             seen.first_page_s = time.perf_counter() - tick
-            slider_id, fragment = page.widgets["bare_temperature"]
-            for move in range(1, moves + 1):
-                tick = time.perf_counter()
-                moved = await session.rerun(widgets=[(slider_id, "double_array_value", [4 + 0.5 * move])],
-                                            fragment=fragment)
-                if f"At T = {4 + 0.5 * move:g}" not in moved.text():
-                    raise AssertionError(f"move {move} drew no new sentence")
-                seen.slider_s.append(time.perf_counter() - tick)
+            await move_slider(session, page.widgets["bare_temperature"], moves, seen.slider_s)
     except Exception as error:
         seen.error = f"bare visitor at slider: {type(error).__name__}: {str(error)[:160]}"
     return seen

@@ -19,6 +19,7 @@ from models.core.data import Dataset, default_dataset
 from models.service.lifecycle import room_pool
 from models.service.budget import in_words, time_left_s
 from models.service.room import room_limits
+from models.service.guesses import QUESTIONS
 from models.service.visitors import visitor_id, visitor_seed
 from models.service.scheduler import JobPool
 from models.service.names import without_paths
@@ -107,8 +108,9 @@ def submit(configs: list, name: str = "", group: str = "") -> list[int]:
 
 def keep_guess(run_id: int, question: str, answer: str | None) -> None:
     """Store the visitor's guess with the run it was made for (nothing when they made none). A guess
-    never blocks a run: a store that cannot take it loses only the guess."""
-    if answer:
+    never blocks a run: a store that cannot take it loses only the guess. Only the question's own
+    options are kept: a client may send any widget value, and the room board counts by option."""
+    if answer in QUESTIONS[question].options:
         try:
             store().add_guess(run_id, question, answer, session_owner())
         except StoreError:
