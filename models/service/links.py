@@ -54,10 +54,11 @@ def _through(config, field: str) -> Callable[[object], None]:
 
 def _within(low: float, high: float, step: float | None = None, what: str = "value") -> Callable[[object], None]:
     def check(value) -> None:
+        shown = f"{value:,}" if isinstance(value, int) else f"{value:g}"  # 99,999,999, not 1e+08
         if not low <= value <= high:
-            raise ConfigError(f"{what} must lie in [{low:g}, {high:g}] here, got {value:g}")
+            raise ConfigError(f"{what} must lie in [{low:g}, {high:g}] here, got {shown}")
         if step and abs(round(value / step) * step - value) > 1e-9:
-            raise ConfigError(f"{what} moves in steps of {step:g} here, got {value:g}")
+            raise ConfigError(f"{what} moves in steps of {step:g} here, got {shown}")
     return check
 
 
