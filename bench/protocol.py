@@ -198,22 +198,24 @@ async def visit(port: int, number: int, run_wait_s: float = 900.0, moves: int = 
                        (form.widgets["distill_submit"][0], "trigger_value", True)]
             sent = await session.rerun(widgets=widgets)
             seen.exceptions += sent.exceptions
-            found = re.search(r"Run (\d+): ", sent.text())
+            # "Run N: waiting/training …", or, when a worker finished it before the page first read it
+            # back (a small run in a busy room), already its result: "Run #N, seed S: …".
+            found = re.search(r"Run (\d+): ", sent.text()) or re.search(r"^Run #(\d+), seed \d+: ", sent.text(), re.M)
             if not found:
                 refused = re.search(r"Not started: .*", sent.text())
                 raise AssertionError("the submit drew no run: " + (refused.group(0) if refused else sent.text()[:200]))
             run_id, seen.submitted = int(found.group(1)), True
 
             step = "waiting for the run"
-            poll = sent.fragment_of(rf"Run {run_id}: ")
+            poll, page = sent.fragment_of(rf"Run {run_id}: "), sent
             deadline = time.monotonic() + run_wait_s
-            while not re.search(rf"^Run #{run_id}, seed \d+: ", (page := await session.rerun(
-                    fragment=poll, auto=True)).text(), re.M):
-                seen.exceptions += page.exceptions
+            while not re.search(rf"^Run #{run_id}, seed \d+: ", page.text(), re.M):
                 if time.monotonic() > deadline:
                     raise TimeoutError(f"run {run_id} did not finish in {run_wait_s:g} s")
-                poll = page.fragment_of(rf"Run {run_id}: ") or poll
                 await asyncio.sleep(POLL_S)
+                page = await session.rerun(fragment=poll, auto=True)
+                seen.exceptions += page.exceptions
+                poll = page.fragment_of(rf"Run {run_id}: ") or poll
             seen.finished = seen.shown_to_owner = True
 
             step = "compare"

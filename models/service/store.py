@@ -35,6 +35,7 @@ from models.service.schema import (  # noqa: F401  (Run, ACTIVE and FINISHED are
     ADDED_COLUMNS,
     FINISHED,
     MIGRATE_GROUPS,
+    MIGRATE_WEIGHTS,
     SCHEMA,
     SCHEMA_VERSION,
     Run,
@@ -75,6 +76,7 @@ class RunStore:
         self.path = Path(path) if path else default_path()
         self.name = self.path.name
         self.read_only = False
+        self.weights_in_rows = False  # a read-only store from before schema 5 cannot move them out
         self.notice = ""  # said on every page while it holds: a fresh start, or a read-only store
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -92,6 +94,7 @@ class RunStore:
                 raise
             self.read_only = True  # a read-only file, or a readable one on a read-only filesystem
             self._select("LIMIT 1", ())  # a read-only store must at least be readable
+            self.weights_in_rows = not self._read("SELECT 1 FROM sqlite_master WHERE name='weights'")
             self.notice = str(error) if error.read_only else str(explain(sqlite3.OperationalError("readonly"),
                                                                          self.path))
         if was_empty:
@@ -115,6 +118,8 @@ class RunStore:
             for column, kind in ADDED_COLUMNS.items():
                 if column not in columns:
                     db.execute(f"ALTER TABLE runs ADD COLUMN {column} {kind}")
+            if db.execute("PRAGMA user_version").fetchone()[0] < 5:
+                db.executescript(MIGRATE_WEIGHTS)
             # Always a real write (the statements above write nothing to an up-to-date store), so a
             # read-only file is found here rather than at a visitor's first submit.
             db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
@@ -205,9 +210,13 @@ class RunStore:
     def finish(self, run_id: int, result: JsonRecord, blob: bytes | None = None) -> bool:
         """Store a running run's result and its weights (torch.save bytes, runner.weights_bytes).
         False when the run had already ended (cancelled, interrupted)."""
-        return self._write("UPDATE runs SET status='done', error='', result=?, weights=?, updated=? "
-                           "WHERE id=? AND status='running'",
-                           (json.dumps(result.to_json()), blob, time.time(), run_id)).rowcount == 1
+        with self._session(write=True) as db:  # one transaction: a done run always has its weights
+            if db.execute("UPDATE runs SET status='done', error='', result=?, updated=? WHERE id=? AND status='running'",
+                          (json.dumps(result.to_json()), time.time(), run_id)).rowcount != 1:
+                return False
+            if blob is not None:
+                db.execute("INSERT OR REPLACE INTO weights (run_id, data) VALUES (?, ?)", (run_id, blob))
+            return True
 
     def request_cancel(self, run_id: int) -> None:
         self._write("UPDATE runs SET cancel_requested=1 WHERE id=?", (run_id,))
@@ -217,8 +226,9 @@ class RunStore:
         return bool(row and row[0][0])
 
     def weights(self, run_id: int) -> dict | None:
-        row = self._read("SELECT weights FROM runs WHERE id=?", (run_id,))
-        if not row or row[0][0] is None:
+        row = self._read("SELECT weights FROM runs WHERE id=? AND weights IS NOT NULL" if self.weights_in_rows
+                         else "SELECT data FROM weights WHERE run_id=?", (run_id,))
+        if not row:
             return None
         import torch
         return torch.load(io.BytesIO(row[0][0]), map_location="cpu", weights_only=True)
@@ -230,7 +240,8 @@ class RunStore:
         """Which of these runs stored weights, in one read (pages ask on every rerun)."""
         if not run_ids:
             return set()
-        rows = self._read(f"SELECT id FROM runs WHERE weights IS NOT NULL AND id IN ({','.join('?' * len(run_ids))})",
+        chosen = "id FROM runs WHERE weights IS NOT NULL AND id" if self.weights_in_rows else "run_id FROM weights WHERE run_id"
+        rows = self._read(f"SELECT {chosen} IN ({','.join('?' * len(run_ids))})",
                           tuple(run_ids))
         return {row[0] for row in rows}
 
@@ -331,9 +342,13 @@ class RunStore:
         return -1 if rows[0][0] is None else int(rows[0][0])
 
     def change_mark(self, kind: str) -> tuple:
-        """Changes whenever a run of this kind is added, changed or archived: a cache key for pages
-        that show every run (Compare), which a room reloads far more often than runs change."""
-        row = self._read("SELECT COUNT(*), MAX(updated), SUM(archived) FROM runs WHERE kind=?", (kind,))[0]
+        """Changes whenever a run of this kind is added, starts, ends or is archived: a cache key for
+        pages that show every run (Compare), which a room reloads far more often than runs change. A
+        running run's progress ticks (every 2 s each) leave it alone: Compare shows no progress, and a
+        busy room's ticks made every visitor's Compare rebuild its charts."""
+        row = self._read("SELECT COUNT(*), MAX(id), SUM(archived), SUM(status='queued'), SUM(status='running'), "
+                         f"MAX(CASE WHEN status IN {ACTIVE} THEN NULL ELSE updated END) FROM runs WHERE kind=?",
+                         (kind,))[0]
         return tuple(row)
 
     # -- the room's guesses (models/service/guesses.py) -------------------------------------------

@@ -233,6 +233,27 @@ def test_compare_says_in_words_what_a_run_without_a_result_is(app):
     assert "None" not in str(finished.to_dict()) + str(waiting.to_dict())
 
 
+def test_compare_charts_are_shared_but_follow_every_finished_run(app):
+    """The charts are built once per change of the store for every visitor; a run that finishes, or
+    one archived, must still show on the next visit (a stale chart would hide a visitor's run)."""
+    import json
+
+    from tests.conftest import done_distill_run
+    store = RunStore()
+    done_distill_run(store, "first")
+    points = lambda at: sum(len(t["x"]) for t in json.loads(at.get("plotly_chart")[0].proto.spec)["data"]
+                            if t["name"] == "distilled")  # noqa: E731
+    at = open_page(app, "compare")
+    assert points(at) == 1
+    running = store.create("distill", {"student": "mlp-10"}, "training")
+    store.claim(running)
+    done_distill_run(store, "second")
+    at = open_page(at, "compare")
+    assert points(at) == 2 and "training now" in str(at.dataframe[1].value.to_dict())
+    store.archive("distill")  # the finished ones; the training run stays
+    assert not open_page(at, "compare").get("plotly_chart")
+
+
 def test_distill_page_repeats_over_seeds_and_gives_a_verdict(app):
     at = open_page(app, "distill")
     at.selectbox(key="student").set_value("mlp-10")

@@ -92,6 +92,35 @@ def test_results_and_weights_round_trip_with_their_types():
     assert torch.equal(store.weights(run_id)["w"], weights["w"])
 
 
+def test_weights_live_apart_from_the_run_rows_that_pages_read_every_second(isolated_lab):
+    """A row that held its weights made every read of its later columns walk the blob: keep them out,
+    and move an older store's (schema 4: weights in the row) into their table when it opens."""
+    path = isolated_lab / "v4.sqlite"
+    store = RunStore(path)
+    blob = weights_bytes({"w": torch.arange(6.0)})
+    old = store.create("distill", {})
+    store.claim(old)
+    assert store.finish(old, _any_result(), None)
+    with sqlite3.connect(path) as db:  # as a version-4 server left it: weights inside the row
+        db.execute("DELETE FROM weights")
+        db.execute("UPDATE runs SET weights=? WHERE id=?", (blob, old))
+        db.execute("PRAGMA user_version = 4")
+    store = RunStore(path)
+    assert torch.equal(store.weights(old)["w"], torch.arange(6.0)) and store.with_weights([old]) == {old}
+    new = store.create("distill", {})
+    store.claim(new)
+    assert store.finish(new, _any_result(), blob)
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT COUNT(*) FROM runs WHERE weights IS NOT NULL").fetchone()[0] == 0
+        assert db.execute("SELECT COUNT(*) FROM weights").fetchone()[0] == 2
+    assert store.with_weights([old, new, 999]) == {old, new}
+
+
+def _any_result() -> SweepCellResult:
+    return SweepCellResult(student="mlp-10", seed=1, train_size=200, epochs=1, alpha=0.9, scratch=0.5,
+                           distilled={"4": 0.6}, seconds=1.0, dataset={"name": "x"})
+
+
 def test_progress_record_round_trips_and_reads_old_teacher_progress():
     record = Progress("teacher", 1.5, 2, 30, [{"epoch": 1, "teacher": 0.98}], [[0.5, 0.3]], False)
     assert Progress.from_json(json.loads(json.dumps(record.to_json()))) == record
@@ -222,6 +251,11 @@ def test_the_store_answers_the_pages_room_wide_questions_without_loading_every_r
     assert store.highest_seed("distill") == 12
     added = store.change_mark("distill")
     assert added != empty
+    store.claim(first)
+    started = store.change_mark("distill")
+    assert started != added
+    store.set_progress(first, Progress("distill", 0.5, 2, 0, [], [], False))
+    assert store.change_mark("distill") == started  # a progress tick changes nothing Compare shows
     store.end(first, "cancelled")
     ended = store.change_mark("distill")
     assert ended != added

@@ -169,3 +169,26 @@ def test_a_store_on_a_read_only_filesystem_can_still_be_browsed(store_on_a_read_
     compare = visit("compare")
     assert "before the remount" in compare.dataframe[0].value.to_string()
     _assert_said_once(compare, "lab.sqlite is read-only", store_on_a_read_only_filesystem.parent)
+
+
+def test_a_read_only_store_from_before_schema_5_still_gives_its_weights(tiny_disk, monkeypatch):
+    """A read-only file cannot move its weights out of the rows; they are read where they are."""
+    import torch
+    from models.service.runner import weights_bytes
+    store = RunStore(tiny_disk / "lab.sqlite")
+    run_id = done_distill_run(store, "old weights")
+    db = sqlite3.connect(store.path)
+    db.execute("DROP TABLE weights")
+    db.execute("UPDATE runs SET weights=?", (weights_bytes({"w": torch.ones(3)}),))
+    db.execute("PRAGMA user_version = 4")
+    db.commit()
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.close()
+    if subprocess.run(["mount", "-o", "remount,ro", str(tiny_disk)], capture_output=True).returncode != 0:
+        pytest.skip("this machine cannot remount a filesystem read-only")
+    try:
+        old = RunStore(tiny_disk / "lab.sqlite")
+        assert old.read_only and old.with_weights([run_id, 99]) == {run_id}
+        assert torch.equal(old.weights(run_id)["w"], torch.ones(3))
+    finally:
+        subprocess.run(["mount", "-o", "remount,rw", str(tiny_disk)], check=True)
