@@ -362,7 +362,7 @@ def main() -> None:
         server.terminate()
         server.wait(timeout=60)
     server_cpu = cpu_after[0] - cpu_before[0]
-    visits = args.sessions * args.rounds
+    visits = max(1, args.sessions * args.rounds)
     report = {
         "sessions": args.sessions, "rounds": args.rounds, "think_s": args.think_s,
         "navigation": "address" if args.by_address else "sidebar",

@@ -5,7 +5,8 @@ checks `sys.modules` first, so a second thread can get a half-imported pandas ("
 initialized module 'pandas' has no attribute 'Series'") when several visitors draw their first
 chart at once after a server start. lessons/figures.py, through which every chart is drawn, imports
 this module; Python's import lock makes every other thread wait until it has finished, so by the
-time any page draws, these are complete. The start page draws no chart and does not wait for it.
+time any page draws, these are complete. A server started by serve.py imports it before the first
+visitor (shared.prepare_room), so the first room's pages do not pay for it either.
 """
 import numpy
 import pandas

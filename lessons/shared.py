@@ -57,6 +57,7 @@ def prepare_room() -> None:
     thread): the job pool with its workers spawned, the dataset, and the default teacher's answers.
     Otherwise these seconds of CPU land on the first visitors, while they move their sliders."""
     try:
+        import lessons.figures  # noqa: F401  (plotly, pandas and pyarrow: else the first visitors' pages import them)
         pool()
         # The engine's own caches, which the pages' share: no page spinner outside a page.
         teacher_logits(room_limits(store()).teacher or "pretrained", default_dataset())
