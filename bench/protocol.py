@@ -21,7 +21,7 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 XSRF_COOKIE = "_streamlit_xsrf"
 STEP_S = 180.0  # one page step longer than this fails the visit
-POLL_S = 1.0  # the watch fragment's run_every while a run trains (lessons/shared.py: POLL_RUNNING_S)
+POLL_S = 1.0  # a polling fragment whose timer was not seen: the watch fragment's pace while a run trains
 TEXT_KINDS = ("markdown", "alert", "heading", "text", "code")
 
 
@@ -55,11 +55,14 @@ class Page:
     tables: list[bytes] = field(default_factory=list)
     exceptions: int = 0
     pages: dict[str, str] = field(default_factory=dict)  # url path -> page script hash
+    timers: dict[str, float] = field(default_factory=dict)  # fragment id -> its run_every, as the server asked
 
     def add(self, message: ForwardMsg) -> None:
         kind = message.WhichOneof("type")
         if kind == "navigation":
             self.pages.update({p.url_pathname: p.page_script_hash for p in message.navigation.app_pages})
+        if kind == "auto_rerun":
+            self.timers[message.auto_rerun.fragment_id] = message.auto_rerun.interval
         if kind != "delta" or message.delta.WhichOneof("type") != "new_element":
             return
         element, fragment = message.delta.new_element, message.delta.fragment_id
@@ -157,6 +160,7 @@ class Visit:
     finished: bool = False
     shown_to_owner: bool = False
     listed_on_compare: bool = False
+    done_when_first_drawn: bool = False  # a worker had finished it before its page first read it back
     exceptions: int = 0
     error: str = ""
 
@@ -174,6 +178,14 @@ async def move_slider(session: Session, slider: tuple[str, str], moves: int, sec
         seconds.append(time.perf_counter() - tick)
         exceptions += moved.exceptions
     return exceptions
+
+
+def submitted_run(text: str) -> int | None:
+    """The run a Distil submit drew: "Run N: waiting/training …", or, when a worker finished it before
+    the page first read it back (a small run in a busy room), already its result, "Run #N, seed S: …"
+    (about one submit in 300 at 100 visitors, which the first version of this client called lost)."""
+    found = re.search(r"Run (\d+): ", text) or re.search(r"^Run #(\d+), seed \d+: ", text, re.M)
+    return int(found.group(1)) if found else None
 
 
 async def visit(port: int, number: int, run_wait_s: float = 900.0, moves: int = 5) -> Visit:
@@ -198,22 +210,24 @@ async def visit(port: int, number: int, run_wait_s: float = 900.0, moves: int = 
                        (form.widgets["distill_submit"][0], "trigger_value", True)]
             sent = await session.rerun(widgets=widgets)
             seen.exceptions += sent.exceptions
-            # "Run N: waiting/training …", or, when a worker finished it before the page first read it
-            # back (a small run in a busy room), already its result: "Run #N, seed S: …".
-            found = re.search(r"Run (\d+): ", sent.text()) or re.search(r"^Run #(\d+), seed \d+: ", sent.text(), re.M)
-            if not found:
+            run_id = submitted_run(sent.text())
+            if run_id is None:
                 refused = re.search(r"Not started: .*", sent.text())
                 raise AssertionError("the submit drew no run: " + (refused.group(0) if refused else sent.text()[:200]))
-            run_id, seen.submitted = int(found.group(1)), True
+            seen.submitted = True
+            seen.done_when_first_drawn = bool(re.search(rf"^Run #{run_id}, seed \d+: ", sent.text(), re.M))
 
             step = "waiting for the run"
-            poll, page = sent.fragment_of(rf"Run {run_id}: "), sent
+            poll, page, timers = sent.fragment_of(rf"Run {run_id}: "), sent, dict(sent.timers)
             deadline = time.monotonic() + run_wait_s
             while not re.search(rf"^Run #{run_id}, seed \d+: ", page.text(), re.M):
                 if time.monotonic() > deadline:
                     raise TimeoutError(f"run {run_id} did not finish in {run_wait_s:g} s")
-                await asyncio.sleep(POLL_S)
+                # A browser reruns the fragment on the timer the page set: every second while the run
+                # trains, less often while it waits in a long queue (lessons/shared.py: _queued_poll_s).
+                await asyncio.sleep(timers.get(poll, POLL_S))
                 page = await session.rerun(fragment=poll, auto=True)
+                timers.update(page.timers)
                 seen.exceptions += page.exceptions
                 poll = page.fragment_of(rf"Run {run_id}: ") or poll
             seen.finished = seen.shown_to_owner = True

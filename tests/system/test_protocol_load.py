@@ -31,3 +31,12 @@ def test_three_light_visitors_each_see_their_own_run_finish_and_on_compare(serve
     # One submission each was allowed (DISTILL_SESSION_JOBS=1): three owners, so three visitors, not one.
     assert len({r.owner for r in runs}) == 3
     assert {(r.config.train_size, r.config.epochs) for r in runs} == {(500, 3)}
+
+
+def test_the_light_client_finds_the_run_a_submit_drew_even_when_it_already_finished():
+    from bench.protocol import submitted_run
+    assert submitted_run("3. Distil a student\nRun 12: waiting for a free worker. You are number 3 in line") == 12
+    # a worker finished it before the page first read it back: its result is already drawn
+    assert submitted_run("3. Distil a student\nRun #13, seed 10: mlp-100 trained in 1 s.\nDistilled student") == 13
+    assert submitted_run("The stored default result for this page's default settings …") is None
+    assert submitted_run("Not started: the room's queue is full") is None
