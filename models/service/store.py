@@ -1,8 +1,8 @@
 """Finished and running work, kept in one SQLite file under the state folder.
 
 Every run (teacher training, distillation, ...) is one row: its kind, config, status, the latest
-progress record, the result and the student's weights. Workers write, pages read; a reload, a
-second tab or a server restart loses nothing finished.
+progress record and the result; the student's weights sit in a table of their own, keyed by the
+run. Workers write, pages read; a reload, a second tab or a server restart loses nothing finished.
 
 Liveness is by heartbeat, not by process id (a second server in another container sees other
 PIDs): the server that queued a run beats in the `servers` table, the worker training it beats on
