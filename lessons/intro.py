@@ -5,6 +5,7 @@ import numpy as np
 import streamlit as st
 
 from lessons.figures import soft_targets_spec
+from lessons.pictures import picture_address
 from lessons.findings import distill_finding
 from models.core.softmax import soft_targets_array
 from models.news import REPORTED_ACCOUNTS, REPORTED_EXCHANGES, REPORTED_PER_ACCOUNT
@@ -37,7 +38,7 @@ if stored is not None and stored.picture and stored.runs.get("distill"):
     image_side, result_side = st.columns([3, 2])
     picture = stored.picture
     with image_side:
-        st.image(np.array(picture["pixels"], dtype=np.uint8), width=112,
+        st.image(picture_address(picture["pixels"]), width=112,
                  caption=f"Test image #{picture['test_index']}, labelled {picture['label']}")
         live_picture(picture)
     with result_side:

@@ -4,6 +4,7 @@ import streamlit as st
 
 from lessons import shared
 from lessons.figures import soft_targets_spec
+from lessons.pictures import picture_address
 from lessons.links import share_link, widget_default
 from models.core.softmax import soft_targets_array
 
@@ -33,7 +34,7 @@ with controls:
     which = st.slider("Example (0 = the one the teacher is least sure about)", 0, len(ranked) - 1, 0, key="example")
 index = int(ranked[which])
 with picture:
-    st.image(data.test_image(index), width=160, caption=f"Test image #{index}, labelled {int(data.test_y[index])}")
+    st.image(picture_address(data.test_image(index)), width=160, caption=f"Test image #{index}, labelled {int(data.test_y[index])}")
 
 
 def soft_target_sentence(top: int, runner_up: int, top_at_1: float, runner_up_at_t: float, temperature: float,

@@ -109,6 +109,26 @@ def test_teacher_page_offers_pretrained_and_trains_one(app):
     assert at.session_state.teacher.endswith(".pt") and at.session_state.teacher != "pretrained"
 
 
+def test_the_test_digits_are_drawn_as_data_addresses_with_nothing_left_in_the_media_store(app):
+    """The start page's and Soft targets' digits: a PNG in the page itself, holding exactly the test
+    image's pixels; nothing for Streamlit's media manager to keep and walk on every script run."""
+    import base64
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from lessons import shared
+    at = open_page(app, "soft_targets")
+    url = at.get("image")[0].proto.imgs[0].url
+    assert url.startswith("data:image/png;base64,")
+    index = int(re.search(r"Test image #(\d+)", at.get("image")[0].proto.imgs[0].caption).group(1))
+    drawn = np.array(Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))))
+    assert np.array_equal(drawn, shared.dataset().test_image(index))
+    start = open_page(at, "intro")
+    assert start.get("image")[0].proto.imgs[0].url.startswith("data:image/png;base64,")
+
+
 def test_soft_targets_page_reacts_to_temperature(app):
     at = open_page(app, "soft_targets")
     assert at.selectbox(key="digit") and at.slider(key="example")
