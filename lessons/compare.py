@@ -30,8 +30,8 @@ def _every_run(mark: tuple) -> list[dict]:
 @st.cache_resource(max_entries=4, show_spinner=False)
 def _charts(mark: tuple) -> tuple:
     """The three charts and the seed groups of the finished runs on the leaderboard, built once per
-    change of the store for every visitor (a room of 300 runs spent 55 ms of the server per visit
-    here). One figure serves every session: st.plotly_chart only reads it."""
+    change of the store for every visitor (at 300 runs a Compare visit cost the server 55 ms, about
+    half of it these charts). One figure serves every session: st.plotly_chart only reads it."""
     done = [r for r in _every_run(mark) if not r["archived"] and r["status"] == "done"]
     if not done:
         return None, None, None, []
