@@ -10,6 +10,7 @@ import binascii
 
 import streamlit as st
 
+from lessons.pictures import PNG_URL
 from models.core.digit import DigitError
 
 SIZE = 280
@@ -54,7 +55,6 @@ export default function(component) {
 _pad = st.components.v2.component("distillation_lab.drawing_pad", html=HTML, css=CSS, js=JS)
 
 
-PNG_URL = "data:image/png;base64,"
 MAX_PAD_BYTES = 5 * 1024 * 1024  # an upload's cap (maxUploadSize in .streamlit/config.toml): the pad is no way around it
 
 

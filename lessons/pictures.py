@@ -14,12 +14,14 @@ import io
 import numpy as np
 from PIL import Image
 
+PNG_URL = "data:image/png;base64,"  # what st.image shows as is, and what the drawing pad sends (canvas.py)
+
 
 @functools.lru_cache(maxsize=2048)  # a room looks at the same few dozen test digits
 def _png_address(pixels: bytes, height: int, width: int) -> str:
     out = io.BytesIO()
     Image.frombytes("L", (width, height), pixels).save(out, format="PNG")
-    return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode("ascii")
+    return PNG_URL + base64.b64encode(out.getvalue()).decode("ascii")
 
 
 def picture_address(pixels) -> str:
