@@ -53,3 +53,58 @@ def test_only_addresses_streamlit_serves_escape_the_start_page_redirect():
              "/distill/_stcore"]
     assert [p for p in served if deep_unknown(p)] == []
     assert [p for p in blank if not deep_unknown(p)] == []
+
+
+ACCEPTED_NODELAY = '''
+import asyncio, socket, sys
+sys.path.insert(0, ".")
+from streamlit.web.server.starlette.starlette_server import _bind_socket
+if "--mended" in sys.argv:
+    from server_guards import accept_without_nagle
+    accept_without_nagle()
+    accept_without_nagle()  # twice changes nothing
+
+async def main():
+    listener, seen = _bind_socket("127.0.0.1", 0, 8), asyncio.get_running_loop().create_future()
+
+    class Report(asyncio.Protocol):
+        def connection_made(self, transport):
+            sock = transport.get_extra_info("socket")
+            seen.set_result(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+            transport.close()
+
+    server = await asyncio.get_running_loop().create_server(Report, sock=listener)
+    client = socket.create_connection(listener.getsockname())
+    print(await asyncio.wait_for(seen, 10))
+    client.close()
+    server.close()
+
+asyncio.run(main())
+'''
+
+
+def _accepted_nodelay(*flags: str) -> int:
+    """TCP_NODELAY on a connection accepted the way Streamlit's server accepts (its own _bind_socket,
+    then asyncio), in a fresh interpreter so the mend is on only when asked for."""
+    import subprocess
+    import sys
+    done = subprocess.run([sys.executable, "-c", ACCEPTED_NODELAY, *flags], capture_output=True, text=True,
+                          timeout=60, check=True)
+    return int(done.stdout.split()[-1])
+
+
+def test_connections_the_server_accepts_send_small_messages_at_once():
+    import pytest
+    if _accepted_nodelay():
+        pytest.skip("Streamlit's own listener now gets TCP_NODELAY from asyncio: accept_without_nagle can go")
+    assert _accepted_nodelay("--mended") == 1
+
+
+def test_serve_turns_nagle_off_before_uvicorn_accepts():
+    """serve.py is what uvicorn imports before it accepts; the call must sit at its top level."""
+    import ast
+    from pathlib import Path
+    tree = ast.parse(Path("serve.py").read_text())
+    calls = [node.value.func.id for node in tree.body if isinstance(node, ast.Expr)
+             and isinstance(node.value, ast.Call) and isinstance(node.value.func, ast.Name)]
+    assert "accept_without_nagle" in calls
