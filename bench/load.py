@@ -249,14 +249,17 @@ async def _drive_light(port: int, url: str, sessions: int, browsers: int, think_
             "browsers": browser_part, "client_cpu": time.process_time() - client_before}
 
 
-def _bare_baseline(sessions: int, env: dict) -> dict:
+def _bare_baseline(sessions: int, env: dict, nagle: bool = False) -> dict:
     """The same number of light visitors moving a slider on a bare Streamlit app (bench/protocol.py:
-    BARE_APP), on a fresh server of its own: Streamlit's own cost of a full room, measured in the same run."""
+    BARE_APP), on a fresh server of its own: Streamlit's own cost of a full room, measured in the same run.
+    nagle=True serves it as Streamlit ships, without serve.py's accept_without_nagle."""
     from bench.protocol import BARE_APP, bare_visit
     folder = Path(tempfile.mkdtemp(prefix="load-bare-"))
     (folder / "bare.py").write_text(BARE_APP)
     # Served the lab's way: Streamlit's own ASGI app (st.App, as serve.py) with the lab's server settings.
-    (folder / "serve_bare.py").write_text('import streamlit as st\napp = st.App("bare.py")\n')
+    mend = "" if nagle else (f"import sys\nsys.path.insert(0, {str(ROOT)!r})\n"
+                             "from server_guards import accept_without_nagle\naccept_without_nagle()\n")
+    (folder / "serve_bare.py").write_text(mend + 'import streamlit as st\napp = st.App("bare.py")\n')
     (folder / ".streamlit").mkdir()
     (folder / ".streamlit" / "config.toml").write_text((ROOT / ".streamlit" / "config.toml").read_text())
     port = _port()
@@ -417,6 +420,8 @@ def main() -> None:
                               "exceptions_seen": browsers_totals["exceptions"]}
         report["cpu_s"]["load_client"] = round(client_cpu, 1)
         report["baseline_bare_streamlit"] = _bare_baseline(args.sessions, env)
+        # What serve.py's TCP_NODELAY mend is worth, on the same bare app in the same run.
+        report["baseline_bare_streamlit_with_nagle"] = _bare_baseline(args.sessions, env, nagle=True)
         report["cpu_s"]["server_per_session"] = round(server_cpu / ((args.sessions + args.browsers) * args.rounds), 2)
     if args.moves:
         report["slider_moves"] = sorted(totals["slider_moves"], key=lambda move: move[2])

@@ -6,7 +6,7 @@ import streamlit as st
 from lessons import shared
 from lessons.findings import compare_finding
 from lessons.prose import CONTROLS_EXPLAINED
-from lessons.figures import gain_figure, size_figure, temperature_figure
+from lessons.figures import drawn_once, gain_figure, size_figure, temperature_figure
 from models.service.chat_report import curve_points
 from models.service.report import differing_fields, rows_to_csv, run_rows, seed_groups, transfer_words
 from models.core.stats import MIN_SEEDS_FOR_VERDICT, chance_clear_gains
@@ -37,8 +37,8 @@ def _charts(mark: tuple) -> tuple:
         return None, None, None, []
     teacher_params, teacher_accuracy = done[0]["teacher_params"], done[0]["teacher_accuracy"]
     groups = seed_groups(done)
-    return (size_figure(done, teacher_params, teacher_accuracy), temperature_figure(groups),
-            gain_figure(done[:30], teacher_accuracy), groups)
+    return (drawn_once(size_figure(done, teacher_params, teacher_accuracy)), drawn_once(temperature_figure(groups)),
+            drawn_once(gain_figure(done[:30], teacher_accuracy)), groups)
 
 
 mark = shared.store().change_mark("distill")

@@ -12,6 +12,27 @@ from models.service.names import chart_text
 DISTILLED, SCRATCH, TEACHER = "#1f77b4", "#ff7f0e", "#2ca02c"
 
 
+class DrawnFigure(go.Figure):
+    """A finished figure that many draws share. st.plotly_chart reads a figure through to_dict, which
+    deep-copies every property on every draw (0.4 ms for the soft-targets chart, a seventh of a
+    slider move's server time); this one copies once and hands every draw the same dict, which
+    Streamlit only serialises. Nothing may change the figure once it has been drawn."""
+
+    _drawn: dict | None = None
+
+    def to_dict(self) -> dict:
+        if self._drawn is None:
+            self._drawn = super().to_dict()
+        return self._drawn
+
+
+def drawn_once(fig: go.Figure | None) -> DrawnFigure | None:
+    """fig as a DrawnFigure (None stays None), for a figure kept and drawn again and again."""
+    if fig is None or isinstance(fig, DrawnFigure):
+        return fig
+    return DrawnFigure(fig)
+
+
 def _layout(fig: go.Figure, title: str, x: str, y: str, height: int = 360, **extra) -> go.Figure:
     fig.update_layout(title=title, xaxis_title=x, yaxis_title=y, height=height,
                       margin=dict(l=10, r=10, t=50, b=10), legend=dict(orientation="h", y=-0.25), **extra)
@@ -80,14 +101,14 @@ def soft_targets_figure(probs_at_t: list[float], probs_at_1: list[float], temper
 
 @functools.lru_cache(maxsize=256)  # the default digit at every T and both views, and some more
 def _soft_targets_built(probs_at_t: tuple, probs_at_1: tuple, temperature: float, log_scale: bool) -> go.Figure:
-    return soft_targets_figure(list(probs_at_t), list(probs_at_1), temperature, log_scale)
+    return drawn_once(soft_targets_figure(list(probs_at_t), list(probs_at_1), temperature, log_scale))
 
 
 def soft_targets_spec(probs_at_t, probs_at_1, temperature: float, log_scale: bool = False) -> go.Figure:
     """soft_targets_figure, built once per server for each digit and T: a room moving the same slider
     over the same default digit asks for the same few dozen charts, and building one (plotly checks
     every property) cost more than the rest of a slider move. st.plotly_chart only reads the figure
-    (to_dict), so one object serves every session; nothing may change it in place."""
+    (to_dict, once: DrawnFigure), so one object serves every session; nothing may change it in place."""
     key = (tuple(round(float(p), 6) for p in probs_at_t), tuple(round(float(p), 6) for p in probs_at_1))
     return _soft_targets_built(*key, float(temperature), bool(log_scale))
 

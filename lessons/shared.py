@@ -13,6 +13,7 @@ import uuid
 
 import streamlit as st
 
+from lessons.figures import drawn_once
 from lessons.room import store
 from models.config import MAX_SEEDS, StoreError
 from models.core.data import Dataset, default_dataset
@@ -183,7 +184,7 @@ def cached_chart(key: str, version, build) -> None:
         memo.pop(key, None)
         while len(memo) >= MEMO_FIGURES:  # keep per-session state small
             memo.pop(next(iter(memo)))
-        memo[key] = (version, build())
+        memo[key] = (version, drawn_once(build()))  # each poll's draw then skips plotly's deep copy
     st.plotly_chart(memo[key][1], key=key)
 
 

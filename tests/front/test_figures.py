@@ -173,3 +173,20 @@ def test_log_axes_tick_only_what_was_run():
              "gain_ci_high": None} for t, n in ((1.0, 500), (2.5, 2000), (20.0, 60000))]
     assert list(figures.gain_by_temperature_figure(rows).layout.xaxis.ticktext) == ["1", "2.5", "20"]
     assert list(figures.gain_by_size_figure(rows).layout.xaxis.ticktext) == ["500", "2,000", "60,000"]
+
+
+def test_a_drawn_figure_hands_every_draw_one_copy_of_the_same_figure():
+    """What st.plotly_chart reads (its own call, return_figure_from_figure_or_data) is the plain
+    figure's dict, made once: the second draw gets the very same object, not a fresh deep copy."""
+    import plotly.io
+    import plotly.tools
+    plain = figures.soft_targets_figure([0.05] * 10, [0.1] * 10, 4.0)
+    drawn = figures.drawn_once(plain)
+    first = plotly.tools.return_figure_from_figure_or_data(drawn, validate_figure=True)
+    assert first == plain.to_dict()
+    assert plotly.tools.return_figure_from_figure_or_data(drawn, validate_figure=True) is first
+    import json
+    assert json.loads(plotly.io.to_json(first, validate=False)) == json.loads(plotly.io.to_json(plain, validate=False))
+    assert figures.drawn_once(drawn) is drawn and figures.drawn_once(None) is None
+    # The soft-targets chart a room's sliders share is one.
+    assert isinstance(figures.soft_targets_spec([0.05] * 10, [0.1] * 10, 4.0), figures.DrawnFigure)
