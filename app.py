@@ -3,6 +3,7 @@ import streamlit as st
 
 from lessons.links import apply_link, linkable
 from lessons.room import store
+from lessons.turns import page_turn
 from models.config import StoreError
 from models.service.names import without_paths
 
@@ -77,4 +78,5 @@ def main() -> None:
 # Worker processes are spawned while this script is Python's __main__, and a spawned process
 # re-imports __main__ as "__mp_main__": without this guard each worker would build the app again.
 if __name__ == "__main__":
-    main()
+    with page_turn():  # lessons/turns.py: a full room's page loads take turns; slider moves never wait
+        main()
