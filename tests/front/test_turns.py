@@ -58,9 +58,14 @@ def every_turn_taken(monkeypatch):
 def test_the_app_takes_a_turn_and_still_draws_its_page_when_none_comes(every_turn_taken):
     """app.py runs its pages inside page_turn: with every turn taken the start page waits, then is
     drawn anyway, and the late start is counted."""
+    import streamlit as st
     before = turns.ran_without_a_turn
+    st.cache_resource.clear()  # this test's own store; and none left behind for later tests
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.run()
+    try:
+        at.run()
+    finally:
+        st.cache_resource.clear()
     assert not at.exception
     assert at.title[0].value == "Distillation Lab"
     assert turns.ran_without_a_turn == before + 1

@@ -139,6 +139,7 @@ def test_the_room_pool_is_one_per_process_whatever_the_page_caches_forget(monkey
     from models.service import lifecycle
     made = []
     monkeypatch.setattr(lifecycle, "make_pool", lambda store: made.append(JobPool(store, FakeBackend())) or made[-1])
+    st.cache_resource.clear()  # this test's store, not one an earlier test left cached
     first = shared.pool()
     st.cache_resource.clear()
     st.cache_data.clear()
