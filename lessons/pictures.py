@@ -26,5 +26,5 @@ def _png_address(pixels: bytes, height: int, width: int) -> str:
 
 def picture_address(pixels) -> str:
     """A (height, width) grey picture, 0-255, as a data:image/png address st.image shows as is."""
-    array = np.ascontiguousarray(np.asarray(pixels, dtype=np.uint8))
+    array = np.ascontiguousarray(pixels, dtype=np.uint8)
     return _png_address(array.tobytes(), *array.shape)

@@ -181,7 +181,8 @@ def test_a_drawn_figure_hands_every_draw_one_copy_of_the_same_figure():
     import plotly.io
     import plotly.tools
     plain = figures.soft_targets_figure([0.05] * 10, [0.1] * 10, 4.0)
-    drawn = figures.drawn_once(plain)
+    drawn = figures.drawn_once(figures.soft_targets_figure([0.05] * 10, [0.1] * 10, 4.0))  # made a DrawnFigure in place
+    assert isinstance(drawn, figures.DrawnFigure) and not isinstance(plain, figures.DrawnFigure)
     first = plotly.tools.return_figure_from_figure_or_data(drawn, validate_figure=True)
     assert first == plain.to_dict()
     assert plotly.tools.return_figure_from_figure_or_data(drawn, validate_figure=True) is first
