@@ -157,6 +157,8 @@ def test_tabs_of_one_browser_share_one_visitors_share(one_job_server):
         tabs[1].get_by_text("Not started: you already have 1 submissions queued or running").wait_for(timeout=30_000)
         other = second_browser.new_page()
         distil(other)
+        # "settled" can be read before the click's own rerun began: wait for the run it drew, as for the first tab
+        other.get_by_role("button", name="Cancel this run").wait_for(timeout=60_000)
         assert other.get_by_text("Not started").count() == 0
         browser.close()
     from models.service.store import RunStore
