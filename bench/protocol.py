@@ -97,16 +97,19 @@ def xsrf_cookie(port: int) -> str:
 
 
 class Session:
-    """One visitor's WebSocket session. cookie=False sends none (a script, not a browser)."""
+    """One visitor's WebSocket session. cookie=False sends none (a script, not a browser); True asks
+    the server for one, as a browser's first request does; a string is that cookie (another tab)."""
 
-    def __init__(self, port: int, cookie: bool = False):
+    def __init__(self, port: int, cookie: bool | str = False):
         self.port, self.cookie = port, cookie
         self.socket = None
         self.pages: dict[str, str] = {}
         self.page_hash = ""
 
     async def __aenter__(self) -> "Session":
-        headers = {"Cookie": await asyncio.to_thread(xsrf_cookie, self.port)} if self.cookie else {}
+        if self.cookie is True:
+            self.cookie = await asyncio.to_thread(xsrf_cookie, self.port)
+        headers = {"Cookie": self.cookie} if self.cookie else {}
         self.socket = await websockets.connect(
             f"ws://127.0.0.1:{self.port}/_stcore/stream", subprotocols=["streamlit"],
             origin=f"http://127.0.0.1:{self.port}", max_size=None, additional_headers=headers)
@@ -188,11 +191,13 @@ def submitted_run(text: str) -> int | None:
     return int(found.group(1)) if found else None
 
 
-async def visit(port: int, number: int, run_wait_s: float = 900.0, moves: int = 5) -> Visit:
-    """One light visitor's walk (see the module docstring); failures are recorded, not raised."""
+async def visit(port: int, number: int, run_wait_s: float = 900.0, moves: int = 5,
+                cookie: bool | str = True) -> Visit:
+    """One light visitor's walk (see the module docstring); failures are recorded, not raised.
+    cookie: a browser's own (True: asked for), or the one another tab of that browser carries."""
     seen, step = Visit(), "first page"
     try:
-        async with Session(port, cookie=True) as session:
+        async with Session(port, cookie=cookie) as session:
             tick = time.perf_counter()
             start = await session.rerun()
             seen.first_page_s, seen.exceptions = time.perf_counter() - tick, start.exceptions

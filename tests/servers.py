@@ -48,6 +48,24 @@ def start_server(entry: str = "serve.py", output=subprocess.DEVNULL, **env) -> t
                          + (process.stdout.read().decode() if process.stdout else "(output not captured)"))
 
 
+def start_front(servers: int = 2, output=subprocess.DEVNULL, **env) -> tuple[subprocess.Popen, int]:
+    """front.py with `servers` lab servers behind it, on a free port; (process, port) once the front
+    answers (it opens only when every server is healthy)."""
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "front.py", "--host", "127.0.0.1", "--port", str(port),
+                                "--servers", str(servers)], cwd=ROOT, env=cli_env(**env), stdout=output,
+                               stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if healthy(port):
+            return process, port
+        if process.poll() is not None:
+            break
+        time.sleep(0.3)
+    process.kill()
+    raise AssertionError("front.py did not start: " + (process.stdout.read().decode() if process.stdout else ""))
+
+
 def children(pid: int) -> list[int]:
     out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
     return [int(p) for p in out.split()]

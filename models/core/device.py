@@ -19,7 +19,13 @@ def best_device() -> torch.device:
 
 
 def cores() -> int:
-    return os.cpu_count() or 1
+    """This process's cores: the machine's, or its share of them ($DISTILL_CORES: front.py gives each
+    of its servers one share, for that server's workers and their torch threads)."""
+    try:
+        share = int(os.environ.get("DISTILL_CORES", "0"))
+    except ValueError:
+        share = 0
+    return min(share, os.cpu_count() or 1) if share > 0 else os.cpu_count() or 1
 
 
 _THREAD_CAP: list[int] = []  # set in room workers: see cap_threads

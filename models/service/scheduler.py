@@ -128,6 +128,7 @@ class JobPool:
                 self.store.beat_server(self.server)
                 self.backend.beat(self.store, self.server)
                 self._record_endings()
+                self._drop_ended()
             except StoreError:  # a store briefly locked: the next beat tries again
                 continue
 
@@ -263,7 +264,10 @@ class JobPool:
             queued = next((q for q in self._waiting if q.run_id == run_id), None)
             if queued:
                 self._waiting.remove(queued)
-        if queued:
+            # Waiting in another server's queue (front.py): it ends here, and that server's worker,
+            # finding it ended, leaves it.
+            elsewhere = run.status == "queued" and run_id not in self._running
+        if queued or elsewhere:
             self.store.end(run_id, "cancelled")
         else:
             self.store.request_cancel(run_id)  # the run checks at its next progress record
@@ -275,12 +279,26 @@ class JobPool:
         return sum(self.cancel(run.id) for run in self.store.list(owner=owner, active=True))
 
     def clear_queue(self) -> int:
-        """The facilitator empties the queue: every waiting run ends as cancelled; running ones go on."""
+        """The facilitator empties the room's queue, this server's and any other's on the same store
+        (front.py): every waiting run ends as cancelled; running ones go on. Returns how many."""
         with self._lock:
             waiting, self._waiting = self._waiting, []
-        for job in waiting:
-            self.store.end(job.run_id, "cancelled", "the facilitator cleared the queue")
-        return len(waiting)
+            running = set(self._running)
+        queued = {job.run_id for job in waiting}
+        queued |= {run.id for run in self.store.list(status="queued", limit=100_000) if run.id not in running}
+        return sum(self.store.end(run_id, "cancelled", "the facilitator cleared the queue") for run_id in sorted(queued))
+
+    def _drop_ended(self) -> None:
+        """Waiting runs that ended elsewhere (the facilitator, on another server of the same room)
+        leave this queue, so they hold no place in line and no worker's start."""
+        with self._lock:
+            waiting = [job.run_id for job in self._waiting]
+        if not waiting:
+            return
+        ended = {run.id for run in self.store.get_many(waiting) if run.finished}
+        if ended:
+            with self._lock:
+                self._waiting = [job for job in self._waiting if job.run_id not in ended]
 
     def shutdown(self, grace_s: float = 5.0) -> None:
         """Stop for good (the server is stopping): queued runs and running ones end as interrupted,

@@ -188,6 +188,32 @@ def test_the_facilitator_cancels_a_visitors_flood_and_clears_the_queue(fake):
     assert not pool.store.get(other[0]).finished  # started by the backend, left to train
 
 
+def test_the_facilitator_on_one_server_reaches_the_runs_queued_on_another():
+    """front.py's servers share one store, each with its own queue: a cancel or a cleared queue on
+    the facilitator's server ends the other's waiting runs, and that server never starts them."""
+    store = RunStore()
+    here_backend, there_backend = FakeBackend(), FakeBackend()
+    here = JobPool(store, here_backend, per_owner=10)
+    there = JobPool(RunStore(store.path), there_backend, per_owner=10)
+    try:
+        training = there.submit(QUICK, owner="bob")
+        store.claim(training)  # as the other server's worker does
+        waiting = [there.submit(QUICK, owner="bob") for _ in range(3)]
+        assert here.cancel(waiting[0])
+        assert store.get(waiting[0]).status == "cancelled"
+        there._drop_ended()  # its next heartbeat
+        assert waiting[0] not in there.queue_places() and waiting[1] in there.queue_places()
+        assert here.clear_queue() == 2
+        assert [r.status for r in store.get_many(waiting)] == ["cancelled"] * 3
+        assert store.get(training).status == "running"  # training on the other server: it goes on
+        there._drop_ended()
+        there_backend.end(store, training, "interrupted")
+        assert there_backend.started == [training]  # nothing that ended was started
+    finally:
+        here.shutdown()
+        there.shutdown()
+
+
 def test_the_store_lists_the_command_lines_runs_as_their_own_owner(fake):
     pool, _ = fake
     pool.submit(QUICK, owner="")

@@ -1,36 +1,77 @@
-"""#21.1: the room's light visitors (bench/protocol.py) against a real server: three at once open
-the start page, move the Soft-targets slider, distil a small student, see it finish, and find it
-on Compare, each as their own visitor."""
+"""#21.1: the room's light visitors (bench/protocol.py) against a real room, served as the README
+serves it: front.py with two lab servers behind one address. Three at once open the start page,
+move the Soft-targets slider, distil a small student, see it finish, and find it on Compare, each as
+their own visitor; the servers split them and share one store; another tab of one visitor's browser
+reaches that visitor's server."""
 import asyncio
+import sqlite3
 import subprocess
+import zlib
 
 import pytest
+from streamlit.web.server.starlette.starlette_app_utils import generate_xsrf_token_string
 
 from models.service.store import RunStore
 from tests.protocol import visit
-from tests.servers import start_server
+from tests.servers import children, start_front
+
+
+def browser_cookie(server: int, servers: int = 2) -> str:
+    """A browser's XSRF cookie whose token front.py routes to this server."""
+    token = next(bytes([n]) * 32 for n in range(256) if zlib.crc32(bytes([n]) * 32) % servers == server)
+    return "_streamlit_xsrf=" + generate_xsrf_token_string(token, 1_700_000_000)
+
 
 @pytest.fixture
-def server(isolated_lab):
-    process, port = start_server("serve.py", output=subprocess.PIPE, DISTILL_SESSION_JOBS="1")
-    yield port
+def room(isolated_lab):
+    process, port = start_front(2, output=subprocess.PIPE, DISTILL_SESSION_JOBS="1")
+    yield process, port
     process.terminate()
-    process.wait(timeout=20)
+    process.wait(timeout=60)
 
-def test_three_light_visitors_each_see_their_own_run_finish_and_on_compare(server):
-    async def room():
-        return await asyncio.gather(*(visit(server, n, run_wait_s=240, moves=3) for n in range(3)))
-    visits = asyncio.run(room())
+
+def test_three_light_visitors_each_see_their_own_run_finish_and_on_compare(room):
+    front, port = room
+    cookies = [browser_cookie(0), browser_cookie(1), True]  # one on each server; one as a browser gets it
+
+    async def visitors():
+        return await asyncio.gather(*(visit(port, n, run_wait_s=240, moves=3, cookie=c) for n, c in enumerate(cookies)))
+    visits = asyncio.run(visitors())
     assert [v.error for v in visits] == ["", "", ""]
     for seen in visits:
         assert seen.first_page_s is not None and len(seen.slider_s) == 3  # each move drew its new sentence
         assert seen.submitted and seen.finished and seen.shown_to_owner and seen.listed_on_compare
         assert seen.exceptions == 0
-    runs = RunStore().list(kind="distill")  # the server's store: this test's state folder
-    assert sorted(r.name for r in runs) == ["light-0", "light-1", "light-2"] and {r.status for r in runs} == {"done"}
+    # Visitor 0's second tab (same browser, same cookie), once its first run is done.
+    again = asyncio.run(visit(port, 3, run_wait_s=240, moves=1, cookie=cookies[0]))
+    assert again.error == "" and again.shown_to_owner
+    store = RunStore()  # the room's one store: this test's state folder
+    runs = {r.name: r for r in store.list(kind="distill")}
+    assert sorted(runs) == ["light-0", "light-1", "light-2", "light-3"] and {r.status for r in runs.values()} == {"done"}
+    with sqlite3.connect(store.path) as db:
+        server = dict(db.execute("SELECT name, server FROM runs"))  # the server process that queued each run
+    # Two servers served the room, and every run, whichever server took it, is in the one store.
+    assert server["light-0"] != server["light-1"]
+    # The second tab reached its browser's server: the same server, and the same visitor there (a
+    # visitor's id is salted per server process, so another server would have seen a stranger).
+    assert (server["light-3"], runs["light-3"].owner) == (server["light-0"], runs["light-0"].owner)
     # One submission each was allowed (DISTILL_SESSION_JOBS=1): three owners, so three visitors, not one.
-    assert len({r.owner for r in runs}) == 3
-    assert {(r.config.train_size, r.config.epochs) for r in runs} == {(500, 3)}
+    assert len({runs[f"light-{n}"].owner for n in range(3)}) == 3
+    assert {(r.config.train_size, r.config.epochs) for r in runs.values()} == {(500, 3)}
+    # SIGTERM to the front stops its servers too (each stops its workers first).
+    servers = children(front.pid)
+    assert len(servers) == 2
+    front.terminate()
+    assert front.wait(timeout=60) == 0
+    assert not [pid for pid in servers if _alive(pid)]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
 
 
 def test_the_light_client_finds_the_run_a_submit_drew_even_when_it_already_finished():
