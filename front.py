@@ -36,6 +36,7 @@ from models.service.visitors import xsrf_token
 ROOT = Path(__file__).resolve().parent
 XSRF_COOKIE = b"_streamlit_xsrf"
 HEAD_LIMIT = 64 * 1024  # a request head longer than this is refused, as uvicorn would
+HEAD_TIMEOUT_S = 10.0  # a connection that has not sent its first request head by then is closed
 START_S = 180  # a server that has not answered its health check by then ends the front
 CRASH_LOOP_S = 30  # a server that dies this soon after starting is not started again
 BAD_GATEWAY = b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
@@ -113,6 +114,8 @@ class _Visitor(asyncio.Protocol):
     def connection_made(self, transport):
         self.transport = transport
         _no_delay(transport)
+        # A visitor that opens connections and never finishes a request must not hold them open.
+        self.slow = asyncio.get_running_loop().call_later(HEAD_TIMEOUT_S, transport.close)
 
     def data_received(self, data):
         if self.upstream is not None:
@@ -120,6 +123,7 @@ class _Visitor(asyncio.Protocol):
             return
         self.pending += data
         if self.connecting is not None:
+            self.transport.pause_reading()  # until the server's connection is there to take it
             return
         end = self.pending.find(b"\r\n\r\n")
         if end < 0:
@@ -132,6 +136,7 @@ class _Visitor(asyncio.Protocol):
         if index is None:
             index = next(self.turn)
             self.pending[:end + 4] = alone_on_its_connection(head)
+        self.slow.cancel()
         self.connecting = asyncio.ensure_future(self._connect(self.ports[index]))
 
     async def _connect(self, port: int) -> None:
@@ -148,8 +153,10 @@ class _Visitor(asyncio.Protocol):
         self.upstream = upstream
         upstream.write(bytes(self.pending))
         self.pending.clear()
+        self.transport.resume_reading()
 
     def connection_lost(self, exc):
+        self.slow.cancel()
         if self.upstream is not None:
             self.upstream.close()
         elif self.connecting is not None:
@@ -171,10 +178,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(port: int, cores: int) -> subprocess.Popen:
+def start_server(port: int, cores: int, slot: tuple[int, int]) -> subprocess.Popen:
     """One lab server on this machine only, with its share of the cores (its workers, one per core,
-    and their torch threads: models/core/device.py)."""
-    env = {**os.environ, "DISTILL_CORES": str(cores)}
+    and their torch threads: models/core/device.py) and its slot among the servers (the visitors'
+    seeds it hands out: models/service/visitors.py)."""
+    env = {**os.environ, "DISTILL_CORES": str(cores), "DISTILL_SERVER": f"{slot[0]}/{slot[1]}"}
     return subprocess.Popen([sys.executable, "-m", "streamlit", "run", "serve.py", "--server.port", str(port),
                              "--server.address", "127.0.0.1", "--server.headless", "true"], cwd=ROOT, env=env)
 
@@ -208,7 +216,7 @@ async def serve(host: str, port: int, count: int, cores: int) -> int:
     except OSError as error:
         print(f"error: cannot listen on {host}:{port} ({error.strerror or error})", file=sys.stderr)
         return 2
-    servers = [start_server(p, cores) for p in ports]
+    servers = [start_server(p, cores, (n, count)) for n, p in enumerate(ports)]
     started = [time.monotonic()] * count
     stopping = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -235,7 +243,7 @@ async def serve(host: str, port: int, count: int, cores: int) -> int:
                     print(f"error: lab server {index + 1} keeps exiting (code {server.returncode})", file=sys.stderr)
                     return 1
                 print(f"lab server {index + 1} exited (code {server.returncode}); starting it again", flush=True)
-                servers[index], started[index] = start_server(ports[index], cores), time.monotonic()
+                servers[index], started[index] = start_server(ports[index], cores, (index, count)), time.monotonic()
         return 0
     finally:
         front.close()

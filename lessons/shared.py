@@ -21,7 +21,7 @@ from models.service.lifecycle import room_pool
 from models.service.budget import in_words, time_left_s
 from models.service.room import room_limits
 from models.service.guesses import QUESTIONS
-from models.service.visitors import visitor_id, visitor_seed
+from models.service.visitors import server_slot, visitor_id, visitor_seed
 from models.service.scheduler import JobPool
 from models.service.names import without_paths
 from models.service.store import FINISHED
@@ -91,7 +91,7 @@ def session_owner() -> str:
 
 def default_seed() -> int:
     """This visitor's own starting seed on the Distil page (models/service/visitors.py: visitor_seed)."""
-    return visitor_seed(session_owner(), lambda: store().highest_seed("distill"), MAX_SEEDS)
+    return visitor_seed(session_owner(), lambda: store().highest_seed("distill"), MAX_SEEDS, server_slot())
 
 
 def my_runs() -> set[int]:

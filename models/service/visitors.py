@@ -9,6 +9,7 @@ The id is a salted hash, so the store never holds the token itself. A client tha
 from __future__ import annotations
 
 import hashlib
+import os
 import secrets
 import threading
 from typing import Callable
@@ -41,14 +42,29 @@ _SEEDS: dict[str, int] = {}
 _SEEDS_LOCK = threading.Lock()
 
 
-def visitor_seed(owner: str, highest_used: Callable[[], int], spacing: int) -> int:
+def server_slot() -> tuple[int, int]:
+    """(this server's index, servers in the room) from $DISTILL_SERVER ("1/2"), which front.py sets
+    for each of its servers; a lone server is (0, 1)."""
+    try:
+        index, count = (int(part) for part in os.environ.get("DISTILL_SERVER", "0/1").split("/"))
+    except ValueError:
+        return 0, 1
+    return (index, count) if 0 <= index < count else (0, 1)
+
+
+def visitor_seed(owner: str, highest_used: Callable[[], int], spacing: int,
+                 slot: tuple[int, int] = (0, 1)) -> int:
     """Each visitor's own default seed for this server's life: the first visitor gets the first
     multiple of `spacing` above the highest seed already stored (0 in a fresh room), each new visitor
     the next multiple, so one visitor's "repeat over seeds" never reuses another's. Thirty people who
     keep the defaults then run thirty seeds of one setting, which together earn the room a verdict,
-    instead of thirty copies of seed 0 that count once."""
+    instead of thirty copies of seed 0 that count once. In a room of several servers (front.py),
+    server `index` of `count` hands out only every count-th multiple, so two servers never give
+    the same seed to two visitors."""
+    index, count = slot
     with _SEEDS_LOCK:
         if owner not in _SEEDS:
             highest = max([highest_used(), *_SEEDS.values()])
-            _SEEDS[owner] = (highest // spacing + 1) * spacing if highest >= 0 else 0
+            step = highest // spacing + 1 if highest >= 0 else 0
+            _SEEDS[owner] = (step + (index - step) % count) * spacing
         return _SEEDS[owner]

@@ -1,6 +1,8 @@
 """front.py, the room's front door: which server a request goes to, how a cookieless first request
 is served alone, and the command line's refusals. tests/system/test_protocol_load.py drives a room
 through it."""
+import asyncio
+import itertools
 import random
 import socket
 import subprocess
@@ -64,3 +66,55 @@ def test_the_command_line_refuses_bad_settings_in_one_line_with_status_2():
         done = run_front("--host", "127.0.0.1", "--port", str(taken.getsockname()[1]))
     assert done.returncode == 2 and "cannot listen on 127.0.0.1" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1  # and no server was started for nothing
+
+
+async def _backend(name: bytes, seen: list):
+    """A stand-in lab server: answers each request head with its name and closes (as Connection: close asks)."""
+    async def answer(reader, writer):
+        head = await reader.readuntil(b"\r\n\r\n")
+        seen.append((name, head))
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(name), name))
+        await writer.drain()
+        writer.close()
+    server = await asyncio.start_server(answer, "127.0.0.1", 0)
+    return server, server.sockets[0].getsockname()[1]
+
+
+async def _ask(port: int, data: bytes) -> bytes:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(data)
+    answer = await asyncio.wait_for(reader.read(), timeout=10)  # until the front closes it
+    writer.close()
+    return answer
+
+
+def test_the_front_copies_each_request_to_its_server_and_closes_what_it_cannot_route(monkeypatch):
+    monkeypatch.setattr(front, "HEAD_TIMEOUT_S", 0.2)
+
+    async def room():
+        seen = []
+        (zero, zero_port), (one, one_port) = [await _backend(name, seen) for name in (b"zero", b"one")]
+        ports = [zero_port, one_port]
+        loop = asyncio.get_running_loop()
+        turn = itertools.cycle(range(2))
+        door = await loop.create_server(lambda: front._Visitor(ports, turn), "127.0.0.1", 0)
+        port = door.sockets[0].getsockname()[1]
+        token = next(bytes([n]) * 32 for n in range(256) if zlib.crc32(bytes([n]) * 32) % 2 == 1)
+        cookie = f"Cookie: _streamlit_xsrf={generate_xsrf_token_string(token, 1_700_000_000)}"
+        answers = [await _ask(port, request("Connection: keep-alive")),  # a first visit: the next server in turn
+                   await _ask(port, request(cookie)),  # its browser's server
+                   await _ask(port, b"GET / HTTP/1.1\r\nHost: lap")]  # a head never finished
+        ports[0] = front.free_port()  # a server that is down (starting again after a crash)
+        turn = itertools.cycle([0])
+        answers.append(await _ask(port, request()))
+        door.close()
+        zero.close()
+        one.close()
+        return answers, seen
+    answers, seen = asyncio.run(room())
+    assert answers[0].endswith(b"zero") and answers[1].endswith(b"one")
+    assert front.header(seen[0][1], b"connection") == [b"close"]  # served alone: the next request brings the cookie
+    assert front.header(seen[1][1], b"connection") == []  # a routed request is copied as it came
+    assert answers[2] == b""  # closed after HEAD_TIMEOUT_S, never sent to a server
+    assert answers[3].startswith(b"HTTP/1.1 502 ")
+    assert len(seen) == 2

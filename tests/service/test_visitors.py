@@ -30,3 +30,26 @@ def test_each_visitor_gets_their_own_seed_spaced_by_the_most_seeds_one_submissio
     monkeypatch.setattr(visitors, "_SEEDS", {})
     assert visitors.visitor_seed("c", lambda: 13, 10) == 20  # past every seed already stored
     assert visitors.visitor_seed("d", lambda: 0, 10) == 30
+
+
+def test_two_servers_of_one_room_never_hand_two_visitors_the_same_seed(monkeypatch):
+    """front.py's servers each keep their own visitors' seeds, over one store: server k of 2 hands
+    out only every second multiple, so a room that keeps the defaults still runs a seed each."""
+    from models.service import visitors
+    own = [{}, {}]  # each server process's own _SEEDS
+    stored = [-1]  # the highest seed in the shared store, which visitors' runs raise
+    handed = []
+    for n in range(12):
+        server = n * 7 % 3 % 2  # arrivals at both servers, unevenly
+        monkeypatch.setattr(visitors, "_SEEDS", own[server])
+        seed = visitors.visitor_seed(f"v{n}", lambda: stored[0], 10, (server, 2))
+        assert seed % 20 == server * 10  # this server's own multiples
+        handed.append(seed)
+        if n % 3 == 0:  # some visitors run at once, raising the store's highest seed
+            stored[0] = max(stored[0], seed + 4)
+    assert len(set(handed)) == len(handed)
+    monkeypatch.setenv("DISTILL_SERVER", "1/2")
+    assert visitors.server_slot() == (1, 2)
+    for bad in ("2/2", "x", "1/0", "-1/2"):
+        monkeypatch.setenv("DISTILL_SERVER", bad)
+        assert visitors.server_slot() == (0, 1)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT
-from tests.servers import CHROMIUM, CHROMIUM_ARGS, start_server
+from tests.servers import CHROMIUM, CHROMIUM_ARGS, start_front, start_server
 
 ARTIFACTS = ROOT / "tests" / "artifacts"
 OWN_RUN_DONE = re.compile(r"^Run #\d+, seed \d+: ")  # a visitor's own finished distillation
@@ -131,10 +131,12 @@ def test_several_sessions_finish_runs_at_once_without_errors(server):
 
 @pytest.fixture
 def one_job_server(isolated_lab):
-    process, port = start_server("serve.py", output=subprocess.PIPE, DISTILL_SESSION_JOBS="1")
+    # Served as a room is, through front.py with two servers: a visitor's tabs are one visitor only
+    # if the front sends both to the server that holds that visitor (ids are salted per server).
+    process, port = start_front(2, output=subprocess.PIPE, DISTILL_SESSION_JOBS="1")
     yield f"http://127.0.0.1:{port}"
     process.terminate()
-    process.wait(timeout=20)
+    process.wait(timeout=60)
 
 
 def test_tabs_of_one_browser_share_one_visitors_share(one_job_server):
