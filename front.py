@@ -38,7 +38,6 @@ XSRF_COOKIE = b"_streamlit_xsrf"
 HEAD_LIMIT = 64 * 1024  # a request head longer than this is refused, as uvicorn would
 HEAD_TIMEOUT_S = 10.0  # a connection that has not sent its first request head by then is closed
 START_S = 180  # a server that has not answered its health check by then ends the front
-CRASH_LOOP_S = 30  # a server that dies this soon after starting is not started again
 BAD_GATEWAY = b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
 TOO_LARGE = b"HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
 
@@ -217,33 +216,42 @@ async def serve(host: str, port: int, count: int, cores: int) -> int:
         print(f"error: cannot listen on {host}:{port} ({error.strerror or error})", file=sys.stderr)
         return 2
     servers = [start_server(p, cores, (n, count)) for n, p in enumerate(ports)]
-    started = [time.monotonic()] * count
     stopping = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stopping.set)
+        try:
+            loop.add_signal_handler(sig, stopping.set)
+        except NotImplementedError:  # Windows: Ctrl-C arrives as KeyboardInterrupt, and `finally` stops the servers
+            pass
     try:
         deadline = time.monotonic() + START_S
         for index, server_port in enumerate(ports):
             while not await asyncio.to_thread(healthy, server_port):
-                if servers[index].poll() is not None or time.monotonic() > deadline or stopping.is_set():
+                if stopping.is_set():
+                    return 0
+                if servers[index].poll() is not None or time.monotonic() > deadline:
                     print(f"error: lab server {index + 1} did not start", file=sys.stderr)
                     return 1
                 await asyncio.sleep(0.2)
         await front.start_serving()
-        print(f"Distillation Lab: http://{host}:{port} ({count} servers, {cores} cores each)", flush=True)
+        print(f"Distillation Lab: http://{host}:{port} ({count} servers, {cores} {'core' if cores == 1 else 'cores'} "
+              "each)", flush=True)
+        ready = [True] * count  # answered its health check since it was last started
         while not stopping.is_set():
             try:
                 await asyncio.wait_for(stopping.wait(), timeout=1.0)
             except TimeoutError:
                 pass
             for index, server in enumerate(servers):
-                if server.poll() is None or stopping.is_set():
+                if stopping.is_set():
+                    break
+                if server.poll() is None:
+                    ready[index] = ready[index] or await asyncio.to_thread(healthy, ports[index])
                     continue
-                if time.monotonic() - started[index] < CRASH_LOOP_S:
+                if not ready[index]:  # it died again before it could serve: something is wrong, not bad luck
                     print(f"error: lab server {index + 1} keeps exiting (code {server.returncode})", file=sys.stderr)
                     return 1
                 print(f"lab server {index + 1} exited (code {server.returncode}); starting it again", flush=True)
-                servers[index], started[index] = start_server(ports[index], cores, (index, count)), time.monotonic()
+                servers[index], ready[index] = start_server(ports[index], cores, (index, count)), False
         return 0
     finally:
         front.close()

@@ -5,6 +5,7 @@ Nagle's algorithm), a clean stop on SIGTERM, and a
 room prepared as the server starts (workers spawned, the teacher's answers computed).
 
     streamlit run serve.py      (the same app as `streamlit run app.py`, with the additions above)
+    python front.py             (a room: one of these servers per core behind one address)
 """
 import threading
 

@@ -417,6 +417,7 @@ def main() -> None:
             time.sleep(args.settle_s)
             rounds.append({"runs": {"submitted": out["submitted"], "finished": out["finished"],
                                     "shown_to_owner": out["shown"]},
+                           "first_page_s": _summary(out["first_page"], 2), "slider_rerender_s": _summary(out["slider"], 3),
                            "exceptions_seen": out["exceptions"], "session_errors": out["errors"],
                            "memory_after_mb": _rss_mb(_tree(server.pid)),
                            "server_alone_after_mb": _rss_mb(_web_servers(server.pid))})
@@ -444,6 +445,7 @@ def main() -> None:
         "cpu_s": {"server": round(server_cpu, 1), "server_per_session": round(server_cpu / visits, 2),
                   "workers": round(cpu_after[1] - cpu_before[1], 1),
                   "browsers_and_driver": round(totals["browser_cpu"], 1)},
+        "each_round": [{key: r[key] for key in ("first_page_s", "slider_rerender_s")} for r in rounds],
         "memory_mb": {"before": before_mb, "peak": peak["mb"], "after": rounds[-1]["memory_after_mb"],
                       "after_each_round": [r["memory_after_mb"] for r in rounds],
                       "server_alone_after_each_round": [r["server_alone_after_mb"] for r in rounds]},

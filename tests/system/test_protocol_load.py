@@ -4,8 +4,11 @@ move the Soft-targets slider, distil a small student, see it finish, and find it
 their own visitor; the servers split them and share one store; another tab of one visitor's browser
 reaches that visitor's server."""
 import asyncio
+import os
+import signal
 import sqlite3
 import subprocess
+import time
 import zlib
 
 import pytest
@@ -13,7 +16,7 @@ from streamlit.web.server.starlette.starlette_app_utils import generate_xsrf_tok
 
 from models.service.store import RunStore
 from tests.protocol import visit
-from tests.servers import children, start_front
+from tests.servers import children, healthy, start_front
 
 
 def browser_cookie(server: int, servers: int = 2) -> str:
@@ -58,12 +61,34 @@ def test_three_light_visitors_each_see_their_own_run_finish_and_on_compare(room)
     # One submission each was allowed (DISTILL_SESSION_JOBS=1): three owners, so three visitors, not one.
     assert len({runs[f"light-{n}"].owner for n in range(3)}) == 3
     assert {(r.config.train_size, r.config.epochs) for r in runs.values()} == {(500, 3)}
+    # A server that dies (killed, out of memory) is started again, and its visitors are served again.
+    servers = children(front.pid)
+    assert len(servers) == 2
+    os.kill(servers[0], signal.SIGKILL)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not _both_serving(front.pid, servers[0]):
+        time.sleep(0.5)
+
+    async def both_servers():
+        return await asyncio.gather(*(visit(port, n, run_wait_s=240, moves=1, cookie=browser_cookie(n % 2))
+                                      for n in (4, 5)))
+    assert [v.error for v in asyncio.run(both_servers())] == ["", ""]
+    assert front.poll() is None
     # SIGTERM to the front stops its servers too (each stops its workers first).
     servers = children(front.pid)
     assert len(servers) == 2
     front.terminate()
     assert front.wait(timeout=60) == 0
     assert not [pid for pid in servers if _alive(pid)]
+
+
+def _both_serving(front: int, dead: int) -> bool:
+    """Two servers again, the killed one replaced, each answering on its own port."""
+    now = children(front)
+    if len(now) != 2 or dead in now:
+        return False
+    ports = [open(f"/proc/{pid}/cmdline").read().split("\0") for pid in now]
+    return all(healthy(int(cmd[cmd.index("--server.port") + 1])) for cmd in ports)
 
 
 def _alive(pid: int) -> bool:
