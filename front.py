@@ -108,7 +108,7 @@ class _Visitor(asyncio.Protocol):
     def __init__(self, ports: list[int], turn: itertools.cycle):
         self.ports, self.turn = ports, turn
         self.transport = self.upstream = self.connecting = None
-        self.pending = bytearray()
+        self.pending, self.ended = bytearray(), False  # ended: the visitor sent its last byte before we connected
 
     def connection_made(self, transport):
         self.transport = transport
@@ -152,7 +152,18 @@ class _Visitor(asyncio.Protocol):
         self.upstream = upstream
         upstream.write(bytes(self.pending))
         self.pending.clear()
+        if self.ended:
+            upstream.write_eof()
         self.transport.resume_reading()
+
+    def eof_received(self):
+        # A client that half-closes after its request still gets the answer: the end goes on to the
+        # server (once connected), and the connection closes when the server closes its side.
+        if self.upstream is not None:
+            self.upstream.write_eof()
+            return True
+        self.ended = self.connecting is not None
+        return self.ended
 
     def connection_lost(self, exc):
         self.slow.cancel()

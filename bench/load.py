@@ -1,4 +1,6 @@
-"""A workshop room on one machine: N real Chromium sessions against a fresh server.
+"""A workshop room on one machine: N real Chromium sessions (or light protocol sessions, with
+--clients protocol) against a fresh room, started as the README starts it (front.py, one server per
+core; --servers K).
 
     DISTILL_DATA=../shared/data python -m bench.load --sessions 10 [--rounds 3] [--think-s 1]
 
@@ -10,8 +12,10 @@ submitted / finished / shown to their owner, exceptions seen, CPU seconds of the
 workers, and resident memory of the server with its workers before, at peak, and after each round
 of sessions has closed. The browsers share this machine's cores with the server, so what they
 spend drawing pages lands in the server's timings too.
-Run it against an older checkout (same command there; it serves app.py where serve.py is missing)
-for the baseline.
+With --clients protocol it also reports each round's timings and how late the load client's own
+event loop woke (the client shares the cores, so its delays land in its timings).
+Run it against an older checkout (same command there; it serves one serve.py where front.py is
+missing, app.py where serve.py is) for the baseline.
 """
 from __future__ import annotations
 
@@ -263,11 +267,23 @@ async def _drive_light(port: int, url: str, sessions: int, browsers: int, think_
             out["browser_cpu"] = _browser_cpu() - before
             await browser.close()
 
+    late: list[float] = []
+
+    async def watch_own_loop() -> None:
+        """How late this client's own event loop wakes: time a move spends here, not at the server."""
+        while True:
+            tick = time.perf_counter()
+            await asyncio.sleep(0.01)
+            late.append(time.perf_counter() - tick - 0.01)
+
+    watcher = asyncio.create_task(watch_own_loop())
     visits, _ = await asyncio.gather(asyncio.gather(*(visit(port, n) for n in range(sessions))), browsers_too())
+    watcher.cancel()
     browser_part = {"first_page": out["first_page"], "slider": out["slider"], "submitted": out["submitted"],
                     "finished": out["finished"], "shown": out["shown"], "exceptions": out["exceptions"],
                     "errors": out["errors"]}
     return {"t0": out["t0"], "slider_moves": [], "browser_cpu": out["browser_cpu"],
+            "client_loop_late_s": {"max": round(max(late, default=0.0), 3), "p99": round(_percentile(late, 0.99), 3)},
             "first_page": [v.first_page_s for v in visits if v.first_page_s is not None],
             "slider": [s for v in visits for s in v.slider_s],
             "submitted": sum(v.submitted for v in visits) + browser_part["submitted"],
@@ -387,7 +403,7 @@ def main() -> None:
     rounds, totals = [], {"first_page": [], "slider": [], "slider_moves": [], "browser_cpu": 0.0}
     light = args.clients == "protocol"
     browsers_totals = {"first_page": [], "slider": [], "submitted": 0, "finished": 0, "shown": 0, "exceptions": 0}
-    client_cpu, listed, done_first = 0.0, 0, 0
+    client_cpu, listed, done_first, client_late = 0.0, 0, 0, []
     try:
         _wait_until_idle(server.pid)
         before_mb = _rss_mb(_tree(server.pid))
@@ -406,6 +422,7 @@ def main() -> None:
                 out = asyncio.run(_drive_light(int(url.rsplit(":", 1)[1]), url, args.sessions, args.browsers,
                                                args.think_s))
                 client_cpu += out["client_cpu"]
+                client_late.append(out["client_loop_late_s"])
                 listed += out["listed_on_compare"]
                 done_first += out["done_when_first_drawn"]
                 for key in browsers_totals:
@@ -461,6 +478,7 @@ def main() -> None:
                                        "shown_to_owner": browsers_totals["shown"]},
                               "exceptions_seen": browsers_totals["exceptions"]}
         report["cpu_s"]["load_client"] = round(client_cpu, 1)
+        report["load_client_loop_late_s"] = client_late  # each round: how late the client itself read replies
         report["baseline_bare_streamlit"] = _bare_baseline(args.sessions, env)
         # What serve.py's TCP_NODELAY mend is worth, on the same bare app in the same run.
         report["baseline_bare_streamlit_with_nagle"] = _bare_baseline(args.sessions, env, nagle=True)

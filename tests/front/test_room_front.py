@@ -80,9 +80,11 @@ async def _backend(name: bytes, seen: list):
     return server, server.sockets[0].getsockname()[1]
 
 
-async def _ask(port: int, data: bytes) -> bytes:
+async def _ask(port: int, data: bytes, half_close: bool = False) -> bytes:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     writer.write(data)
+    if half_close:  # some clients end their side once the request is sent
+        writer.write_eof()
     answer = await asyncio.wait_for(reader.read(), timeout=10)  # until the front closes it
     writer.close()
     return answer
@@ -102,7 +104,7 @@ def test_the_front_copies_each_request_to_its_server_and_closes_what_it_cannot_r
         token = next(bytes([n]) * 32 for n in range(256) if zlib.crc32(bytes([n]) * 32) % 2 == 1)
         cookie = f"Cookie: _streamlit_xsrf={generate_xsrf_token_string(token, 1_700_000_000)}"
         answers = [await _ask(port, request("Connection: keep-alive")),  # a first visit: the next server in turn
-                   await _ask(port, request(cookie)),  # its browser's server
+                   await _ask(port, request(cookie), half_close=True),  # its browser's server
                    await _ask(port, b"GET / HTTP/1.1\r\nHost: lap")]  # a head never finished
         ports[0] = front.free_port()  # a server that is down (starting again after a crash)
         turn = itertools.cycle([0])
