@@ -29,14 +29,13 @@ def healthy(port: int) -> bool:
         return False
 
 
-def start_server(entry: str = "serve.py", output=subprocess.DEVNULL, **env) -> tuple[subprocess.Popen, int]:
-    """`streamlit run ENTRY` on a free port with the tests' settings plus `env`; (process, port) once
-    healthy. Fails the test with the server's output if it does not come up within a minute."""
+def _answering(command: list[str], what: str, seconds: float, output, env: dict) -> tuple[subprocess.Popen, int]:
+    """COMMAND (with {port} filled in) on a free port; (process, port) once it answers its health
+    check. Fails the test with its output if it does not come up within `seconds`."""
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", entry, "--server.port", str(port), "--server.address", "127.0.0.1"],
-        cwd=ROOT, env=cli_env(**env), stdout=output, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
+    process = subprocess.Popen([part.format(port=port) for part in command], cwd=ROOT, env=cli_env(**env),
+                               stdout=output, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if healthy(port):
             return process, port
@@ -44,26 +43,21 @@ def start_server(entry: str = "serve.py", output=subprocess.DEVNULL, **env) -> t
             break
         time.sleep(0.3)
     process.kill()
-    raise AssertionError(f"the server {entry} did not start: "
+    raise AssertionError(f"{what} did not start: "
                          + (process.stdout.read().decode() if process.stdout else "(output not captured)"))
 
 
+def start_server(entry: str = "serve.py", output=subprocess.DEVNULL, **env) -> tuple[subprocess.Popen, int]:
+    """`streamlit run ENTRY` with the tests' settings plus `env`, on a free port, within a minute."""
+    return _answering([sys.executable, "-m", "streamlit", "run", entry, "--server.port", "{port}",
+                       "--server.address", "127.0.0.1"], f"the server {entry}", 60, output, env)
+
+
 def start_front(servers: int = 2, output=subprocess.DEVNULL, **env) -> tuple[subprocess.Popen, int]:
-    """front.py with `servers` lab servers behind it, on a free port; (process, port) once the front
-    answers (it opens only when every server is healthy)."""
-    port = free_port()
-    process = subprocess.Popen([sys.executable, "front.py", "--host", "127.0.0.1", "--port", str(port),
-                                "--servers", str(servers)], cwd=ROOT, env=cli_env(**env), stdout=output,
-                               stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if healthy(port):
-            return process, port
-        if process.poll() is not None:
-            break
-        time.sleep(0.3)
-    process.kill()
-    raise AssertionError("front.py did not start: " + (process.stdout.read().decode() if process.stdout else ""))
+    """front.py with `servers` lab servers behind it, on a free port; it answers only once every
+    server is healthy."""
+    return _answering([sys.executable, "front.py", "--host", "127.0.0.1", "--port", "{port}", "--servers",
+                       str(servers)], "front.py", 120, output, env)
 
 
 def children(pid: int) -> list[int]:
