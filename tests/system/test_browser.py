@@ -139,9 +139,20 @@ def one_job_server(isolated_lab):
     process.wait(timeout=60)
 
 
-def test_tabs_of_one_browser_share_one_visitors_share(one_job_server):
+def _dark_one(path: Path) -> Path:
+    """A photo-like "1": a dark stroke on light paper."""
+    import numpy as np
+    from PIL import Image
+    pixels = np.full((112, 112), 255, np.uint8)
+    pixels[20:92, 50:62] = 0
+    Image.fromarray(pixels).save(path)
+    return path
+
+
+def test_tabs_of_one_browser_share_one_visitors_share(one_job_server, tmp_path):
     """#22.7: a second tab (or a reload) is the same visitor, so it cannot queue past the share; another
-    browser is another visitor."""
+    browser is another visitor. Through front.py an upload, which Streamlit keeps in the process of
+    the session it belongs to, reaches that session's server too."""
     def distil(page) -> None:
         page.goto(f"{one_job_server}/distill")
         page.get_by_label("Transfer-set size").wait_for(timeout=120_000)
@@ -162,6 +173,10 @@ def test_tabs_of_one_browser_share_one_visitors_share(one_job_server):
         # "settled" can be read before the click's own rerun began: wait for the run it drew, as for the first tab
         other.get_by_role("button", name="Cancel this run").wait_for(timeout=60_000)
         assert other.get_by_text("Not started").count() == 0
+        tabs[1].goto(f"{one_job_server}/own_digit")
+        tabs[1].get_by_text("Upload", exact=True).click()
+        tabs[1].set_input_files('[data-testid="stFileUploaderDropzoneInput"]', str(_dark_one(tmp_path / "one.png")))
+        tabs[1].get_by_text("The teacher reads 1,").wait_for(timeout=60_000)
         browser.close()
     from models.service.store import RunStore
     runs = RunStore().list(kind="distill")
