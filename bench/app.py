@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -22,6 +21,7 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 from bench.load import wait_healthy
+from front import free_port as _port
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -32,12 +32,6 @@ st.title("Bare")
 t = st.slider("Temperature T", 0.5, 20.0, 4.0, 0.5)
 st.markdown(f"At T = {t:g} nothing happens.")
 """
-
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def measure(script: str, path: str, first_text: str, page_text: str, moves: int = 7,

@@ -24,7 +24,6 @@ import asyncio
 import json
 import os
 import re
-import socket
 import statistics
 import subprocess
 import sys
@@ -35,6 +34,8 @@ import urllib.request
 from pathlib import Path
 
 from playwright.async_api import async_playwright
+
+from front import free_port as _port
 
 ROOT = Path.cwd()
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -77,12 +78,6 @@ def keep_browsers_niced(nice: int, stop: threading.Event, every_s: float = 0.2) 
                         os.setpriority(os.PRIO_PROCESS, int(task.name), nice)
             except (OSError, ValueError):  # a process or thread that has just ended
                 pass
-
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _stat_fields(pid: int) -> list[str]:

@@ -2,7 +2,6 @@
 server as a subprocess, and a wait until Streamlit says it is healthy."""
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
@@ -10,16 +9,11 @@ import urllib.request
 from pathlib import Path
 
 from tests.conftest import ROOT, cli_env
+from front import free_port  # noqa: F401  (also for the tests that start their own servers)
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def healthy(port: int) -> bool:
