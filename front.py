@@ -194,7 +194,9 @@ def start_server(port: int, cores: int, slot: tuple[int, int]) -> subprocess.Pop
     seeds it hands out: models/service/visitors.py)."""
     env = {**os.environ, "DISTILL_CORES": str(cores), "DISTILL_SERVER": f"{slot[0]}/{slot[1]}"}
     return subprocess.Popen([sys.executable, "-m", "streamlit", "run", "serve.py", "--server.port", str(port),
-                             "--server.address", "127.0.0.1", "--server.headless", "true"], cwd=ROOT, env=env)
+                             "--server.address", "127.0.0.1", "--server.headless", "true",
+                             # its own "You can now view" would send the room to a port only this machine can open
+                             "--logger.hideWelcomeMessage", "true"], cwd=ROOT, env=env)
 
 
 def healthy(port: int) -> bool:
@@ -203,6 +205,16 @@ def healthy(port: int) -> bool:
             return True
     except OSError:
         return False
+
+
+def room_addresses(host: str, port: int) -> list[str]:
+    """What the room opens: this machine's own and its network address when the front listens on
+    every interface (Streamlit's own way of finding the latter), else the address it listens on."""
+    if host not in ("0.0.0.0", "::", ""):
+        return [f"http://{host}:{port}"]
+    from streamlit import net_util
+    network = net_util.get_internal_ip()
+    return [f"http://localhost:{port}"] + ([f"http://{network}:{port}"] if network else [])
 
 
 def stop(servers: list[subprocess.Popen], grace_s: float = 30.0) -> None:
@@ -244,8 +256,8 @@ async def serve(host: str, port: int, count: int, cores: int) -> int:
                     return 1
                 await asyncio.sleep(0.2)
         await front.start_serving()
-        print(f"Distillation Lab: http://{host}:{port} ({count} servers, {cores} {'core' if cores == 1 else 'cores'} "
-              "each)", flush=True)
+        print(f"Distillation Lab: {' and '.join(room_addresses(host, port))} "
+              f"({count} servers, {cores} {'core' if cores == 1 else 'cores'} each)", flush=True)
         ready = [True] * count  # answered its health check since it was last started
         while not stopping.is_set():
             try:

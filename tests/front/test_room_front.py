@@ -120,3 +120,10 @@ def test_the_front_copies_each_request_to_its_server_and_closes_what_it_cannot_r
     assert answers[2] == b""  # closed after HEAD_TIMEOUT_S, never sent to a server
     assert answers[3].startswith(b"HTTP/1.1 502 ")
     assert len(seen) == 2
+
+
+def test_the_front_names_the_addresses_a_room_can_open():
+    assert front.room_addresses("127.0.0.1", 8502) == ["http://127.0.0.1:8502"]
+    everywhere = front.room_addresses("0.0.0.0", 8501)
+    assert everywhere[0] == "http://localhost:8501" and all(a.endswith(":8501") for a in everywhere)
+    assert len(everywhere) <= 2 and "0.0.0.0" not in " ".join(everywhere)  # never the wildcard itself
