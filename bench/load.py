@@ -65,19 +65,39 @@ def chromium_at_nice(nice: int) -> str:
 
 
 def keep_browsers_niced(nice: int, stop: threading.Event, every_s: float = 0.2) -> None:
-    """Until stop: every thread of this benchmark's Chromium processes back at `nice`. Chromium sets
-    its own priorities as it starts processes and threads (here its browser process ran at -8 and
-    its renderers at 0 under `nice -n 10`), so the wrapper's niceness alone did not hold."""
+    """Until stop: every thread of this benchmark's Chromium processes back at `nice`, and so their
+    scheduler group (`niced_autogroup`). Chromium sets its own priorities as it starts processes and
+    threads (here its browser process ran at -8 and its renderers at 0 under `nice -n 10`), so the
+    wrapper's niceness alone did not hold."""
     while not stop.wait(every_s):
         for pid in _tree(os.getpid())[1:]:
             try:
                 if b"chrom" not in Path(f"/proc/{pid}/cmdline").read_bytes():
                     continue
+                niced_autogroup(pid, nice)
                 for task in Path(f"/proc/{pid}/task").iterdir():
                     if os.getpriority(os.PRIO_PROCESS, int(task.name)) != nice:
                         os.setpriority(os.PRIO_PROCESS, int(task.name), nice)
             except (OSError, ValueError):  # a process or thread that has just ended
                 pass
+
+
+def niced_autogroup(pid: int, nice: int) -> bool:
+    """Give the process's scheduler autogroup this niceness, when it is not this benchmark's own group;
+    True when it was changed. With Linux's autogroups on (/proc/sys/kernel/sched_autogroup_enabled),
+    each session is one group, groups share the cores equally, and a thread's niceness weighs only
+    against threads of its own group. Playwright starts Chromium in a session of its own, so its
+    threads at niceness 10 still took a whole group's share against the servers' group: up to one of
+    the two cores while they loaded and drew pages. A group's niceness is what weighs across groups."""
+    try:
+        group, _, niceness = Path(f"/proc/{pid}/autogroup").read_text().split()
+        ours = Path("/proc/self/autogroup").read_text().split()[0]
+    except (OSError, ValueError):  # no autogroups on this kernel: the threads' niceness is what counts
+        return False
+    if group == ours or int(niceness) == nice:
+        return False
+    Path(f"/proc/{pid}/autogroup").write_text(str(nice))
+    return True
 
 
 def _stat_fields(pid: int) -> list[str]:
