@@ -106,3 +106,30 @@ def test_the_light_client_finds_the_run_a_submit_drew_even_when_it_already_finis
     assert submitted_run("3. Distil a student\nRun #13, seed 10: mlp-100 trained in 1 s.\nDistilled student") == 13
     assert submitted_run("The stored default result for this page's default settings …") is None
     assert submitted_run("Not started: the room's queue is full") is None
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/autogroup"), reason="no scheduler autogroups on this kernel")
+def test_the_benchmarks_browsers_yield_as_a_group_and_never_nice_the_servers_group():
+    """bench.load --browser-nice: Chromium runs in a session (and so a scheduler autogroup) of its own,
+    where its threads' niceness never weighed against the servers; the group itself must be niced,
+    and the benchmark's own group, which holds the servers, never."""
+    from bench.load import niced_autogroup
+
+    def group(pid):
+        name, _, nice = open(f"/proc/{pid}/autogroup").read().split()
+        return name, int(nice)
+
+    own = group(os.getpid())
+    alone = subprocess.Popen(["sleep", "60"], start_new_session=True)  # as Playwright starts Chromium
+    beside = subprocess.Popen(["sleep", "60"])  # as the benchmark starts its servers
+    try:
+        assert group(alone.pid)[0] != own[0] and group(alone.pid)[1] == 0
+        assert niced_autogroup(alone.pid, 10) is True
+        assert group(alone.pid)[1] == 10
+        assert niced_autogroup(alone.pid, 10) is False  # already so: nothing written again
+        assert niced_autogroup(beside.pid, 10) is False
+        assert group(os.getpid()) == own == group(beside.pid)
+    finally:
+        for process in (alone, beside):
+            process.kill()
+            process.wait()
