@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import re
@@ -311,14 +312,14 @@ async def _drive_light(port: int, url: str, sessions: int, browsers: int, think_
             "browsers": browser_part, "client_cpu": time.process_time() - client_before}
 
 
-def _bare_baseline(sessions: int, env: dict, nagle: bool = False) -> dict:
-    """The same number of light visitors moving a slider on a bare Streamlit app (bench/protocol.py:
-    BARE_APP), on a fresh server of its own: Streamlit's own cost of a full room, measured in the same run.
-    nagle=True serves it as Streamlit ships, without serve.py's accept_without_nagle."""
-    from bench.protocol import BARE_APP, bare_visit
+@contextlib.contextmanager
+def bare_server(env: dict, nagle: bool = False):
+    """A fresh server of its own for the bare Streamlit app (bench/protocol.py: BARE_APP), served the
+    lab's way: Streamlit's own ASGI app (st.App, as serve.py) with the lab's server settings; yields
+    (port, process). nagle=True serves it as Streamlit ships, without serve.py's accept_without_nagle."""
+    from bench.protocol import BARE_APP
     folder = Path(tempfile.mkdtemp(prefix="load-bare-"))
     (folder / "bare.py").write_text(BARE_APP)
-    # Served the lab's way: Streamlit's own ASGI app (st.App, as serve.py) with the lab's server settings.
     mend = "" if nagle else (f"import sys\nsys.path.insert(0, {str(ROOT)!r})\n"
                              "from server_guards import accept_without_nagle\naccept_without_nagle()\n")
     (folder / "serve_bare.py").write_text(mend + 'import streamlit as st\napp = st.App("bare.py")\n')
@@ -330,13 +331,20 @@ def _bare_baseline(sessions: int, env: dict, nagle: bool = False) -> dict:
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_healthy(f"http://127.0.0.1:{port}", server)
-
-        async def room():
-            return await asyncio.gather(*(bare_visit(port) for _ in range(sessions)))
-        visits = asyncio.run(room())
+        yield port, server
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def _bare_baseline(sessions: int, env: dict, nagle: bool = False) -> dict:
+    """The same number of light visitors moving a slider on a bare Streamlit app, on a fresh server
+    of its own (bare_server): Streamlit's own cost of a full room, measured in the same run."""
+    from bench.protocol import bare_visit
+    with bare_server(env, nagle) as (port, _):
+        async def room():
+            return await asyncio.gather(*(bare_visit(port) for _ in range(sessions)))
+        visits = asyncio.run(room())
     return {"first_page_s": _summary([v.first_page_s for v in visits if v.first_page_s is not None], 2),
             "slider_rerender_s": _summary([s for v in visits for s in v.slider_s], 3),
             "errors": [v.error for v in visits if v.error]}
