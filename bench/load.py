@@ -411,7 +411,7 @@ def main() -> None:
     parser.add_argument("--browsers", type=int, default=2,
                         help="with --clients protocol: real Chromium sessions beside the light ones")
     parser.add_argument("--browser-nice", type=int, default=0,
-                        help="run the Chromium sessions (every thread, kept so) at this niceness; 10: they yield this machine's cores to "
+                        help="run the Chromium sessions (every thread and their scheduler group, kept so) at this niceness; 10: they yield this machine's cores to "
                              "the server, as browsers on the visitors' own laptops take nothing from it")
     parser.add_argument("--servers", type=int, default=None,
                         help="lab servers behind front.py (default: front.py's own, one per core)")
