@@ -29,6 +29,7 @@ from front import free_port
 
 SMALL_RUN = {"train_size": 500, "epochs": 3}
 LONG_RUN = {"train_size": 20_000, "epochs": 20}  # still training while it is polled
+START_WAIT_S = 300  # the small runs ahead of it take seconds; a run that never starts ends the bench
 
 
 class Meter:
@@ -91,8 +92,10 @@ async def _lab(port: int, meter: Meter, repeats: int) -> dict:
         costs["submit"] = await meter.per_call(
             max(1, repeats // 4), lambda: _submit(session, form, f"bench-{next(names)}", SMALL_RUN))
         long_run = await _submit(session, await session.rerun("distill"), "bench-long", LONG_RUN)
-        page = await session.rerun()
+        page, deadline = await session.rerun(), time.monotonic() + START_WAIT_S
         while not re.search(rf"Run {long_run}: training", page.text()):  # the small runs go first
+            if time.monotonic() > deadline:
+                raise SystemExit(f"error: run {long_run} did not start training within {START_WAIT_S} s")
             await asyncio.sleep(0.5)
             page = await session.rerun("distill")
         poll = page.fragment_of(rf"Run {long_run}: ")
