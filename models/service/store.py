@@ -66,6 +66,44 @@ SERVER_ID = f"{socket.gethostname()}-{uuid.uuid4().hex[:12]}"
 BEATING: set[str] = set()
 
 
+def _schema_into(db: sqlite3.Connection) -> None:
+    """The current schema in this database: created, or an older store's brought up to date."""
+    db.execute("PRAGMA journal_mode=WAL")  # readers never block the writing worker
+    db.executescript(SCHEMA)
+    columns = {row[1] for row in db.execute("PRAGMA table_info(runs)")}
+    if "group_id" not in columns:
+        db.executescript(MIGRATE_GROUPS)
+    for column, kind in ADDED_COLUMNS.items():
+        if column not in columns:
+            db.execute(f"ALTER TABLE runs ADD COLUMN {column} {kind}")
+    if db.execute("PRAGMA user_version").fetchone()[0] < 5:
+        db.executescript(MIGRATE_WEIGHTS)
+    # Always a real write (the statements above write nothing to an up-to-date store), so a
+    # read-only file is found here rather than at a visitor's first submit.
+    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+
+def _create_whole(path: Path) -> None:
+    """A new store, built beside its place and linked into it in one step. SQLite creates a file
+    empty and writes it afterwards, so a second server opening the store in that moment (front.py
+    starts them side by side) took it for an emptied store and said so to its visitors all day.
+    Where another server's store got there first, or this filesystem has no hard links, nothing is
+    done here and the store is opened (or created) in place as before."""
+    aside = path.with_name(f".{path.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}")
+    try:
+        with closing(sqlite3.connect(aside)) as db, db:
+            _schema_into(db)
+        os.link(aside, path)
+    except (OSError, sqlite3.Error):
+        pass
+    finally:
+        for leftover in (aside, aside.with_name(aside.name + "-wal"), aside.with_name(aside.name + "-shm")):
+            try:
+                leftover.unlink(missing_ok=True)
+            except OSError:
+                pass
+
+
 class RunStore:
     def __init__(self, path: Path | str | None = None, orphan_check_every_s: float = 0.0):
         """orphan_check_every_s: how often reads look for orphans (0: on every read). The pages'
@@ -85,6 +123,8 @@ class RunStore:
                              "$DISTILL_STATE to a writable folder") from None
         if self.path.is_dir():
             raise StoreError(f"the run store {self.name} is a folder, not a file; move it aside and restart")
+        if not self.path.exists():
+            _create_whole(self.path)
         was_empty = self.path.is_file() and self.path.stat().st_size == 0
         try:
             self._create_schema()
@@ -110,19 +150,7 @@ class RunStore:
 
     def _create_schema(self) -> None:
         with self._session(write=True) as db:
-            db.execute("PRAGMA journal_mode=WAL")  # readers never block the writing worker
-            db.executescript(SCHEMA)
-            columns = {row[1] for row in db.execute("PRAGMA table_info(runs)")}
-            if "group_id" not in columns:
-                db.executescript(MIGRATE_GROUPS)
-            for column, kind in ADDED_COLUMNS.items():
-                if column not in columns:
-                    db.execute(f"ALTER TABLE runs ADD COLUMN {column} {kind}")
-            if db.execute("PRAGMA user_version").fetchone()[0] < 5:
-                db.executescript(MIGRATE_WEIGHTS)
-            # Always a real write (the statements above write nothing to an up-to-date store), so a
-            # read-only file is found here rather than at a visitor's first submit.
-            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            _schema_into(db)
 
     @contextmanager
     def _session(self, write: bool = False):

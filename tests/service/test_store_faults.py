@@ -3,6 +3,8 @@ in the CLI (exit 2), never a traceback or a server path; a read-only store can s
 import shutil
 import sqlite3
 import subprocess
+import sys
+import time
 
 import pytest
 import streamlit as st
@@ -192,3 +194,31 @@ def test_a_read_only_store_from_before_schema_5_still_gives_its_weights(tiny_dis
         assert torch.equal(old.weights(run_id)["w"], torch.ones(3))
     finally:
         subprocess.run(["mount", "-o", "remount,rw", str(tiny_disk)], check=True)
+
+
+# Several servers of one room (front.py) open the one store at the same moment. Each is a process
+# started here with a barrier, as front.py starts its servers side by side.
+_OPEN_AT_ONCE = """
+import sys, time
+from models.service.store import RunStore
+start = float(sys.argv[2])
+time.sleep(max(0.0, start - time.time() - 0.02))
+while time.time() < start:  # the last 20 ms spun, so that all of them open within a millisecond or so
+    pass
+print(repr(RunStore(sys.argv[1]).notice))
+"""
+
+
+def test_servers_opening_a_new_store_at_once_never_take_it_for_an_empty_file(tmp_path):
+    """A new store appears whole: a server that opened it while another was still creating it saw a
+    0-byte file and told every one of its visitors, all workshop long, that the store had been an
+    empty file and was started afresh (found with `python front.py` in a fresh clone)."""
+    for trial in range(4):
+        path = tmp_path / f"trial-{trial}" / "lab.sqlite"
+        start = f"{time.time() + 2.0:.3f}"  # after every process has imported the store
+        openers = [subprocess.Popen([sys.executable, "-c", _OPEN_AT_ONCE, str(path), start], cwd=ROOT,
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(6)]
+        said = [opener.communicate(timeout=60) for opener in openers]
+        assert [err for _, err in said if err] == []
+        assert [out.strip() for out, _ in said] == ["''"] * 6, trial
+        assert RunStore(path).notice == ""
