@@ -196,8 +196,8 @@ def test_a_read_only_store_from_before_schema_5_still_gives_its_weights(tiny_dis
         subprocess.run(["mount", "-o", "remount,rw", str(tiny_disk)], check=True)
 
 
-# Several servers of one room (front.py) open the one store at the same moment. Each is a process
-# started here with a barrier, as front.py starts its servers side by side.
+# Several servers of one room (front.py) open the one store at the same moment: here, processes
+# started side by side and each told the instant at which to open it.
 _OPEN_AT_ONCE = """
 import sys, time
 from models.service.store import RunStore
