@@ -90,15 +90,31 @@ def niced_autogroup(pid: int, nice: int) -> bool:
     against threads of its own group. Playwright starts Chromium in a session of its own, so its
     threads at niceness 10 still took a whole group's share against the servers' group: up to one of
     the two cores while they loaded and drew pages. A group's niceness is what weighs across groups."""
-    try:
-        group, _, niceness = Path(f"/proc/{pid}/autogroup").read_text().split()
-        ours = Path("/proc/self/autogroup").read_text().split()[0]
-    except (OSError, ValueError):  # no autogroups on this kernel: the threads' niceness is what counts
-        return False
-    if group == ours or int(niceness) == nice:
+    theirs, ours = autogroup(pid), autogroup("self")
+    # ours is None where this benchmark runs in the kernel's root group (started by a process that
+    # never opened a session, as CI's runner does): every named group is then another's
+    if theirs is None or theirs[1] == nice or (ours is not None and theirs[0] == ours[0]):
         return False
     Path(f"/proc/{pid}/autogroup").write_text(str(nice))
     return True
+
+
+def autogroup(pid: int | str) -> tuple[str, int] | None:
+    """The process's scheduler autogroup as (name, niceness); None where it has none of its own: a
+    kernel without autogroups, a process that has ended, or one in the root group, for which the
+    kernel leaves /proc/PID/autogroup empty (init and what it starts without a new session)."""
+    try:
+        return parsed_autogroup(Path(f"/proc/{pid}/autogroup").read_text())
+    except OSError:
+        return None
+
+
+def parsed_autogroup(text: str) -> tuple[str, int] | None:
+    """'/autogroup-28 nice 10' -> ('/autogroup-28', 10); anything else (an empty file) -> None."""
+    fields = text.split()
+    if len(fields) != 3 or fields[1] != "nice" or not fields[2].lstrip("-").isdigit():
+        return None
+    return fields[0], int(fields[2])
 
 
 def _stat_fields(pid: int) -> list[str]:
