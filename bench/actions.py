@@ -18,14 +18,11 @@ import asyncio
 import json
 import os
 import re
-import subprocess
-import sys
 import tempfile
 import time
 
-from bench.load import ROOT, _stat, _wait_until_idle, bare_server, wait_healthy
+from bench.load import ROOT, bare_server, parent_and_cpu_s, streamlit_server, wait_until_idle
 from bench.protocol import Session, submitted_run
-from front import free_port
 
 SMALL_RUN = {"train_size": 500, "epochs": 3}
 LONG_RUN = {"train_size": 20_000, "epochs": 20}  # still training while it is polled
@@ -39,19 +36,19 @@ class Meter:
         self.pid, self.idle_cpu_per_s = pid, idle_cpu_per_s
 
     async def per_call(self, calls: int, action) -> dict:
-        cpu, tick = _stat(self.pid)[1], time.perf_counter()
+        cpu, tick = parent_and_cpu_s(self.pid)[1], time.perf_counter()
         for _ in range(calls):
             await action()
         wall = time.perf_counter() - tick
-        own = _stat(self.pid)[1] - cpu - self.idle_cpu_per_s * wall
+        own = parent_and_cpu_s(self.pid)[1] - cpu - self.idle_cpu_per_s * wall
         return {"server_cpu_ms": round(1000 * max(own, 0.0) / calls, 2), "wall_ms": round(1000 * wall / calls, 2),
                 "calls": calls}
 
 
 def idle_cpu_per_s(pid: int, seconds: float = 5.0) -> float:
-    before = _stat(pid)[1]
+    before = parent_and_cpu_s(pid)[1]
     time.sleep(seconds)
-    return (_stat(pid)[1] - before) / seconds
+    return (parent_and_cpu_s(pid)[1] - before) / seconds
 
 
 def _mover(session: Session, slider: tuple[str, str]):
@@ -119,20 +116,12 @@ def main() -> None:
         parser.exit(2, f"error: --repeats must be between 1 and 1000, got {args.repeats}\n")
     env = {**os.environ, "PYTHONPATH": str(ROOT), "DISTILL_STATE": tempfile.mkdtemp(prefix="actions-state-"),
            "DISTILL_SESSION_JOBS": str(args.repeats + 2)}
-    port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "serve.py", "--server.port", str(port),
-                               "--server.address", "127.0.0.1", "--server.headless", "true"], cwd=ROOT, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_healthy(f"http://127.0.0.1:{port}", server)
-        _wait_until_idle(server.pid)
+    with streamlit_server("serve.py", ROOT, env) as (port, server):
+        wait_until_idle(server.pid)
         idle = idle_cpu_per_s(server.pid)
         lab = asyncio.run(_lab(port, Meter(server.pid, idle), args.repeats))
-    finally:
-        server.terminate()
-        server.wait(timeout=60)
     with bare_server(env) as (bare_port, bare):
-        _wait_until_idle(bare.pid)
+        wait_until_idle(bare.pid)
         bare_idle = idle_cpu_per_s(bare.pid)
         baseline = asyncio.run(_bare(bare_port, Meter(bare.pid, bare_idle), args.repeats))
     walk = ["start_page", "soft_targets_page", "distill_page", "submit", "compare_page"]

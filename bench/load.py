@@ -122,7 +122,7 @@ def _stat_fields(pid: int) -> list[str]:
     return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
 
 
-def _stat(pid: int) -> tuple[int, float]:
+def parent_and_cpu_s(pid: int) -> tuple[int, float]:
     """(parent pid, CPU seconds used) of a live process, from /proc."""
     fields = _stat_fields(pid)
     return int(fields[1]), (int(fields[11]) + int(fields[12])) / TICK
@@ -151,7 +151,7 @@ def _tree(root: int) -> list[int]:
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                children.setdefault(_stat(int(entry.name))[0], []).append(int(entry.name))
+                children.setdefault(parent_and_cpu_s(int(entry.name))[0], []).append(int(entry.name))
             except (OSError, IndexError):
                 pass
     found, todo = [], [root]
@@ -192,9 +192,9 @@ def _cpu(root: int) -> tuple[float, float]:
     for pid in _tree(root):
         try:
             if pid in servers:
-                serving += _stat(pid)[1]
+                serving += parent_and_cpu_s(pid)[1]
             else:
-                workers += _stat(pid)[1]
+                workers += parent_and_cpu_s(pid)[1]
         except (OSError, IndexError):
             pass
     return serving, workers
@@ -341,16 +341,24 @@ def bare_server(env: dict, nagle: bool = False):
     (folder / "serve_bare.py").write_text(mend + 'import streamlit as st\napp = st.App("bare.py")\n')
     (folder / ".streamlit").mkdir()
     (folder / ".streamlit" / "config.toml").write_text((ROOT / ".streamlit" / "config.toml").read_text())
+    with streamlit_server("serve_bare.py", folder, env) as served:
+        yield served
+
+
+@contextlib.contextmanager
+def streamlit_server(entry: str, folder: Path, env: dict):
+    """`streamlit run entry` in folder on a free local port, once it answers its health check;
+    yields (port, process) and stops it after."""
     port = _port()
-    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "serve_bare.py", "--server.port",
-                               str(port), "--server.headless", "true"], cwd=folder, env=env,
+    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", entry, "--server.port", str(port),
+                               "--server.address", "127.0.0.1", "--server.headless", "true"], cwd=folder, env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_healthy(f"http://127.0.0.1:{port}", server)
         yield port, server
     finally:
         server.terminate()
-        server.wait(timeout=30)
+        server.wait(timeout=60)
 
 
 def _bare_baseline(sessions: int, env: dict, nagle: bool = False) -> dict:
@@ -399,7 +407,7 @@ def wait_healthy(url: str, server: subprocess.Popen | None = None) -> None:
             time.sleep(0.05)
 
 
-def _wait_until_idle(server: int, most_s: float = 120.0) -> None:
+def wait_until_idle(server: int, most_s: float = 120.0) -> None:
     """Until the server and its workers use under a tenth of a core for a second: a server that
     prepares the room as it starts is measured once it is ready, as a presenter would open it."""
     deadline = time.monotonic() + most_s
@@ -444,7 +452,7 @@ def main() -> None:
     browsers_totals = {"first_page": [], "slider": [], "submitted": 0, "finished": 0, "shown": 0, "exceptions": 0}
     client_cpu, listed, done_first, client_late = 0.0, 0, 0, []
     try:
-        _wait_until_idle(server.pid)
+        wait_until_idle(server.pid)
         before_mb = _rss_mb(_tree(server.pid))
         cpu_before = _cpu(server.pid)
 
