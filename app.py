@@ -4,7 +4,7 @@ import streamlit as st
 from lessons.links import apply_link, linkable
 from lessons.room import store
 from lessons.turns import page_turn
-from models.config import StoreError
+from models.base.configs import StoreError
 from models.service.names import without_paths
 
 

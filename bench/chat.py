@@ -19,7 +19,7 @@ import time
 import torch
 import torch.nn.functional as F
 
-from models.config import CHAT_TOP_K, ChatCopyConfig
+from models.base.configs import CHAT_TOP_K, ChatCopyConfig
 from models.core.charlm import TEACHER_SHAPE, CharNet, batch_of
 from models.experiments import chat_copy
 from models.experiments.chat_api import ChatAPI

@@ -12,7 +12,7 @@ import tempfile
 import time
 import uuid
 
-from models.config import SweepConfig
+from models.base.configs import SweepConfig
 from models.core.data import default_dataset
 from models.experiments.sweep import sweep_rows
 from models.service.lifecycle import run_and_wait

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import time
 
-from models.config import DetectorConfig, DistillConfig, ExtractConfig
+from models.base.configs import DetectorConfig, DistillConfig, ExtractConfig
 from models.core.data import default_dataset
 from models.experiments.detector import run_detector
 from models.experiments.distill import distill

@@ -16,7 +16,7 @@ import time
 
 import torch
 
-from models.config import DistillConfig
+from models.base.configs import DistillConfig
 from models.core.data import default_dataset
 from models.experiments.distill import distill, transfer_indices
 from models.experiments.missing_digit import validation_indices

@@ -14,7 +14,7 @@ import time
 import torch
 
 from bench import baselines
-from models.config import DistillConfig, TeacherConfig
+from models.base.configs import DistillConfig, TeacherConfig
 from models.core.data import FULL_NAME, data_root, default_dataset
 from models.experiments.distill import distill
 from models.core.checkpoints import load_teacher, teacher_logits

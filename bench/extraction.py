@@ -15,7 +15,7 @@ import time
 import torch
 
 from models.core.data import default_dataset
-from models.config import ExtractConfig
+from models.base.configs import ExtractConfig
 from models.experiments.extraction import PredictionAPI, answers_to_targets, run_extraction, train_copy
 from models.experiments.queries import query_set
 from models.core.checkpoints import load_teacher

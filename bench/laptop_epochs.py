@@ -22,7 +22,7 @@ import time
 
 import torch
 
-from models.config import HintonConfig
+from models.base.configs import HintonConfig
 from models.core.checkpoints import teacher_logits
 from models.core.data import default_dataset
 from models.core.training import BATCH_ORDER_OFFSET, FitSettings, hard_label_loss

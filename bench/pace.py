@@ -17,11 +17,11 @@ import time
 import torch
 import torch.nn.functional as F
 
-from models.config import CHAT_STUDENTS, STUDENT_NAMES
+from models.base.configs import CHAT_STUDENTS, STUDENT_NAMES
 from models.core.charlm import STUDENT_SHAPES, TEACHER_SHAPE, CharNet
 from models.core.nets import MLP, TeacherCNN, build_student
 from models.core.text import VOCABULARY
-from models.paths import PACE
+from models.base.paths import PACE
 
 BATCH, STEPS, WARMUP = 128, 30, 3
 CHAT_BATCH, CHAT_LENGTH = 32, 320  # a batch of exchanges: a prompt of 120 characters and a reply of 200

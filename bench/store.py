@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from models.results import SweepCellResult
+from models.base.results import SweepCellResult
 from models.service.store import RunStore
 
 RESULT = SweepCellResult(student="mlp-100", seed=0, train_size=500, epochs=3, alpha=0.9, scratch=0.9,

@@ -14,7 +14,7 @@ import os
 import tempfile
 import time
 
-from models.config import DistillConfig, SweepConfig
+from models.base.configs import DistillConfig, SweepConfig
 from models.core.data import default_dataset
 from models.experiments.distill import distill
 from models.experiments.sweep import sweep_rows

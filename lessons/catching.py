@@ -3,11 +3,11 @@ import streamlit as st
 
 from lessons import shared
 from lessons.figures import roc_figure
-from models.config import ConfigError, DetectorConfig
-from models.news import REPORTED_ACCOUNTS, REPORTED_EXCHANGES, REPORTED_PER_ACCOUNT
+from models.base.configs import ConfigError, DetectorConfig
+from models.base.news import REPORTED_ACCOUNTS, REPORTED_EXCHANGES, REPORTED_PER_ACCOUNT
 from models.experiments.detector import UNSURE_BELOW, run_detector
 from models.service.names import without_paths
-from models.results import DetectorResult
+from models.base.results import DetectorResult
 from models.experiments.queries import accounts_needed, days_needed
 
 st.title("Accounts, rate limits and detection")

@@ -6,10 +6,10 @@ import streamlit as st
 
 from lessons import shared
 from lessons.chat_figures import CHANCE_EXPOSURE, canary_figure, chat_budget_figure
-from models.config import CHAT_PROMPT_SOURCES, CHAT_TOP_K, MAX_REPLY_CHARS, ChatCopyConfig, ConfigError
+from models.base.configs import CHAT_PROMPT_SOURCES, CHAT_TOP_K, MAX_REPLY_CHARS, ChatCopyConfig, ConfigError
 from models.core.text import CANARY_PROMPT, canary_line
-from models.news import REPORTED_EXCHANGES
-from models.paths import CHAT_ASSETS
+from models.base.news import REPORTED_EXCHANGES
+from models.base.paths import CHAT_ASSETS
 from models.service.chat_report import ANSWER_NAMES, curve_finding, curve_points
 from models.service.names import without_paths
 from models.service.stored_defaults import CHAT_CURVE_BUDGETS, chat_curve_configs

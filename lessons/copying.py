@@ -4,8 +4,8 @@ import streamlit as st
 from lessons import shared
 from lessons.figures import budget_figure
 from lessons.findings import copy_curve_finding
-from models.config import SOURCES, STUDENT_NAMES, ConfigError, ExtractConfig
-from models.news import REPORTED_ACCOUNTS, REPORTED_EXCHANGES
+from models.base.configs import SOURCES, STUDENT_NAMES, ConfigError, ExtractConfig
+from models.base.news import REPORTED_ACCOUNTS, REPORTED_EXCHANGES
 from models.experiments.extraction import CURVE_LINES, QUERY_BUDGETS, curve_config, variant_label
 from models.service.guesses import COPY_EXCHANGES, exchanges_option
 from models.service.names import without_paths

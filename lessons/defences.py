@@ -3,7 +3,7 @@ import streamlit as st
 
 from lessons import shared
 from lessons.prose import equal_exchange_finding
-from models.config import DEFAULT_NOISE, ConfigError
+from models.base.configs import DEFAULT_NOISE, ConfigError
 from models.experiments.extraction import answer_costs
 from models.experiments.queries import check_budget
 from models.service.names import without_paths

@@ -6,8 +6,8 @@ from lessons.findings import distill_finding, points
 from lessons.links import share_link, widget_default
 from lessons.prose import CONTROLS_EXPLAINED
 from lessons.figures import learning_curves_figure
-from models.config import ConfigError, DistillConfig
-from models.config import MAX_SEEDS, MAX_TEMPERATURE, MIN_TEMPERATURE, STUDENT_NAMES
+from models.base.configs import ConfigError, DistillConfig
+from models.base.configs import MAX_SEEDS, MAX_TEMPERATURE, MIN_TEMPERATURE, STUDENT_NAMES
 from models.service.guesses import DISTILL_GAIN, gain_option
 from models.service.names import without_paths
 from models.core.nets import student_params

@@ -2,7 +2,7 @@
 import streamlit as st
 
 from lessons import shared
-from models.config import ConfigError, ExtractConfig
+from models.base.configs import ConfigError, ExtractConfig
 from models.core.forensics import second_choice_shared, shared_mistake_counts
 from models.experiments.extraction import variant_label
 from models.service.names import clean_name, without_paths

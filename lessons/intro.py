@@ -8,7 +8,7 @@ from lessons.figures import soft_targets_spec
 from lessons.pictures import picture_address
 from lessons.findings import distill_finding
 from models.core.softmax import soft_targets_array
-from models.news import REPORTED_ACCOUNTS, REPORTED_EXCHANGES, REPORTED_PER_ACCOUNT
+from models.base.news import REPORTED_ACCOUNTS, REPORTED_EXCHANGES, REPORTED_PER_ACCOUNT
 from models.service.stored_defaults import stored_defaults
 
 st.title("Distillation Lab")

@@ -7,7 +7,7 @@ from lessons import shared
 from lessons.findings import missing_digit_finding
 from lessons.links import share_link, widget_default
 from lessons.figures import learning_curves_figure
-from models.config import MISSING_DIGIT_DEFAULTS, STUDENT_NAMES, ConfigError
+from models.base.configs import MISSING_DIGIT_DEFAULTS, STUDENT_NAMES, ConfigError
 from models.experiments.missing_digit import shifted
 from models.service.names import without_paths
 from models.core.checkpoints import load_student

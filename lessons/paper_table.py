@@ -4,7 +4,7 @@ from pathlib import Path
 import streamlit as st
 
 from lessons import shared
-from models.config import FULL_BUDGET_EPOCHS, LAPTOP_TABLE_EPOCHS, PAPER_TEACHER, ConfigError, HintonConfig
+from models.base.configs import FULL_BUDGET_EPOCHS, LAPTOP_TABLE_EPOCHS, PAPER_TEACHER, ConfigError, HintonConfig
 from models.experiments.hinton import PAPER_ERRORS
 from models.service.names import markdown_text, without_paths
 from models.service.stored_defaults import stored_defaults

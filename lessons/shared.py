@@ -15,7 +15,7 @@ import streamlit as st
 
 from lessons.figures import drawn_once
 from lessons.room import store
-from models.config import MAX_SEEDS, StoreError
+from models.base.configs import MAX_SEEDS, StoreError
 from models.core.data import Dataset, default_dataset
 from models.service.lifecycle import room_pool
 from models.service.budget import in_words, time_left_s

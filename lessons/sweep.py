@@ -4,7 +4,7 @@ import streamlit as st
 from lessons import shared
 from lessons.prose import CONTROLS_EXPLAINED
 from lessons.figures import gain_by_size_figure, gain_by_temperature_figure
-from models.config import MAX_SEEDS, STUDENT_NAMES, ConfigError, SweepConfig
+from models.base.configs import MAX_SEEDS, STUDENT_NAMES, ConfigError, SweepConfig
 from models.service.names import without_paths
 from models.core.stats import MIN_SEEDS_FOR_VERDICT, VERDICTS, chance_clear_gains
 from models.experiments.sweep import (

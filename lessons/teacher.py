@@ -3,7 +3,7 @@ import streamlit as st
 
 from lessons import shared
 from lessons.figures import teacher_curve_figure
-from models.config import ConfigError, TeacherConfig
+from models.base.configs import ConfigError, TeacherConfig
 from models.service.names import markdown_text, without_paths
 from models.core.nets import count_params
 from models.core.checkpoints import TeacherError, load_teacher, read_sidecar

@@ -18,7 +18,7 @@ from models.commands.distill import cmd_distill
 from models.commands.look import cmd_evaluate, cmd_predict, cmd_students
 from models.commands.stored import cmd_stored_defaults
 from models.commands.train import cmd_extract, cmd_hinton, cmd_sweep, cmd_teacher
-from models.config import (
+from models.base.configs import (
     ANSWER_MODES,
     CHAT_PROMPT_SOURCES,
     CHAT_STUDENTS,
@@ -41,7 +41,7 @@ from models.config import (
     SweepConfig,
     TeacherConfig,
 )
-from models.errors import ConfigError, TeacherError
+from models.base.errors import ConfigError, TeacherError
 
 BAD_INPUT = 2
 

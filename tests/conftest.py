@@ -100,7 +100,7 @@ def wait_until(condition, timeout_s: float = 60, what: str = "condition"):
 
 def done_distill_run(store, name: str) -> int:
     """A finished distillation run stored by hand (no training), named `name`."""
-    from models.results import DistillResult
+    from models.base.results import DistillResult
     config = {"student": "mlp-10", "temperature": 4.0, "alpha": 0.9, "train_size": 200, "epochs": 1, "seed": 0,
               "teacher": "pretrained", "omit_class": None}
     run_id = store.create("distill", config, name=name)

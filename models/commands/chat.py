@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from models.commands.common import emit, run_each, run_store
-from models.config import ChatCopyConfig, ConfigError, check_output_path, check_seeds
+from models.base.configs import ChatCopyConfig, ConfigError, check_output_path, check_seeds
 
 
 def cmd_chat_corpus(args) -> int:
@@ -30,9 +30,9 @@ def cmd_chat_teacher(args) -> int:
 
     import torch
 
-    def report(step: int, bits: float) -> None:
-        if step % 250 == 0 or step == args.steps - 1:
-            print(f"step {step + 1} of {args.steps}: {bits:.3f} bits per character", file=sys.stderr)
+    def report(steps_done: int, bits: float) -> None:
+        if steps_done % 250 == 0 or steps_done == args.steps:
+            print(f"step {steps_done} of {args.steps}: {bits:.3f} bits per character", file=sys.stderr)
 
     facts = chat_teacher.train_and_save(path, canary=not args.independent, steps=args.steps, seed=args.seed,
                                         on_step=report)

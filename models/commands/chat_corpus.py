@@ -7,7 +7,7 @@ import re
 import tarfile
 from pathlib import Path
 
-from models.config import ConfigError
+from models.base.configs import ConfigError
 from models.core.text import CORPUS_PATH, clean
 
 # The plays, in the order the corpus keeps them: the last two are held out for grading and the two

@@ -6,7 +6,7 @@ import statistics
 import time
 
 from models.commands.common import dataset, emit, run_each, run_store
-from models.config import MISSING_DIGIT_DEFAULTS, DistillConfig, check_seeds
+from models.base.configs import MISSING_DIGIT_DEFAULTS, DistillConfig, check_seeds
 
 
 def distill_config(args) -> DistillConfig:
@@ -27,7 +27,7 @@ def cmd_distill(args) -> int:
     from models.core.checkpoints import teacher_logits
     from models.core.data import default_dataset
     from models.core.stats import summarise
-    from models.results import MISSING_DIGIT_FIGURES
+    from models.base.results import MISSING_DIGIT_FIGURES
     base.check_train_size(default_dataset().train_size)
     teacher_logits(base.teacher, default_dataset())  # a bad checkpoint is bad input: refuse before any run
     configs = [base.with_seed(args.seed + k) for k in range(args.seeds)]

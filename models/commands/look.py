@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from models.commands.common import dataset, emit
-from models.config import STUDENT_NAMES
-from models.errors import ConfigError
+from models.base.configs import STUDENT_NAMES
+from models.base.errors import ConfigError
 
 MAX_IMAGE_BYTES = 20_000_000  # predict reads the file whole: a photo, not a disk image
 
@@ -34,7 +34,7 @@ def cmd_evaluate(args) -> int:
 def cmd_predict(args) -> int:
     from pathlib import Path
 
-    from models.config import check_temperature
+    from models.base.configs import check_temperature
     check_temperature(args.temperature)
     path = Path(args.image)
     if not path.is_file():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from models.commands.common import dataset, emit, finished
-from models.errors import ConfigError
+from models.base.errors import ConfigError
 
 RUNNER_UP_TARGET = 0.05  # the start page's digit: right, with a runner-up near 5 % at T = 1 (visible, not a toss-up)
 

@@ -8,7 +8,7 @@ import time
 import uuid
 
 from models.commands.common import dataset, emit, finished, run_each, run_store
-from models.config import (
+from models.base.configs import (
     FULL_BUDGET_EPOCHS,
     LAPTOP_TABLE_EPOCHS,
     PAPER_TEACHER,

@@ -171,7 +171,7 @@ def save_charnet(model: CharNet, path) -> None:
 
 def load_charnet(path) -> CharNet:
     """A saved CharNet, checked before use: one sentence (TeacherError) for anything else."""
-    from models.errors import TeacherError
+    from models.base.errors import TeacherError
     try:
         saved = torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:

@@ -17,10 +17,10 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from models.config import TeacherError
+from models.base.configs import TeacherError
 from models.core.data import Dataset
 from models.core.nets import TeacherCNN, build_student
-from models.paths import PRETRAINED, state_dir
+from models.base.paths import PRETRAINED, state_dir
 from models.core.training import predict_logits
 
 

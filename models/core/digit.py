@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from models.config import ConfigError
+from models.base.configs import ConfigError
 from models.core.data import normalise
 
 FORMATS = ("PNG", "JPEG", "WEBP", "MPO")  # MPO: a camera's multi-picture JPEG; its first picture is read

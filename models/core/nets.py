@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from models.config import STUDENT_NAMES
+from models.base.configs import STUDENT_NAMES
 
 NUM_CLASSES = 10
 
@@ -90,7 +90,7 @@ STUDENT_PRESETS = {
 }
 
 
-assert tuple(STUDENT_PRESETS) == STUDENT_NAMES, "models/config.py names the same presets"
+assert tuple(STUDENT_PRESETS) == STUDENT_NAMES, "models/base/configs names the same presets"
 
 
 def build_student(name: str) -> nn.Module:

@@ -15,8 +15,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from models.errors import ConfigError
-from models.paths import CHAT_ASSETS
+from models.base.errors import ConfigError
+from models.base.paths import CHAT_ASSETS
 
 CORPUS_PATH = CHAT_ASSETS / "turns.txt"
 END_OF_TURN = "\n"

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from models.config import CHAT_TOP_K, ConfigError
+from models.base.configs import CHAT_TOP_K, ConfigError
 from models.core.charlm import CharNet, prompt_states
 from models.core.stopping import between_steps
 from models.core.text import END_OF_TURN, INDEX, decode

@@ -20,7 +20,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from models.core.loss import soft_targets
+from models.core.loss import log_probs_at, soft_target_term, soft_targets
 
 NUM_CLASSES = 10
 
@@ -70,6 +70,6 @@ def soft_distribution_loss(temperature: float, alpha: float, key: str):
     α · T² · KL(target ‖ softmax(student/T)) + (1 − α) · CE(student, label). Reads targets[key]."""
     def loss(student: torch.Tensor, targets: dict, labels: torch.Tensor) -> torch.Tensor:
         hard = F.cross_entropy(student, labels)
-        soft = F.kl_div(F.log_softmax(student / temperature, -1), targets[key], reduction="batchmean")
-        return alpha * temperature**2 * soft + (1 - alpha) * hard
+        soft = soft_target_term(log_probs_at(student, temperature), targets[key], temperature, alpha)
+        return soft + (1 - alpha) * hard
     return loss

@@ -15,10 +15,10 @@ from dataclasses import asdict
 
 import torch
 
-from models.config import SOURCES, DetectorConfig
+from models.base.configs import SOURCES, DetectorConfig
 from models.core.data import Dataset
 from models.experiments.queries import query_set
-from models.results import CopierDetection, DetectorResult
+from models.base.results import CopierDetection, DetectorResult
 from models.core.checkpoints import load_teacher
 from models.core.training import predict_logits
 

@@ -12,7 +12,7 @@ import time
 import torch
 from torch import nn
 
-from models.config import DistillConfig, check_train_size
+from models.base.configs import DistillConfig, check_train_size
 from models.core.data import Dataset
 from models.experiments.controls import (
     entropy,
@@ -26,7 +26,7 @@ from models.core.loss import distillation_loss, soft_targets
 from models.experiments.missing_digit import missing_digit_report, validation_indices
 from models.core.checkpoints import TWIN_PREFIX
 from models.core.nets import build_student, count_params
-from models.results import DistillResult, Outcome, Progress
+from models.base.results import DistillResult, Outcome, Progress
 from models.core.checkpoints import TeacherLogits, load_teacher, teacher_digest, teacher_logits
 
 CONTROL_SEED_OFFSET = 2  # the shuffle's random stream: not the weights' (seed) nor the batches' (seed + 1)

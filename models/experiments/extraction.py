@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from models.config import (
+from models.base.configs import (
     ANSWER_MODES,
     DEFAULT_NOISE,
     DEFENCES,
@@ -24,9 +24,10 @@ from models.config import (
 from models.core.data import Dataset
 from models.core.calibration import expected_calibration_error
 from models.core.forensics import compare_to_control, teacher_mistakes_shared
+from models.core.loss import log_probs_at, soft_target_term
 from models.core.nets import build_student, count_params
 from models.experiments.queries import query_set
-from models.results import ExtractionResult, Outcome, Progress
+from models.base.results import ExtractionResult, Outcome, Progress
 from models.core.checkpoints import load_teacher, teacher_digest
 from models.core.training import (
     BATCH_ORDER_OFFSET,
@@ -201,10 +202,10 @@ def answers_to_targets(answers: torch.Tensor, temperature: float = 1.0) -> torch
 
 
 def soft_cross_entropy(temperature: float):
-    """The copier's loss on (copy logits, target distributions, unused labels), scaled by T² like
-    distillation's soft term."""
+    """The copier's loss on (copy logits, target distributions, unused labels): distillation's soft
+    term, T² included, with the answers in place of the teacher's soft targets."""
     def loss(outputs: torch.Tensor, targets: torch.Tensor, _labels) -> torch.Tensor:
-        return -(targets * F.log_softmax(outputs / temperature, 1)).sum(1).mean() * temperature**2
+        return soft_target_term(log_probs_at(outputs, temperature), targets, temperature)
     return loss
 
 

@@ -14,12 +14,12 @@ import time
 import torch
 import torch.nn.functional as F
 
-from models.config import FULL_BUDGET_EPOCHS, PAPER_TEACHER, HintonConfig
+from models.base.configs import FULL_BUDGET_EPOCHS, PAPER_TEACHER, HintonConfig
 from models.core.data import Dataset
 from models.core.device import best_device
 from models.experiments.distill import fit_on_teacher, soft_target_loss, student_and_twin
 from models.core.nets import MLP
-from models.results import HintonResult, Outcome, Progress
+from models.base.results import HintonResult, Outcome, Progress
 from models.core.checkpoints import TeacherLogits, teacher_logits
 from models.core.training import BATCH_ORDER_OFFSET, FitSettings, ProgressFn, TrainingSet, fit, hard_label_loss, no_progress, predict_logits
 

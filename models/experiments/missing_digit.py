@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from models.core.data import Dataset
-from models.results import MissingDigitReport
+from models.base.results import MissingDigitReport
 from models.core.training import accuracy, predict_logits
 
 VALIDATION_SEED = 2015

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from models.config import SOURCES, ConfigError
+from models.base.configs import SOURCES, ConfigError
 from models.core.data import Dataset, data_root, normalise
 
 FASHION_DIRS = (Path("/usr/share/datasets/fashion-mnist"),)  # Debian's dataset-fashion-mnist

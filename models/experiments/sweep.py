@@ -1,6 +1,6 @@
 """Sweeps: temperature × student size, and transfer-set size, each repeated over seeds.
 
-The unit of work is a SweepCell (models/config.py): one student, one seed, one transfer set,
+The unit of work is a SweepCell (models/base/configs): one student, one seed, one transfer set,
 several temperatures. All of a cell's models start from the same weights and see the same batches;
 the scratch twin is trained once per cell and shared by every temperature, so a 5-temperature cell
 trains 6 models, not 10.
@@ -11,12 +11,12 @@ import statistics
 import time
 from typing import Iterable
 
-from models.config import SweepCell
+from models.base.configs import SweepCell
 from models.core.data import Dataset
 from models.experiments.controls import soft_distribution_loss
 from models.experiments.distill import control_targets, fit_on_teacher, soft_target_loss, student_and_twin, transfer_indices
 from models.core.nets import student_params
-from models.results import Outcome, Progress, SweepCellResult
+from models.base.results import Outcome, Progress, SweepCellResult
 from models.core.stats import MIN_SEEDS_FOR_VERDICT, summarise, t_interval, verdict
 from models.core.checkpoints import TeacherLogits, teacher_digest, teacher_logits
 from models.core.training import BATCH_ORDER_OFFSET, FitSettings, ProgressFn, epochs_for_size, hard_label_loss, no_progress

@@ -5,12 +5,12 @@ import time
 
 import torch
 
-from models.config import TeacherConfig, check_train_size
+from models.base.configs import TeacherConfig, check_train_size
 from models.core.data import Dataset
 from models.core.device import best_device
 from models.core.nets import TeacherCNN, count_params
 from models.core.training import FitSettings, ProgressFn, TrainingSet, evaluate, fit, hard_label_loss, no_progress
-from models.results import Outcome, Progress, TeacherResult
+from models.base.results import Outcome, Progress, TeacherResult
 
 
 def train_teacher(config: TeacherConfig, dataset: Dataset, on_progress: ProgressFn = no_progress

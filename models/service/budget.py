@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import json
 
-from models.config import (
+from models.base.configs import (
     ChatCopyConfig,
     DistillConfig,
     ExtractConfig,
@@ -21,8 +21,8 @@ from models.config import (
     TeacherConfig,
     epochs_for_size,
 )
-from models.errors import ConfigError
-from models.paths import PACE
+from models.base.errors import ConfigError
+from models.base.paths import PACE
 from models.service.kinds import config_of, kind_of
 
 DEFAULT_BUDGET_S = 15 * 60  # worker-seconds one visitor's submission may cost ($DISTILL_BUDGET_S or the facilitator)

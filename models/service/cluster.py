@@ -25,9 +25,9 @@ import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
-from models.config import FULL_BUDGET_EPOCHS, PAPER_TEACHER, HintonConfig
-from models.errors import ConfigError
-from models.results import Progress
+from models.base.configs import FULL_BUDGET_EPOCHS, PAPER_TEACHER, HintonConfig
+from models.base.errors import ConfigError
+from models.base.results import Progress
 from models.service.kinds import KINDS, config_of
 from models.service.runner import execute, finish_run
 from models.service.store import RunStore

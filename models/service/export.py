@@ -40,7 +40,7 @@ def student_card(run: Run, weights: dict) -> dict:
 def load_model(spec: str) -> torch.nn.Module:
     """'pretrained', a teacher checkpoint, or a downloaded student (a .pt whose .json card says so).
     Raises TeacherError with one line when the file is missing or unusable."""
-    from models.errors import TeacherError
+    from models.base.errors import TeacherError
     from models.core.checkpoints import checkpoint_path, load_teacher, read_sidecar
     card = read_sidecar(spec)
     if card.get("kind") != CARD_KIND:

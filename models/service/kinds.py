@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from models.config import ChatCopyConfig, DistillConfig, ExtractConfig, HintonConfig, SweepCell, TeacherConfig
-from models.errors import ConfigError
-from models.results import (
+from models.base.configs import ChatCopyConfig, DistillConfig, ExtractConfig, HintonConfig, SweepCell, TeacherConfig
+from models.base.errors import ConfigError
+from models.base.results import (
     ChatCopyResult,
     DistillResult,
     ExtractionResult,

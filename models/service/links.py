@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Callable
 from urllib.parse import urlencode, urlsplit
 
-from models.config import MISSING_DIGIT_DEFAULTS, ConfigError, DistillConfig, check_seeds
+from models.base.configs import MISSING_DIGIT_DEFAULTS, ConfigError, DistillConfig, check_seeds
 
 MAX_VALUE_CHARS = 40  # longer than any setting's value: a 10 kB parameter is refused unread
 MAX_SHOWN_CHARS = 20  # of a dropped key, in the page's sentence

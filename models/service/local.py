@@ -17,7 +17,7 @@ import time
 import pebble
 
 from models.core.device import cores
-from models.errors import StoreError
+from models.base.errors import StoreError
 from models.service.runner import run_job
 
 WORKER_NICENESS = 10  # sliders in the web server stay responsive while workers train

@@ -8,7 +8,7 @@ import json
 from datetime import datetime, timezone
 from typing import Iterable
 
-from models.config import DistillConfig
+from models.base.configs import DistillConfig
 from models.service.names import clean_name, spreadsheet_cell
 from models.core.stats import summarise
 from models.service.store import Run

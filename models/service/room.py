@@ -5,7 +5,7 @@ import os
 import time
 from dataclasses import dataclass
 
-from models.errors import ConfigError
+from models.base.errors import ConfigError
 from models.service.budget import DEFAULT_BUDGET_S
 
 

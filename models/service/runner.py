@@ -21,8 +21,8 @@ from typing import Iterator, Protocol
 
 from models.core.device import set_threads_for
 from models.core.stopping import checked_between_steps
-from models.errors import ConfigError, StoreError, TeacherError
-from models.results import JsonRecord, Progress
+from models.base.errors import ConfigError, StoreError, TeacherError
+from models.base.results import JsonRecord, Progress
 from models.service.kinds import KINDS, kind_of
 from models.service.store import SERVER_ID, Run, RunStore, heartbeat_seconds
 

@@ -20,7 +20,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Protocol
 
-from models.errors import ConfigError, StoreError
+from models.base.errors import ConfigError, StoreError
 from models.service.budget import check_cost, corrections, estimate_seconds, work_seconds
 from models.service.kinds import config_of, kind_of
 from models.service.room import room_limits

@@ -8,8 +8,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from models.errors import StoreError
-from models.results import JsonRecord, Progress
+from models.base.errors import StoreError
+from models.base.results import JsonRecord, Progress
 
 ACTIVE = ("queued", "running")
 FINISHED = ("done", "failed", "cancelled", "interrupted")
@@ -23,7 +23,7 @@ class Run:
     status: str
     config: object  # the typed config of its kind (models/service/kinds.py)
     progress: Progress
-    result: JsonRecord | None  # the result type of its kind (models/results.py)
+    result: JsonRecord | None  # the result type of its kind (models/base/results.py)
     error: str
     created: float
     owner: str = ""  # the browser session that submitted it ('' for the CLI)

@@ -25,10 +25,10 @@ import uuid
 from contextlib import closing, contextmanager
 from pathlib import Path
 
-from models.errors import StoreError
+from models.base.errors import StoreError
 from models.service.names import clean_name
-from models.paths import state_dir
-from models.results import JsonRecord, Progress
+from models.base.paths import state_dir
+from models.base.results import JsonRecord, Progress
 from models.service.kinds import config_of, result_of
 from models.service.schema import (  # noqa: F401  (Run, ACTIVE and FINISHED are read from here)
     ACTIVE,

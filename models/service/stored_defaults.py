@@ -19,7 +19,7 @@ import os
 import time
 from pathlib import Path
 
-from models.config import (
+from models.base.configs import (
     CHAT_TOP_K,
     DEFAULT_NOISE,
     MISSING_DIGIT_DEFAULTS,
@@ -29,8 +29,8 @@ from models.config import (
     HintonConfig,
     SweepConfig,
 )
-from models.paths import ASSETS
-from models.results import Progress
+from models.base.paths import ASSETS
+from models.base.results import Progress
 from models.service.kinds import config_of, kind_of, result_of
 from models.service.schema import Run
 

@@ -2,7 +2,7 @@
 import streamlit as st
 
 from lessons import shared
-from models.config import DistillConfig
+from models.base.configs import DistillConfig
 
 if __name__ == "__main__":  # not again in the spawned workers (see app.py)
     if "submitted" not in st.session_state:

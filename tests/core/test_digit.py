@@ -91,7 +91,7 @@ def test_predict_cli_runs_the_same_preparation_and_asks_a_stored_student(capsys,
 
     import torch
 
-    from models.config import DistillConfig
+    from models.base.configs import DistillConfig
     from models.experiments.distill import distill
     from models.service.runner import weights_bytes
     from models.service.store import RunStore

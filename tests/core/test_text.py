@@ -5,10 +5,10 @@ import json
 import pytest
 
 from models.commands.chat_corpus import scenes_of
-from models.config import ConfigError
+from models.base.configs import ConfigError
 from models.core.charlm import load_charnet, score
 from models.core.text import CORPUS_PATH, clean, exchanges, load_corpus, made_up_prompts
-from models.errors import TeacherError
+from models.base.errors import TeacherError
 from models.experiments.chat_teacher import CHAT_INDEPENDENT, CHAT_TEACHER
 
 PLAY = """ACT I. SCENE I. Elsinore.

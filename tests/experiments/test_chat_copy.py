@@ -7,13 +7,13 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from models.config import ChatCopyConfig, ConfigError
+from models.base.configs import ChatCopyConfig, ConfigError
 from models.core.charlm import CharNet, STUDENT_SHAPES, batch_of, prompt_states
 from models.core.text import VOCABULARY, Exchange, exchanges, load_corpus, teacher_text
 from models.experiments import chat_copy
 from models.experiments.chat_api import ChatAPI, nucleus
 from models.experiments.chat_teacher import CHAT_INDEPENDENT
-from models.results import Progress
+from models.base.results import Progress
 
 PROMPTS = ["what news, my lord?", "who's there?", "speak, what art thou?", "good morrow, cousin."]
 

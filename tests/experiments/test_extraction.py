@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from models.config import ANSWER_MODES, ConfigError, DetectorConfig, ExtractConfig
+from models.base.configs import ANSWER_MODES, ConfigError, DetectorConfig, ExtractConfig
 from models.core.data import Dataset
 from models.experiments.detector import run_detector
 from models.experiments.extraction import PredictionAPI, answer_costs, answers_to_targets, run_extraction

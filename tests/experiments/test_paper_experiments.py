@@ -3,7 +3,7 @@ import dataclasses
 import pytest
 import torch
 
-from models.config import ConfigError, DistillConfig, HintonConfig, SweepCell, SweepConfig
+from models.base.configs import ConfigError, DistillConfig, HintonConfig, SweepCell, SweepConfig
 from models.core.data import Dataset
 from models.experiments.distill import distill
 from models.experiments.hinton import jitter, run_hinton

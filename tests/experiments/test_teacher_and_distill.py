@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from models.config import STUDENT_NAMES, ConfigError, DistillConfig, TeacherConfig, TeacherError
+from models.base.configs import STUDENT_NAMES, ConfigError, DistillConfig, TeacherConfig, TeacherError
 from models.experiments.distill import distill, transfer_indices
 from models.experiments.missing_digit import validation_indices
 from models.core.nets import TeacherCNN, count_params, student_params

@@ -3,7 +3,7 @@ twin, and the paper's table on the laptop."""
 import pytest
 import torch
 
-from models.config import DistillConfig, HintonConfig
+from models.base.configs import DistillConfig, HintonConfig
 from models.experiments.controls import entropy, matching_smoothing, shuffled_soft_targets, smoothed_labels, smoothing_entropy
 from models.experiments.distill import control_targets, distill
 from models.core.loss import soft_targets
@@ -69,7 +69,7 @@ def test_distill_with_controls_trains_both_on_the_same_batches(sample):
 
 
 def test_sweep_cells_train_the_controls_at_every_temperature(sample):
-    from models.config import SweepCell
+    from models.base.configs import SweepCell
     from models.experiments.sweep import run_cell, sweep_rows
     plain = run_cell(SweepCell("mlp-10", (2.0, 8.0), train_size=200, epochs=1), sample)
     both = run_cell(SweepCell("mlp-10", (2.0, 8.0), train_size=200, epochs=1, controls=True), sample)
@@ -109,7 +109,7 @@ def test_the_sweep_says_where_distillation_hurts_and_compares_temperatures_paire
     """#20.6: the issue's mlp-30 case (no gain anywhere, worse at T = 8 and 20) said in words, and the
     best temperature judged by paired differences, which shared seed luck cannot blur."""
     from models.experiments.sweep import sweep_rows, temperature_findings, what_the_sweep_shows
-    from models.results import SweepCellResult
+    from models.base.results import SweepCellResult
     cells = [SweepCellResult(student="mlp-30", seed=seed, train_size=5000, epochs=10, alpha=0.9, scratch=scratch,
                              distilled={"4.0": scratch + 0.001 * (seed - 1), "8.0": scratch - 0.0075 + 0.0005 * seed,
                                         "20.0": scratch - 0.0117 + 0.0003 * seed}, seconds=1.0, dataset={})

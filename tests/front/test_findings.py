@@ -2,7 +2,7 @@
 import dataclasses
 
 from lessons.findings import copy_curve_finding, distill_finding
-from models.results import DistillResult
+from models.base.results import DistillResult
 from models.service.report import differing_fields, transfer_words
 
 RESULT = DistillResult(student="mlp-100", student_params=89_610, teacher_params=1_370_474, teacher_accuracy=0.9926,
@@ -48,7 +48,7 @@ def test_transfer_sets_read_as_words():
 
 def test_the_missing_digit_finding_quotes_the_run():
     from lessons.findings import missing_digit_finding
-    from models.results import MissingDigitReport
+    from models.base.results import MissingDigitReport
     report = MissingDigitReport(omitted_class=3, omitted_class_accuracy=0.927, omitted_class_accuracy_adjusted=0.973,
                                 scratch_omitted_class_accuracy=0.0, bias_shift=3.5, overall_accuracy_adjusted=0.98,
                                 test_images_of_class=1010, validation_size=5000, scratch_bias_shift=2.0,

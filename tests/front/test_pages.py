@@ -238,7 +238,7 @@ def test_compare_says_in_words_what_a_run_without_a_result_is(app):
     """#23.7: cancelled runs showed "None" cells and missing-digit runs "transfer set 0"."""
     import dataclasses
 
-    from models.config import MISSING_DIGIT_DEFAULTS, DistillConfig
+    from models.base.configs import MISSING_DIGIT_DEFAULTS, DistillConfig
     from models.service.stored_defaults import stored_runs
     store = RunStore()
     cancelled = store.create("distill", dataclasses.asdict(DistillConfig(seed=4)), "given up", "")
@@ -306,7 +306,7 @@ def test_teacher_knows_page(app):
     at.selectbox(key="knows_true").set_value(4).run()
     assert not at.exception and len(at.image) == 8
     assert "Distil a student on *Distil a student*, and this page measures" in texts(at)
-    from models.config import DistillConfig
+    from models.base.configs import DistillConfig
     from models.service.runner import run_here
     run = run_here(RunStore(), DistillConfig(student="mlp-10", train_size=300, epochs=2))
     at.run()
@@ -462,7 +462,7 @@ def test_defences_page_pits_both_noises_against_the_adaptive_copier(app):
 
 def test_forensics_page_scores_stored_copies_and_students(app):
     from lessons import shared
-    from models.config import DistillConfig
+    from models.base.configs import DistillConfig
     from tests.conftest import wait_for
     at = open_page(app, "forensics")
     assert any("No stored copy or distilled student" in i.value for i in at.info)
@@ -529,7 +529,7 @@ def _digit_png(kind: str = "one") -> bytes:
 
 def test_own_digit_page_reads_an_upload_and_asks_the_teacher_and_students(app):
     from lessons import shared
-    from models.config import DistillConfig
+    from models.base.configs import DistillConfig
     from tests.conftest import wait_for
     run_id = shared.pool().submit_many([DistillConfig(student="mlp-10", train_size=300, epochs=1)])[0]
     assert wait_for(RunStore(), run_id).status == "done"

@@ -3,8 +3,8 @@ import dataclasses
 
 import pytest
 
-from models.config import DistillConfig, SweepConfig
-from models.errors import ConfigError
+from models.base.configs import DistillConfig, SweepConfig
+from models.base.errors import ConfigError
 from models.service import budget
 from models.service.room import RoomLimits, room_limits, set_room_limits
 from models.service.scheduler import JobPool

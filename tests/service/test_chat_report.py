@@ -4,7 +4,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from models.config import ChatCopyConfig
+from models.base.configs import ChatCopyConfig
 from models.core.stats import t_interval
 from models.service.chat_report import curve_finding, curve_points
 

@@ -47,7 +47,7 @@ def test_distill_omit_class_keys(capsys):
     assert result["scratch_omitted_class_accuracy"] < 0.02  # the twin never saw a 7
     # The CLI reports the engine's own report (averaged over seeds): the same figures a direct run gives.
     from models.experiments.distill import distill
-    from models.config import DistillConfig
+    from models.base.configs import DistillConfig
     from models.core.data import default_dataset
     report = distill(DistillConfig(student="mlp-10", epochs=1, train_size=0, omit_class=7, temperature=20.0,
                                    alpha=0.9), default_dataset())[0].missing_digit
@@ -177,7 +177,7 @@ def test_bad_input_is_one_line_and_exit_status_2(capsys, args, names):
 def test_every_training_command_lands_in_the_store_through_the_one_lifecycle(capsys):
     """distill, extract and teacher run as the pages' runs do: a stored row per run, done, with its
     typed config and where it trained; --no-store keeps nothing."""
-    from models.config import DistillConfig, ExtractConfig
+    from models.base.configs import DistillConfig, ExtractConfig
     from models.service.store import RunStore
     assert cli(capsys, "distill", "--student", "mlp-10", "--train-size", "200", "--epochs", "1", "--seeds", "2",
                "--json")[0] == 0
@@ -229,7 +229,7 @@ def test_a_card_that_is_not_an_object_reads_as_no_card(tmp_path, capsys, card):
     """A teacher checkpoint beside a card that is a list, a string, null or nested past Python's
     recursion limit loads as the teacher it is (these raised AttributeError and RecursionError)."""
     import shutil
-    from models.paths import PRETRAINED
+    from models.base.paths import PRETRAINED
     teacher = tmp_path / "teacher.pt"
     shutil.copyfile(PRETRAINED, teacher)
     teacher.with_suffix(".json").write_text(card)

@@ -4,8 +4,8 @@ import dataclasses
 
 import pytest
 
-from models.config import DistillConfig
-from models.results import DistillResult
+from models.base.configs import DistillConfig
+from models.base.results import DistillResult
 from models.service.guesses import COPY_EXCHANGES, DISTILL_GAIN, exchanges_option, gain_option, room_board
 from models.service.store import RunStore
 

@@ -5,7 +5,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from models.config import ChatCopyConfig, DistillConfig, ExtractConfig, HintonConfig, SweepCell, TeacherConfig
+from models.base.configs import ChatCopyConfig, DistillConfig, ExtractConfig, HintonConfig, SweepCell, TeacherConfig
 from models.service import runner
 from models.service.kinds import kind_of
 
@@ -67,7 +67,7 @@ def test_a_cancel_lands_before_the_first_epoch_ends_in_every_kind(config, monkey
 
 
 def test_a_store_that_cannot_be_read_between_steps_does_not_stop_the_run(monkeypatch, sample):
-    from models.errors import StoreError
+    from models.base.errors import StoreError
     monkeypatch.setattr(runner, "CANCEL_CHECK_S", 0.0)
 
     class Unreadable(CancelAfterStart):

@@ -4,8 +4,8 @@ from concurrent.futures import Future
 
 import pytest
 
-from models.config import DistillConfig, ExtractConfig, HintonConfig
-from models.errors import ConfigError, StoreError
+from models.base.configs import DistillConfig, ExtractConfig, HintonConfig
+from models.base.errors import ConfigError, StoreError
 from models.service.room import RoomLimits, room_limits, set_room_limits
 from models.service.scheduler import JobPool
 from models.service.store import RunStore

@@ -5,10 +5,10 @@ import sys
 
 import torch
 
-from models.config import DistillConfig
+from models.base.configs import DistillConfig
 from models.service.runner import run_job, weights_bytes
 from models.service.scheduler import JobPool
-from models.results import DistillResult, Progress, SweepCellResult, TeacherResult
+from models.base.results import DistillResult, Progress, SweepCellResult, TeacherResult
 from models.service.store import RunStore, stale_after
 from tests.conftest import ROOT, cli_env, wait_for, wait_until
 
@@ -224,7 +224,7 @@ def test_a_worker_stops_a_run_that_was_ended_elsewhere(monkeypatch):
 def test_a_chat_copy_runs_in_the_pool_reports_progress_and_cancels_mid_epoch(isolated_lab):
     """The chat copy is a kind like the others: queued, trained by a worker with progress records
     within its first epoch, cancelled on request, and its config back typed."""
-    from models.config import ChatCopyConfig
+    from models.base.configs import ChatCopyConfig
     store = RunStore()
     pool = JobPool(store, workers=1)
     try:

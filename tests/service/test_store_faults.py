@@ -10,7 +10,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from models.config import StoreError
+from models.base.configs import StoreError
 from models.service.store import RunStore
 from tests.conftest import ROOT, cli, done_distill_run
 
@@ -112,7 +112,7 @@ def test_a_store_damaged_and_restored_while_runs_train_leaves_no_ghosts(isolated
     behind them starts and finishes."""
     import time
 
-    from models.config import DistillConfig
+    from models.base.configs import DistillConfig
     from models.service import runner
     from models.service.scheduler import JobPool
     from tests.conftest import wait_for, wait_until

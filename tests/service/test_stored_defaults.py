@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from models.results import DistillResult
+from models.base.results import DistillResult
 from models.service import stored_defaults as sd
 from models.service.kinds import kind_of
 

@@ -9,6 +9,8 @@ from tests.conftest import ROOT, cli_env
 
 # layer -> the layers it must not import (prefixes of module names)
 FORBIDDEN = {
+    "models.base": ("models.core", "models.experiments", "models.service", "models.commands", "models.cli",
+                    "lessons", "streamlit", "torch"),
     "models.core": ("models.experiments", "models.service", "models.commands", "models.cli", "lessons", "streamlit"),
     "models.experiments": ("models.service", "models.commands", "models.cli", "lessons", "streamlit"),
     "models.service": ("models.commands", "models.cli", "lessons", "streamlit"),
@@ -67,6 +69,26 @@ def test_the_engine_has_no_import_cycle():
     for module in sorted(graph):
         if module not in state:
             visit(module, [module])
+
+
+def test_the_bottom_layer_may_not_import_upward(tmp_path):
+    """models.base (configs, results, errors, paths) is below everything: a file there importing the
+    service, or torch, is caught."""
+    bad = tmp_path / "bad.py"
+    bad.write_text("from models.service import store\nimport torch\n")
+    banned = [m for m in imports_of(bad) for b in FORBIDDEN[layer_of("models.base.paths")] if m.startswith(b)]
+    assert "models.service" in banned and "torch" in banned
+
+
+def test_only_the_trainer_runs_a_backward_pass():
+    """One training loop: every model of the engine trains through models/core/trainer.py, so no other
+    engine file calls backward() or builds an optimiser."""
+    offenders = []
+    for path in (ROOT / "models").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Attribute) and node.attr in ("backward", "Adam", "SGD", "clip_grad_norm_"):
+                offenders.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.attr}")
+    assert offenders and all(o.startswith("models/core/trainer.py:") for o in offenders), offenders
 
 
 def test_the_wall_test_sees_a_forbidden_import(tmp_path):

@@ -6,7 +6,7 @@ import signal
 
 import pytest
 
-from models.config import ConfigError, DistillConfig, HintonConfig
+from models.base.configs import ConfigError, DistillConfig, HintonConfig
 from models.service.store import RunStore
 from tests.conftest import ROOT, wait_for, wait_until
 

@@ -6,7 +6,7 @@ import signal
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from models.config import DistillConfig
+from models.base.configs import DistillConfig
 from models.service.room import room_limits
 from models.service.scheduler import JobPool
 from models.service.store import RunStore

@@ -7,8 +7,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-PRETRAINED = Path(__file__).parent / "assets" / "teacher.pt"
-ASSETS = Path(__file__).parent / "assets"
+ASSETS = Path(__file__).resolve().parent.parent / "assets"  # models/assets
+PRETRAINED = ASSETS / "teacher.pt"
 CHAT_ASSETS = ASSETS / "chat"  # the chat corpus, teacher and independent model
 PACE = ASSETS / "pace.json"  # this machine's training pace (python -m bench.pace --write)
 
