@@ -2,7 +2,7 @@
 
 Why: one Streamlit process runs every visitor's script threads and its event loop on one
 interpreter lock, so a room of a hundred kept one core busy and left the other idle while sliders
-waited (README, *What one laptop serves*). Here each server is `streamlit run serve.py` on its own
+waited (docs/workshop.md). Here each server is `streamlit run serve.py` on its own
 port, bound to this machine only, with its share of the training workers; all of them share the
 run store, so the leaderboard, the queue's runs and the facilitator's settings are the room's.
 

@@ -21,7 +21,7 @@ SAMPLE_PATH = Path(__file__).parent.parent / "assets" / "mnist_sample.npz"
 FULL_NAME = "MNIST"
 SAMPLE_NAME = "MNIST sample (bundled)"
 HOW_TO_GET_FULL = ("for the full 60,000-image set, put torchvision's MNIST/raw files under "
-                   "$DISTILL_DATA (see README, 'Data')")
+                   "$DISTILL_DATA (see docs/data.md)")
 MEAN, STD = 0.1307, 0.3081  # MNIST pixel statistics, the usual normalisation
 DOWNLOAD_TIMEOUT_S = 5.0
 RAW_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")

@@ -230,7 +230,8 @@ def train(model: CharNet, lesson: Lesson, epochs: int, seed: int, on_step, span:
     the seed alone, so the copy and its twin see their batches in the same order."""
     settings = FitSettings(epochs, BATCH_SIZE, LEARNING_RATE, seed + 1, clip_norm=CLIP_NORM)
     trainer_train({"model": model}, {"model": lesson_loss}, LessonBatches(lesson), settings,
-                  on_step=lambda done, losses: on_step(done), report_every=PROGRESS_EVERY, span=span)
+                  on_epoch=lambda epoch: on_step(float(epoch)), on_step=lambda done, losses: on_step(done),
+                  report_every=PROGRESS_EVERY, span=span)
     model.eval()
 
 

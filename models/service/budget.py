@@ -9,83 +9,18 @@ has no owner, runs anything).
 """
 from __future__ import annotations
 
-import functools
-import json
-
-from models.base.configs import (
-    ChatCopyConfig,
-    DistillConfig,
-    ExtractConfig,
-    HintonConfig,
-    SweepCell,
-    TeacherConfig,
-    epochs_for_size,
-)
 from models.base.errors import ConfigError
-from models.base.paths import PACE
-from models.service.kinds import config_of, kind_of
+from models.core.pace import pace  # noqa: F401  (the benches read it from here)
+from models.service.kinds import KINDS, config_of, kind_of
 
 DEFAULT_BUDGET_S = 15 * 60  # worker-seconds one visitor's submission may cost ($DISTILL_BUDGET_S or the facilitator)
-FULL_TRAIN = 60_000  # train_size 0 means every training image
-TEST_IMAGES = 10_000  # every kind grades on the test set after each epoch or once at the end
 RUN_OVERHEAD_S = 0.5  # a warm worker's own cost per run (data and teacher are cached): a tiny run takes ~0.1 s
-PROMPT_CHARS, TYPICAL_REPLY_CHARS, GRADED_EXCHANGES = 120, 80, 600  # what one exchange puts through a network
-
-
-@functools.lru_cache(maxsize=1)
-def pace() -> dict:
-    return json.loads(PACE.read_text())
-
-
-def _train(network: str, examples: float) -> float:
-    return pace()["images"][network]["train_s_per_1k"] * examples / 1000
-
-
-def _eval(network: str, examples: float) -> float:
-    return pace()["images"][network]["eval_s_per_1k"] * examples / 1000
-
-
-def _size(train_size: int) -> int:
-    return train_size or FULL_TRAIN
-
-
-def _students(network: str, copies: int, epochs: int, examples: int) -> float:
-    """`copies` networks of one preset trained on the same batches, graded on the test set each epoch."""
-    return copies * epochs * (_train(network, examples) + _eval(network, TEST_IMAGES))
-
-
-def _chat(config: ChatCopyConfig) -> float:
-    reply = min(config.reply_chars, TYPICAL_REPLY_CHARS)
-    characters = config.exchanges * reply
-    tokens = config.epochs_for(characters) * config.exchanges * (PROMPT_CHARS + reply)
-    train = pace()["chat_train_s_per_1k_chars"][config.student] * tokens / 1000
-    asking = pace()["chat_sample_s_per_1k_chars"] * characters / 1000 * 4  # one step per character, batch of 256
-    grading = pace()["chat_train_s_per_1k_chars"][config.student] * GRADED_EXCHANGES * (PROMPT_CHARS + reply) / 1000
-    return 2 * train + asking + 2 * grading  # the copy and its scratch twin
 
 
 def work_seconds(config) -> float:
-    """One run's estimated seconds on one worker thread of this machine, before any correction."""
-    if isinstance(config, TeacherConfig):
-        seconds = config.epochs * (_train("teacher", _size(config.train_size)) + _eval("teacher", TEST_IMAGES))
-    elif isinstance(config, DistillConfig):
-        seconds = _students(config.student, 4 if config.controls else 2, config.epochs, _size(config.train_size))
-    elif isinstance(config, SweepCell):
-        networks = len(config.temperatures) * (3 if config.controls else 1) + 1  # + the scratch twin
-        seconds = _students(config.student, networks, config.epochs, _size(config.train_size))
-    elif isinstance(config, HintonConfig):
-        seconds = _students("mlp-800", 2, config.epochs, FULL_TRAIN)
-        if config.teacher == "paper":
-            seconds += _students("paper-teacher", 1, config.epochs, FULL_TRAIN)
-    elif isinstance(config, ExtractConfig):
-        copies = 2 if config.forensics else 1  # the forensic control is trained like the copy
-        seconds = _students(config.student, copies, epochs_for_size(config.queries), config.queries)
-        seconds += _eval("teacher", config.queries * config.samples_per_image + TEST_IMAGES)
-    elif isinstance(config, ChatCopyConfig):
-        seconds = _chat(config)
-    else:
-        raise TypeError(f"no cost estimate for {type(config).__name__}")
-    return RUN_OVERHEAD_S + seconds
+    """One run's estimated seconds on one worker thread of this machine, before any correction: its
+    kind's own cost (models/kinds/) plus a warm worker's overhead."""
+    return RUN_OVERHEAD_S + KINDS[kind_of(config)].cost(config)
 
 
 def corrections(finished: list[tuple[str, dict, float]]) -> dict[str, float]:

@@ -25,10 +25,10 @@ import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
-from models.base.configs import FULL_BUDGET_EPOCHS, PAPER_TEACHER, HintonConfig
+from models.base.configs import PAPER_TEACHER
 from models.base.errors import ConfigError
 from models.base.results import Progress
-from models.service.kinds import KINDS, config_of
+from models.service.kinds import KINDS, config_of, kind_of
 from models.service.runner import execute, finish_run
 from models.service.store import RunStore
 
@@ -41,8 +41,8 @@ GPU = "GPU"  # the resource tag of GPU workers: dask worker ADDRESS --resources 
 
 
 def needs_gpu(config) -> bool:
-    """The paper's own table at full budget asks for a GPU worker; everything else runs anywhere."""
-    return isinstance(config, HintonConfig) and config.teacher == PAPER_TEACHER and config.epochs >= FULL_BUDGET_EPOCHS
+    """Whether only a GPU worker may take this run: its kind says (models/kinds/)."""
+    return KINDS[kind_of(config)].needs_gpu(config)
 
 
 # -- on the worker ------------------------------------------------------------------------------
@@ -119,7 +119,7 @@ def run_remote(run_id: int, kind: str, values: dict, teacher_blob: bytes | None,
 
 
 # A task's function must unpickle on the scheduler too, which has none of the lab's code (`dask
-# scheduler`, as the README starts it). A lambda has no importable name, so Dask pickles it by value,
+# scheduler`, as docs/architecture.md starts it). A lambda has no importable name, so Dask pickles it by value,
 # with importlib as its only global; the lab is imported on the worker when the task runs.
 RUN_REMOTE = lambda *args: importlib.import_module("models.service.cluster").run_remote(*args)  # noqa: E731
 

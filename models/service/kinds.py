@@ -1,70 +1,23 @@
-"""The one registry of kinds of run: a config type, a result type and the experiment that runs it.
+"""The one registry of kinds of run, collected from their declarations (models/kinds/: name, config,
+result, the experiment that runs it, cost, GPU need, keep hook).
 
-A new kind of run is one experiment module (with `run(config, dataset, on_progress) -> Outcome`)
-plus one line in KINDS. The store reads a row's config and result back through this registry, the
-runner finds the experiment here, and nothing else names kinds. Experiments are imported only when
-a run starts, so the pages and the CLI's refusals stay torch-free.
+A new kind of run is one experiment module, its declaration beside the others in models/kinds, and
+one entry below. The store reads a row's config and result back through this registry, the runner
+finds the experiment here, the budget its cost and the cluster its GPU need; nothing else branches
+on kinds.
 """
 from __future__ import annotations
 
 import dataclasses
-import importlib
-import json
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Callable
 
-from models.base.configs import ChatCopyConfig, DistillConfig, ExtractConfig, HintonConfig, SweepCell, TeacherConfig
 from models.base.errors import ConfigError
-from models.base.results import (
-    ChatCopyResult,
-    DistillResult,
-    ExtractionResult,
-    HintonResult,
-    JsonRecord,
-    Outcome,
-    SweepCellResult,
-    TeacherResult,
-)
+from models.base.results import JsonRecord
+from models.kinds import Kind, chat_copy, distill, extract, hinton, sweep, teacher
 
-# (folder beside the store, run id, config, result, weights as bytes) -> (result, bytes to store)
-Keep = Callable[[Path, int, object, JsonRecord, bytes | None], tuple[JsonRecord, bytes | None]]
+__all__ = ["KINDS", "Kind", "config_of", "kind_of", "result_of"]
 
-
-@dataclass(frozen=True)
-class Kind:
-    name: str
-    config_type: type
-    result_type: type[JsonRecord]
-    experiment: str  # the module whose run(config, dataset, on_progress) trains it
-    keep: Keep | None = None  # what to do with a finished run's weights besides storing them
-
-    def run(self, config, dataset, on_progress) -> Outcome:
-        return importlib.import_module(self.experiment).run(config, dataset, on_progress)
-
-
-def _teacher_checkpoint(folder: Path, run_id: int, config: TeacherConfig, result: TeacherResult,
-                        weights: bytes | None) -> tuple[TeacherResult, None]:
-    """A trained teacher becomes a checkpoint file beside the store, which later runs name by path.
-    The bytes are torch.save of its state dict, which is exactly what a checkpoint holds."""
-    path = folder / "teachers" / f"teacher-run{run_id}.pt"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".part")
-    partial.write_bytes(weights or b"")
-    partial.replace(path)
-    sidecar = {**result.sidecar(), "seed": config.seed, "trained_by": f"app run {run_id}"}
-    path.with_suffix(".json").write_text(json.dumps(sidecar, indent=2) + "\n")
-    return dataclasses.replace(result, checkpoint=str(path.resolve())), None
-
-
-KINDS: dict[str, Kind] = {kind.name: kind for kind in (
-    Kind("teacher", TeacherConfig, TeacherResult, "models.experiments.teacher", keep=_teacher_checkpoint),
-    Kind("distill", DistillConfig, DistillResult, "models.experiments.distill"),
-    Kind("sweep_cell", SweepCell, SweepCellResult, "models.experiments.sweep"),
-    Kind("hinton", HintonConfig, HintonResult, "models.experiments.hinton"),
-    Kind("extract", ExtractConfig, ExtractionResult, "models.experiments.extraction"),
-    Kind("chat_copy", ChatCopyConfig, ChatCopyResult, "models.experiments.chat_copy"),
-)}
+KINDS: dict[str, Kind] = {module.KIND.name: module.KIND for module in (
+    teacher, distill, sweep, hinton, extract, chat_copy)}
 
 
 def kind_of(config) -> str:

@@ -17,11 +17,11 @@ import threading
 import time
 import weakref
 from concurrent.futures import Future
-from dataclasses import dataclass
 from typing import Protocol
 
 from models.base.errors import ConfigError, StoreError
 from models.service.budget import check_cost, corrections, estimate_seconds, work_seconds
+from models.service.fair import Queued, QueuePlace, fair_order, take_fair  # noqa: F401  (pages read them here)
 from models.service.kinds import config_of, kind_of
 from models.service.room import room_limits
 from models.service.store import BEATING, SERVER_ID, RunStore, heartbeat_seconds
@@ -42,42 +42,6 @@ class Backend(Protocol):
     def ended(self, store: RunStore, run_id: int, future: Future) -> None: ...  # record what the run did not
     def beat(self, store: RunStore, server: str) -> None: ...  # extra liveness duties each beat
     def close(self, grace_s: float, futures: list) -> None: ...
-
-
-@dataclass(frozen=True)
-class Queued:
-    """A run waiting in the pool's own queue (the store says 'queued')."""
-
-    run_id: int
-    owner: str
-    kind: str
-    values: dict
-
-
-@dataclass(frozen=True)
-class QueuePlace:
-    """Where a queued run stands: 1 = next to start; wait_s estimated from the runs ahead."""
-
-    place: int
-    wait_s: float
-
-
-def next_fair(waiting: list[Queued], last_served: dict[str, int]) -> Queued:
-    """The run to start next: the earliest run of the owner served longest ago (round robin)."""
-    owners = list(dict.fromkeys(q.owner for q in waiting))
-    owner = min(owners, key=lambda o: (last_served.get(o, -1), owners.index(o)))
-    return next(q for q in waiting if q.owner == owner)
-
-
-def fair_order(waiting: list[Queued], last_served: dict[str, int]) -> list[Queued]:
-    """The order the pool will start these runs (the round robin replayed, nothing started)."""
-    waiting, last_served, order = list(waiting), dict(last_served), []
-    while waiting:
-        job = next_fair(waiting, last_served)
-        waiting.remove(job)
-        last_served[job.owner] = max(last_served.values(), default=0) + 1
-        order.append(job)
-    return order
 
 
 class JobPool:
@@ -185,9 +149,7 @@ class JobPool:
         started = []
         with self._lock:
             while self._waiting and len(self._running) < self.backend.slots():
-                job = next_fair(self._waiting, self._last_served)
-                self._waiting.remove(job)
-                self._last_served[job.owner] = max(self._last_served.values(), default=0) + 1
+                job = take_fair(self._waiting, self._last_served)
                 future = self.backend.start(job.run_id, job.kind, job.values)
                 self._running[job.run_id] = (job.owner, future)
                 started.append((job.run_id, future))

@@ -11,6 +11,8 @@ from tests.conftest import ROOT, cli_env
 FORBIDDEN = {
     "models.base": ("models.core", "models.experiments", "models.service", "models.commands", "models.cli",
                     "lessons", "streamlit", "torch"),
+    "models.kinds": ("models.experiments", "models.service", "models.commands", "models.cli", "lessons",
+                     "streamlit", "torch"),
     "models.core": ("models.experiments", "models.service", "models.commands", "models.cli", "lessons", "streamlit"),
     "models.experiments": ("models.service", "models.commands", "models.cli", "lessons", "streamlit"),
     "models.service": ("models.commands", "models.cli", "lessons", "streamlit"),

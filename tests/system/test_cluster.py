@@ -171,7 +171,7 @@ def test_a_port_that_is_not_a_scheduler_is_refused_within_seconds(capsys, monkey
 
 def test_the_readme_recipe_works_as_written(tmp_path, capsys):
     """`dask scheduler` started anywhere with none of the lab's code, workers from the lab's folder
-    with PYTHONPATH=. (README, Scale out), each a separate process: a sweep runs to its end."""
+    with PYTHONPATH=. (docs/architecture.md, Scale out), each a separate process: a sweep runs to its end."""
     import subprocess
     import sys
     from tests.servers import free_port

@@ -1,7 +1,6 @@
 """The copying runs' configs: a copy through the teacher's answers, and the accounts detector."""
 from __future__ import annotations
 
-import dataclasses
 import math
 from dataclasses import dataclass
 

@@ -50,7 +50,7 @@ class DistillConfig:
     """
 
     student: str = "mlp-100"
-    # Chosen on validation images, never the test set (`python -m bench.defaults`; README, "Defaults
+    # Chosen on validation images, never the test set (`python -m bench.defaults`; docs/science.md, "Defaults
     # that teach"): with 2,000 transfer images the scratch twin overfits and soft targets help most.
     temperature: float = 20.0
     alpha: float = 0.9
