@@ -76,3 +76,44 @@ def test_the_pages_numpy_soft_targets_match_the_engines():
     for temperature in (0.5, 1.0, 4.0, 20.0):
         assert soft_targets_array(logits.numpy(), temperature) == pytest.approx(
             soft_targets(logits, temperature).numpy(), abs=1e-6)
+
+
+def _hand_soft_term(student, target, T):
+    """T² · KL(target ‖ softmax(student / T)) for one example, in plain Python."""
+    exps = [math.exp(v / T) for v in student]
+    q = [e / sum(exps) for e in exps]
+    return T * T * sum(p * math.log(p / qi) for p, qi in zip(target, q) if p > 0)
+
+
+STUDENT = [[1.0, -0.5, 2.0], [0.1, 0.2, 0.3]]
+TARGETS = [[0.7, 0.2, 0.1], [0.05, 0.15, 0.8]]
+
+
+def test_the_control_twins_loss_is_hintons_with_their_targets_t_squared_included():
+    """Catches the controls' soft term losing its T² (their gain over the student would then be an
+    artefact of a smaller soft weight, not of their targets)."""
+    from models.experiments.controls import soft_distribution_loss
+    for T, alpha in [(1.0, 0.5), (4.0, 0.9)]:
+        loss = soft_distribution_loss(T, alpha, "smoothed")
+        got = loss(torch.tensor(STUDENT), {"smoothed": torch.tensor(TARGETS)}, torch.tensor([0, 2])).item()
+        hard = F.cross_entropy(torch.tensor(STUDENT), torch.tensor([0, 2])).item()
+        want = alpha * sum(_hand_soft_term(s, t, T) for s, t in zip(STUDENT, TARGETS)) / 2 + (1 - alpha) * hard
+        assert math.isclose(got, want, rel_tol=1e-5), (T, alpha)
+
+
+def test_the_digit_copiers_loss_is_the_soft_term_t_squared_included():
+    """Catches the copier's loss without T² (at T = 4 it would be 16 times too small)."""
+    from models.experiments.extraction import soft_cross_entropy
+    for T in (1.0, 4.0):
+        got = soft_cross_entropy(T)(torch.tensor(STUDENT), torch.tensor(TARGETS), None).item()
+        want = sum(_hand_soft_term(s, t, T) for s, t in zip(STUDENT, TARGETS)) / 2
+        assert math.isclose(got, want, rel_tol=1e-5), T
+
+
+def test_the_chat_copiers_loss_on_full_distributions_is_the_soft_term():
+    """With the full distribution revealed, the chat copier's loss is the soft term at T = 1."""
+    from models.experiments.chat_copy import revealed_loss
+    indices = torch.arange(3).expand(2, 3)
+    got = revealed_loss(torch.tensor(STUDENT), indices, torch.tensor(TARGETS)).item()
+    want = sum(_hand_soft_term(s, t, 1.0) for s, t in zip(STUDENT, TARGETS)) / 2
+    assert math.isclose(got, want, rel_tol=1e-5)

@@ -192,3 +192,15 @@ def test_the_canary_is_planted_only_in_the_teachers_text():
 def test_bad_chat_configs_are_refused_in_one_sentence(fields, reason):
     with pytest.raises(ConfigError, match=reason):
         ChatCopyConfig(**fields)
+
+
+def test_exposure_is_log2_of_candidates_less_log2_of_the_secrets_rank(monkeypatch):
+    """15 candidates, the secret ranked 4th: log2(16) − log2(4) = 2 bits. Catches the exposure
+    written as log2(n + 1) − (rank − 1), which gives 1 bit here."""
+    from models.core import charlm
+    scores = torch.tensor([5.0, 9.0, 8.0, 7.0] + [1.0] * 12)  # the secret first, three candidates above it
+    monkeypatch.setattr(charlm, "sequence_log_likelihood", lambda model, context, texts: scores)
+    assert charlm.exposure(None, "", "secret", "", ["c"] * 15) == pytest.approx(2.0)
+    top = torch.tensor([9.0] + [1.0] * 15)
+    monkeypatch.setattr(charlm, "sequence_log_likelihood", lambda model, context, texts: top)
+    assert charlm.exposure(None, "", "secret", "", ["c"] * 15) == pytest.approx(4.0)

@@ -91,3 +91,14 @@ def test_a_queue_estimate_counts_the_running_runs_and_each_runs_own_size(pool):
     assert places[first].place == 1 and places[first].wait_s == pytest.approx(remaining, rel=0.05)
     assert places[second].place == 2 and places[second].wait_s == pytest.approx(remaining, rel=0.05)
     assert remaining > 30  # the old estimate said "about 1 s to go" behind runs that took 99 s
+
+
+def test_a_sweep_cells_cost_counts_every_temperature_and_the_shared_twin():
+    """A 5-temperature cell trains 6 networks (5 students and one twin), a Distil run 2: catches a
+    cell's cost that forgets its twin (5 instead of 6, 17 % low)."""
+    from models.base.configs import SweepCell
+    cell = SweepCell("mlp-100", (1, 2.5, 4, 8, 20), train_size=2000, epochs=50)
+    pair = budget.work_seconds(DistillConfig()) - budget.RUN_OVERHEAD_S
+    assert budget.work_seconds(cell) - budget.RUN_OVERHEAD_S == pytest.approx(pair * 6 / 2)
+    with_controls = SweepCell("mlp-100", (1, 2.5, 4, 8, 20), train_size=2000, epochs=50, controls=True)
+    assert budget.work_seconds(with_controls) - budget.RUN_OVERHEAD_S == pytest.approx(pair * 16 / 2)
