@@ -1,6 +1,6 @@
 """The chat teacher as a service: a prompt in, a sampled reply out, every exchange counted.
 
-What comes back besides the text is the provider's choice, a ladder (CHAT_ANSWERS in config.py):
+What comes back besides the text is the provider's choice, a ladder (CHAT_TOP_K in models/base/configs/chat.py):
 the text alone (what a chat user sees), the top-k log-probabilities at every position of the reply
 (k = 1, 5 or 20; one well-known API offers up to 20), or the full next-character distribution (the
 white box a lab distilling its own model has). The reply is sampled at the service temperature,

@@ -33,7 +33,7 @@ def student_card(run: Run, weights: dict) -> dict:
         "test_accuracy": result.distilled_accuracy, "scratch_twin_accuracy": result.scratch_accuracy,
         "teacher_digest": result.teacher_digest, "teacher_accuracy": result.teacher_accuracy,
         "config": dataclasses.asdict(run.config), "dataset": result.dataset, "run": run.id, "name": run.name,
-        "load_with": "models.core.nets.load_student(card['student'], torch.load(PT, weights_only=True))",
+        "load_with": "models.core.checkpoints.load_student(card['student'], torch.load(PT, weights_only=True))",
     }
 
 

@@ -1,4 +1,4 @@
-"""#20.1: knowledge or softness, judged by paired intervals over seeds, never by point estimates."""
+"""Knowledge or softness, judged by paired intervals over seeds, never by point estimates."""
 import pytest
 
 from models.core.stats import CONTROLS_VERDICTS, controls_summary, t_interval

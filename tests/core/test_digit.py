@@ -1,4 +1,4 @@
-"""#12: a visitor's own digit goes through the MNIST recipe; every bad file is one plain sentence."""
+"""A visitor's own digit goes through the MNIST recipe; every bad file is one plain sentence."""
 import io
 
 import numpy as np
@@ -181,7 +181,7 @@ def _lying_jpeg(width: int, height: int) -> bytes:
 
 
 def test_a_jpeg_whose_header_claims_more_pixels_than_its_data_holds_is_damaged(monkeypatch):
-    """#22.10: 600 bytes cannot hold 6600 × 6000 pixels (each 8 × 8 block costs at least a bit);
+    """600 bytes cannot hold 6600 × 6000 pixels (each 8 × 8 block costs at least a bit);
     libjpeg would fill them in grey, and the filled square read as a 0."""
     _refused_before_decoding(monkeypatch, _lying_jpeg(6600, 6000), "damaged or cut short")
 

@@ -1,4 +1,4 @@
-"""#20.2: forensic verdicts as paired questions on the same digits, and the second-choice test."""
+"""Forensic verdicts as paired questions on the same digits, and the second-choice test."""
 import pytest
 import torch
 

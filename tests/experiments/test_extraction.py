@@ -265,7 +265,7 @@ def test_sampled_answers_through_the_cli_count_exchanges_and_images(capsys):
 
 
 def test_one_pixel_shifts_draw_fixed_noise_afresh_and_count_every_exchange(teacher, sample):
-    """#20.3: noise fixed per image survives plain repeats, not a copier that shifts each repeat."""
+    """Noise fixed per image survives plain repeats, not a copier that shifts each repeat."""
     images = sample.train_x[:50]
     api = PredictionAPI(teacher, "probs", "fixed-noise")
     once = api.ask(images)
@@ -277,7 +277,7 @@ def test_one_pixel_shifts_draw_fixed_noise_afresh_and_count_every_exchange(teach
 
 
 def test_honest_users_differ_and_the_false_alarm_rate_carries_its_interval(sample):
-    """#20.10: each honest account sends its own share of odd images (Beta around the slider), the
+    """Each honest account sends its own share of odd images (Beta around the slider), the
     threshold is set on 2,000 honest accounts, and the false-alarm rate says how sure it is."""
     from models.experiments.detector import THRESHOLD_ACCOUNTS, honest_odd_shares, wilson
     shares = honest_odd_shares(0.05, 20_000, torch.Generator().manual_seed(0))

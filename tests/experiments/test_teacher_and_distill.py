@@ -147,7 +147,7 @@ def test_teacher_dropout_and_learning_rate_are_recorded_and_checked():
 
 
 def test_the_teachers_answers_reach_the_student_and_only_the_student(sample):
-    """#20: a refactor that drops the soft-target term (alpha passed as 0) must fail here. With
+    """A refactor that drops the soft-target term (alpha passed as 0) must fail here. With
     alpha = 1 the student learns only from the teacher, so scrambling which image gets which answer
     must change it; the twin never sees the teacher, so it must stay bit-identical."""
     from models.core.checkpoints import TeacherLogits
@@ -164,7 +164,7 @@ def test_the_teachers_answers_reach_the_student_and_only_the_student(sample):
 
 
 def test_a_runs_gain_comes_with_its_test_set_part(sample):
-    """#20.8: the digits only one of the pair gets right are the whole gain, and give its test-set error."""
+    """The digits only one of the pair gets right are the whole gain, and give its test-set error."""
     result, _ = distill(DistillConfig(student="mlp-10", train_size=500, epochs=3), sample)
     only_student, only_twin = result.discordant
     assert (only_student - only_twin) / 10_000 == pytest.approx(result.gain, abs=1e-6)
@@ -175,7 +175,7 @@ def test_a_runs_gain_comes_with_its_test_set_part(sample):
 
 
 def test_learning_curves_are_drawn_on_validation_and_the_test_set_is_read_once(sample):
-    """#20.7: no choice can be made on the test set while watching the curves: they are on the
+    """No choice can be made on the test set while watching the curves: they are on the
     validation images the run never trained on; the test accuracy is measured once, at the end."""
     from models.core.checkpoints import load_student
     from models.experiments.distill import watched_split

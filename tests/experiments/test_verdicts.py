@@ -106,7 +106,7 @@ def test_the_laptop_paper_table_has_the_papers_shape_on_full_mnist():
 
 
 def test_the_sweep_says_where_distillation_hurts_and_compares_temperatures_paired():
-    """#20.6: the issue's mlp-30 case (no gain anywhere, worse at T = 8 and 20) said in words, and the
+    """The issue's mlp-30 case (no gain anywhere, worse at T = 8 and 20) said in words, and the
     best temperature judged by paired differences, which shared seed luck cannot blur."""
     from models.experiments.sweep import sweep_rows, temperature_findings, what_the_sweep_shows
     from models.base.results import SweepCellResult

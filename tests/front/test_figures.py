@@ -25,7 +25,7 @@ def test_teacher_curve_has_loss_and_accuracy_on_two_axes():
 def test_soft_targets_compare_t1_with_the_chosen_t():
     fig = figures.soft_targets_figure([0.1] * 10, [1.0] + [0.0] * 9, 4.0)
     assert _names(fig) == ["T = 1 (ordinary softmax)", "T = 4"] and list(fig.data[0].x) == [str(d) for d in range(10)]
-    # #23.5: all ten digits labelled, on any width; the log view keeps the small probabilities visible
+    # all ten digits labelled, on any width; the log view keeps the small probabilities visible
     assert fig.layout.xaxis.type == "category" and list(fig.layout.xaxis.tickvals) == [str(d) for d in range(10)]
     magnified = figures.soft_targets_figure([0.1] * 10, [1.0] + [0.0] * 9, 4.0, log_scale=True)
     assert magnified.layout.yaxis.type == "log" and magnified.layout.yaxis.range[0] == -6
@@ -44,7 +44,7 @@ def test_size_figure_is_log_x_with_the_teacher_as_a_star():
 
 
 def test_temperature_figure_draws_one_line_per_setting_and_never_mixes_settings():
-    """#20.5: runs that differ in anything but T and the seed are separate lines; a repeated seed counts once."""
+    """Runs that differ in anything but T and the seed are separate lines; a repeated seed counts once."""
     from models.service.report import seed_groups
     base = {"status": "done", "alpha": 0.9, "epochs": 10, "teacher": "pretrained", "omit_class": None,
             "dataset": "MNIST", "dataset_fingerprint": "f", "teacher_digest": "d", "scratch_accuracy": 0.8}
@@ -98,7 +98,7 @@ def test_budget_figure_puts_exchanges_on_log_x_one_line_per_way_of_answering():
 
 
 def test_the_defences_verdict_follows_its_own_cells():
-    """#20.3: 'repeating is the worst way' only when new images beat repeats by more than a point."""
+    """'Repeating is the worst way' only when new images beat repeats by more than a point."""
     from lessons.prose import equal_exchange_finding
     measured = {"noise": {"once": 0.895, "repeat": 0.911, "shifted": 0.915, "new": 0.9475},
                 "fixed-noise": {"once": 0.9025, "repeat": 0.9025, "shifted": 0.917, "new": 0.946}}
@@ -126,7 +126,7 @@ def _one_temperature_room(n: int) -> list[dict]:
 
 
 def test_every_accuracy_axis_fits_its_data_inside_0_to_100_percent():
-    """#23.7: one T for every run made plotly pad the axis to 0-150 %; now each fits within [0, 1]."""
+    """One T for every run made plotly pad the axis to 0-150 %; now each fits within [0, 1]."""
     from models.service.report import seed_groups
     rows = _one_temperature_room(7)
     group_rows = [{**r, "status": "done", "alpha": 0.9, "train_size": 2000, "epochs": 50, "teacher": "pretrained",
@@ -159,7 +159,7 @@ def test_every_categorical_digit_axis_shows_all_ten_labels():
 
 
 def test_the_gain_chart_keeps_its_labels_apart_in_a_full_room():
-    """#23.7: from 7 runs on the "+3.1 pts" labels and long run names collided; ticks are short ids
+    """From 7 runs on the "+3.1 pts" labels and long run names collided; ticks are short ids
     and the labels move to the hover beyond GAIN_LABELS_UP_TO runs."""
     few = figures.gain_figure(_one_temperature_room(3), 0.99)
     many = figures.gain_figure(_one_temperature_room(figures.GAIN_LABELS_UP_TO + 1), 0.99)

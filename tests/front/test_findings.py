@@ -33,7 +33,7 @@ def test_the_copy_finding_names_the_best_and_worst_way_of_answering_at_the_large
 
 
 def test_a_group_table_shows_every_field_in_which_groups_differ():
-    """#23.7: groups with and without controls looked identical in "Is the gain real?"."""
+    """Groups with and without controls looked identical in "Is the gain real?"."""
     groups = [{"setting": '{"controls": false, "seed_like": 1, "student": "mlp-100"}', "dataset": "MNIST",
                "teacher_digest": "a"},
               {"setting": '{"controls": true, "seed_like": 1, "student": "mlp-100"}', "dataset": "MNIST",

@@ -1,4 +1,4 @@
-"""#9: names typed by strangers stay plain text, the CLI refuses what would not give a sane run,
+"""Names typed by strangers stay plain text, the CLI refuses what would not give a sane run,
 and odd addresses land on the start page."""
 import csv
 import io

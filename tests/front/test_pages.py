@@ -56,7 +56,7 @@ def test_intro_page(app):
 
 
 def test_intro_page_opens_on_a_live_picture_and_a_measured_result(app):
-    """#23.1-2: a test digit with the teacher's ten bars under a T slider, and beside it the stored
+    """A test digit with the teacher's ten bars under a T slider, and beside it the stored
     default student against its twin, with its finding: no training, no waiting."""
     import json
 
@@ -157,7 +157,7 @@ def test_distill_page_runs_a_tiny_student_and_compare_page_shows_it(app):
     at = open_page(at, "distill")
     run_until(at, lambda at: len(at.metric) == 4)
     assert at.metric[0].label == "Distilled student" and at.metric[0].value.endswith("%")
-    assert "The test set's part of this gain: the student alone is right on " in texts(at)  # #20.8
+    assert "The test set's part of this gain: the student alone is right on " in texts(at)
 
     at = open_page(at, "compare")
     mine, table = at.dataframe[0].value, at.dataframe[1].value  # "Your runs", then everyone's
@@ -185,7 +185,7 @@ def test_distill_page_rejects_a_train_size_larger_than_the_data(app):
 
 
 def test_distill_page_says_what_a_submission_costs_and_refuses_days_of_work(app):
-    """#22.2: the estimate is said before sending, and the form's maximum is refused in one sentence."""
+    """The estimate is said before sending, and the form's maximum is refused in one sentence."""
     at = open_page(app, "distill")
     cost = [c.value for c in at.caption if "of the room's worker time" in c.value]
     assert len(cost) == 1 and cost[0].startswith("At the settings last sent (or the defaults): about ")
@@ -202,7 +202,7 @@ def test_distill_page_says_what_a_submission_costs_and_refuses_days_of_work(app)
 
 
 def test_an_earlier_submission_keeps_its_cancel_button_after_a_newer_one(app):
-    """#22.10: the page watches the newest submission; the older one is still listed, cancellable."""
+    """The page watches the newest submission; the older one is still listed, cancellable."""
     at = open_page(app, "distill")
     at.selectbox(key="student").set_value("mlp-10")
     at.number_input(key="epochs").set_value(500)
@@ -235,7 +235,7 @@ def test_compare_page_with_no_runs(app):
 
 
 def test_compare_says_in_words_what_a_run_without_a_result_is(app):
-    """#23.7: cancelled runs showed "None" cells and missing-digit runs "transfer set 0"."""
+    """Cancelled runs showed "None" cells and missing-digit runs "transfer set 0"."""
     import dataclasses
 
     from models.base.configs import MISSING_DIGIT_DEFAULTS, DistillConfig
@@ -291,8 +291,8 @@ def test_distill_page_repeats_over_seeds_and_gives_a_verdict(app):
     assert next(m.value for m in at.metric if m.label == "Verdict") == expected.verdict
     assert next(m.value for m in at.metric if m.label == "Gain (mean)") == f"{expected.gain_mean * 100:+.2f} points"
     assert (f"95 % interval {expected.gain_ci_low * 100:+.2f} points to {expected.gain_ci_high * 100:+.2f} points"
-            in texts(at))  # #23.6: differences of accuracies in points, never "%"
-    # #20.1: two seeds give the controls no verdict, whatever their point estimates say
+            in texts(at))  # differences of accuracies in points, never "%"
+    # two seeds give the controls no verdict, whatever their point estimates say
     assert "No verdict from fewer than 3 seeds: repeat over more to tell knowledge from softness." in texts(at)
     assert "beats both controls" not in texts(at) and "(paired per seed, 95 % intervals)" in texts(at)
 
@@ -353,7 +353,7 @@ def test_sweep_page_runs_both_sweeps_as_jobs(app):
     assert "**mlp-10**: 1 seed(s) so far; a verdict needs 3." in [m.value for m in at.tabs[0].markdown]
     from models.experiments.sweep import sweep_rows
     expected = sweep_rows([cells[0].result])
-    assert list(table["gain"]) == pytest.approx([100 * r["gain_mean"] for r in expected])  # #23.6: in points
+    assert list(table["gain"]) == pytest.approx([100 * r["gain_mean"] for r in expected])  # in points
 
     at.selectbox(key="size_student").set_value("mlp-30")
     at.multiselect(key="size_sizes").set_value([250, 500])
@@ -454,7 +454,7 @@ def test_defences_page_pits_both_noises_against_the_adaptive_copier(app):
     assert table.loc["full probabilities + noise fixed per image", adaptive] == pytest.approx(
         table.loc["full probabilities + noise fixed per image", "copier asking once: agrees with teacher (%)"],
         abs=3)  # repeats return the same answers: only training noise differs
-    assert "What this run shows, at equal exchanges." in texts(at)  # #20.3: the verdict compares equal exchanges
+    assert "What this run shows, at equal exchanges." in texts(at)  # the verdict compares equal exchanges
     runs = RunStore().list(kind="extract")
     assert len(runs) == 7 + 3 + 2 + 3 and {r.config.queries for r in runs} == {100, 200}
     assert sum(r.config.shift_repeats for r in runs) == 2
@@ -582,7 +582,7 @@ def _open_link(at: AppTest, page: str, params: dict) -> AppTest:
 
 
 def test_a_link_with_every_field_valid_fills_the_distill_form_and_starts_nothing(app):
-    """#21.2: /distill?student=mlp-30&temperature=4&train_size=500 fills the form; the visitor presses."""
+    """A slide link such as /distill?student=mlp-30&temperature=4&train_size=500 fills the form; the visitor presses."""
     at = _open_link(app, "distill", {"student": "mlp-30", "temperature": "4", "alpha": "0.7", "train_size": "500",
                                      "epochs": "20", "seed": "7", "seeds": "3", "controls": "true"})
     assert at.selectbox(key="student").value == "mlp-30" and at.number_input(key="temperature").value == 4.0

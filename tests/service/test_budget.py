@@ -1,4 +1,4 @@
-"""#22.2: what a submission costs the room, estimated before it starts, and the room's budget."""
+"""What a submission costs the room, estimated before it starts, and the room's budget."""
 import dataclasses
 
 import pytest

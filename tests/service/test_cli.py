@@ -31,7 +31,7 @@ def test_distill_json_keys_and_values():
     assert result["gain"] == pytest.approx(result["distilled_accuracy"] - result["scratch_accuracy"])
     assert result["seeds"] == [0, 1] and result["student_params"] == 8070
     assert "bundled sample" in out.stderr  # the CLI says which data it used
-    # #20: both forensic tests, paired against the twin per seed; the means are over the seeds.
+    # both forensic tests, paired against the twin per seed; the means are over the seeds.
     by_seed = result["mcnemar_p_by_seed"]
     assert [s["seed"] for s in by_seed] == [0, 1] and result["mistakes_mcnemar_p"] == by_seed[0]["mistakes"]
     assert all(0 < s["mistakes"] <= 1 for s in by_seed)
@@ -62,7 +62,7 @@ def test_distill_controls_keys(capsys):
     assert status == 0, err
     result = json.loads(out)
     assert 0 < result["smoothed_accuracy"] <= 1 and 0 < result["shuffled_accuracy"] <= 1
-    assert result["controls_verdict"] == "need at least 3 seeds"  # one seed: no word on knowledge (#20.1)
+    assert result["controls_verdict"] == "need at least 3 seeds"  # one seed: no word on knowledge
     assert result["beyond_smoothed"] == pytest.approx(result["distilled_accuracy"] - result["smoothed_accuracy"])
 
 

@@ -123,7 +123,7 @@ class NeverCancelled(CancelAfterStart):
                                     HintonConfig(epochs=1), TeacherConfig(epochs=1, train_size=2000)],
                          ids=lambda c: type(c).__name__)
 def test_a_run_says_where_it_is_between_epoch_ends(config, monkeypatch, sample):
-    """#23.3: progress used to land once per epoch, so a minutes-long epoch showed nothing. Now the
+    """Progress used to land once per epoch, so a minutes-long epoch showed nothing. Now the
     step check moves the newest record on to a fractional epoch, keeping its stage and curves."""
     monkeypatch.setattr(runner, "CANCEL_CHECK_S", 0.0)
     link = NeverCancelled()

@@ -232,7 +232,7 @@ def _threads_when_alone() -> int:
 
 
 def test_a_room_worker_keeps_one_thread_even_when_its_job_runs_alone():
-    """#23.4: a lone job that took every core at nice 10 stalled behind the server and the browsers
+    """A lone job that took every core at nice 10 stalled behind the server and the browsers
     (python -m bench.lone_job: over 55 times slower under one busy process); a worker keeps its share."""
     from models.service.local import worker_pool
     pool = worker_pool(2)

@@ -1,4 +1,4 @@
-"""#9: a damaged, truncated, empty or read-only lab.sqlite gives one plain sentence on every page and
+"""A damaged, truncated, empty or read-only lab.sqlite gives one plain sentence on every page and
 in the CLI (exit 2), never a traceback or a server path; a read-only store can still be browsed."""
 import shutil
 import sqlite3
@@ -106,7 +106,7 @@ def test_a_read_only_store_can_be_browsed_but_not_written(read_only_store, visit
 
 
 def test_a_store_damaged_and_restored_while_runs_train_leaves_no_ghosts(isolated_lab, monkeypatch):
-    """#22.5: two runs train while lab.sqlite is moved aside and garbage stands in its place for longer
+    """Two runs train while lab.sqlite is moved aside and garbage stands in its place for longer
     than a run's heartbeat may be silent; then the file is moved back. They keep
     training, their results wait in memory, and nothing stays 'running' for good; the run queued
     behind them starts and finishes."""
@@ -163,7 +163,7 @@ def store_on_a_read_only_filesystem(tiny_disk):
 
 
 def test_a_store_on_a_read_only_filesystem_can_still_be_browsed(store_on_a_read_only_filesystem, monkeypatch, visit):
-    """#22.10: WAL would need a -shm file beside it; the store opens immutable for reading instead of
+    """WAL would need a -shm file beside it; the store opens immutable for reading instead of
     saying it "cannot be opened" with an empty Compare page."""
     monkeypatch.setenv("DISTILL_STATE", str(store_on_a_read_only_filesystem.parent))
     store = RunStore()

@@ -1,4 +1,4 @@
-"""#22.7: a visitor is their browser's cookie, not their tab."""
+"""A visitor is their browser's cookie, not their tab."""
 from models.service.visitors import WITHOUT_COOKIE, visitor_id, xsrf_token
 
 # Two answers of one server to one browser: the mask differs, the token inside is the same.
@@ -20,7 +20,7 @@ def test_clients_without_a_browser_cookie_are_one_visitor_together():
 
 
 def test_each_visitor_gets_their_own_seed_spaced_by_the_most_seeds_one_submission_may_repeat(monkeypatch):
-    """#23.9: thirty visitors on seed 0 were one seed to Compare; now each starts on their own."""
+    """Thirty visitors on seed 0 were one seed to Compare; now each starts on their own."""
     from models.service import visitors
     monkeypatch.setattr(visitors, "_SEEDS", {})
     empty_room = lambda: -1  # noqa: E731

@@ -150,7 +150,7 @@ def _dark_one(path: Path) -> Path:
 
 
 def test_tabs_of_one_browser_share_one_visitors_share(one_job_server, tmp_path):
-    """#22.7: a second tab (or a reload) is the same visitor, so it cannot queue past the share; another
+    """A second tab (or a reload) is the same visitor, so it cannot queue past the share; another
     browser is another visitor. Through front.py an upload, which Streamlit keeps in the process of
     the session it belongs to, reaches that session's server too."""
     def distil(page) -> None:
@@ -204,7 +204,7 @@ def altered_server(isolated_lab, tmp_path):
 
 
 def test_the_news_route_from_the_start_page_says_each_pages_finding(altered_server):
-    """#23 check: "10 minutes: the news" walked from the start page; each page's one-sentence finding
+    """The route "10 minutes: the news" walked from the start page; each page's one-sentence finding
     is on screen and computed from its (here altered) stored result."""
     server, stored = altered_server
     with playwright.sync_playwright() as p:

@@ -1,4 +1,4 @@
-"""#13: the app's job interface on a real local Dask cluster (separate worker processes)."""
+"""The app's job interface on a real local Dask cluster (separate worker processes)."""
 import contextlib
 import os
 import shutil

@@ -1,4 +1,4 @@
-"""#21.1: the room's light visitors (bench/protocol.py) against a real room, served as the README
+"""The room's light visitors (bench/protocol.py) against a real room, served as the README
 serves it: front.py with two lab servers behind one address. Three at once open the start page,
 move the Soft-targets slider, distil a small student, see it finish, and find it on Compare, each as
 their own visitor; the servers split them and share one store; another tab of one visitor's browser

@@ -1,4 +1,4 @@
-"""#9: stopping the server (SIGTERM, or SIGKILL in a hurry) leaves no worker behind and no run that
+"""Stopping the server (SIGTERM, or SIGKILL in a hurry) leaves no worker behind and no run that
 claims to be alive. A real server and a real browser visit queue four long jobs through the app's pool."""
 import os
 import signal
@@ -73,7 +73,7 @@ def test_after_sigkill_no_worker_survives_and_runs_end_interrupted(isolated_lab,
 
 
 def test_serve_prepares_the_room_before_anyone_visits(isolated_lab):
-    """#8: workers spawned and the teacher's answers cached as serve.py starts, so the first visitors
+    """Workers spawned and the teacher's answers cached as serve.py starts, so the first visitors
     do not pay for them while the room moves its sliders."""
     server, port = start_server("serve.py")
     try:

@@ -135,7 +135,7 @@ def test_facilitator_caps_the_room_and_archives_the_leaderboard(monkeypatch):
 
 
 def test_a_guess_is_kept_with_its_run_and_shows_on_the_room_board(monkeypatch):
-    """#21.3: one click before the first run; the projector's board sets it beside the measured gain."""
+    """One click before the first run; the projector's board sets it beside the measured gain."""
     import json
     import time
 

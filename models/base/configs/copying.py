@@ -22,7 +22,7 @@ from models.base.news import REPORTED_PER_ACCOUNT
 
 @dataclass(frozen=True)
 class ExtractConfig:
-    """Copy the teacher through its answers (models/extraction.py)."""
+    """Copy the teacher through its answers (models/experiments/extraction.py)."""
 
     queries: int = 1000
     answers: str = "probs"
@@ -76,7 +76,7 @@ class ExtractConfig:
 
 @dataclass(frozen=True)
 class DetectorConfig:
-    """Simulated honest and copying accounts for the query detector (models/detector.py)."""
+    """Simulated honest and copying accounts for the query detector (models/experiments/detector.py)."""
 
     queries_per_account: int = REPORTED_PER_ACCOUNT
     honest_accounts: int = 200

@@ -151,7 +151,7 @@ PAPER_TEACHER = "paper"  # HintonConfig.teacher: train the paper's own 2 × 1200
 
 @dataclass(frozen=True)
 class HintonConfig:
-    """The paper's MNIST table (models/hinton.py).
+    """The paper's MNIST table (models/experiments/hinton.py).
 
     teacher "paper" trains the paper's 2 × 1200 teacher for `epochs` too (the full budget is
     FULL_BUDGET_EPOCHS); any other value is a CNN checkpoint ('pretrained' or a path) that teaches
