@@ -21,185 +21,30 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import os
 import re
 import statistics
 import subprocess
-import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
 from playwright.async_api import async_playwright
 
-from front import free_port as _port
+from bench.niceness import CHROMIUM_PATH, chromium_at_nice, keep_browsers_niced  # noqa: F401  (tests read them here)
+from bench.niceness import autogroup, niced_autogroup, parsed_autogroup  # noqa: F401
+from bench.processes import browser_cpu, cpu, parent_and_cpu_s, rss_mb, tree, web_servers  # noqa: F401
+from bench.servers import ROOT, bare_server, start_server, streamlit_server, wait_healthy, wait_until_idle  # noqa: F401
 
-ROOT = Path.cwd()
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--disable-background-timer-throttling", "--disable-renderer-backgrounding"]
-TICK = os.sysconf("SC_CLK_TCK")
 STEP_MS = 180_000  # a page step that takes longer than this counts as a failed session
 RUN_MS = int(os.environ.get("LOAD_RUN_WAIT_S", "900")) * 1000  # a run may wait this long for a worker
 SETTLED = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 OWN_RUN_DONE = re.compile(r"^Run #\d+, seed \d+: ")
 CHART_DRAWN = '[data-testid="stPlotlyChart"] .main-svg'
-
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_PATH = [CHROMIUM]  # main() swaps in a niced wrapper (--browser-nice)
-
-
-def chromium_at_nice(nice: int) -> str:
-    """The Chromium to launch: itself, or a wrapper that starts it (and so every renderer) at this
-    niceness. Here the benchmark's browsers share the server's two cores; in a real room each runs on
-    its visitor's own laptop. A niced browser still loads and draws every page, but yields the cores."""
-    if not nice:
-        return CHROMIUM
-    wrapper = Path(tempfile.mkdtemp(prefix="load-chromium-")) / "chromium"
-    wrapper.write_text(f'#!/bin/sh\nexec nice -n {int(nice)} {CHROMIUM} "$@"\n')
-    wrapper.chmod(0o755)
-    return str(wrapper)
-
-
-def keep_browsers_niced(nice: int, stop: threading.Event, every_s: float = 0.2) -> None:
-    """Until stop: every thread of this benchmark's Chromium processes back at `nice`, and so their
-    scheduler group (`niced_autogroup`). Chromium sets its own priorities as it starts processes and
-    threads (here its browser process ran at -8 and its renderers at 0 under `nice -n 10`), so the
-    wrapper's niceness alone did not hold."""
-    while not stop.wait(every_s):
-        for pid in _tree(os.getpid())[1:]:
-            try:
-                if b"chrom" not in Path(f"/proc/{pid}/cmdline").read_bytes():
-                    continue
-                niced_autogroup(pid, nice)
-                for task in Path(f"/proc/{pid}/task").iterdir():
-                    if os.getpriority(os.PRIO_PROCESS, int(task.name)) != nice:
-                        os.setpriority(os.PRIO_PROCESS, int(task.name), nice)
-            except (OSError, ValueError):  # a process or thread that has just ended
-                pass
-
-
-def niced_autogroup(pid: int, nice: int) -> bool:
-    """Give the process's scheduler autogroup this niceness, when it is not this benchmark's own group;
-    True when it was changed. With Linux's autogroups on (/proc/sys/kernel/sched_autogroup_enabled),
-    each session is one group, groups share the cores equally, and a thread's niceness weighs only
-    against threads of its own group. Playwright starts Chromium in a session of its own, so its
-    threads at niceness 10 still took a whole group's share against the servers' group: up to one of
-    the two cores while they loaded and drew pages. A group's niceness is what weighs across groups."""
-    theirs, ours = autogroup(pid), autogroup("self")
-    # ours is None where this benchmark runs in the kernel's root group (started by a process that
-    # never opened a session, as CI's runner does): every named group is then another's
-    if theirs is None or theirs[1] == nice or (ours is not None and theirs[0] == ours[0]):
-        return False
-    Path(f"/proc/{pid}/autogroup").write_text(str(nice))
-    return True
-
-
-def autogroup(pid: int | str) -> tuple[str, int] | None:
-    """The process's scheduler autogroup as (name, niceness); None where it has none of its own: a
-    kernel without autogroups, a process that has ended, or one in the root group, for which the
-    kernel leaves /proc/PID/autogroup empty (init and what it starts without a new session)."""
-    try:
-        return parsed_autogroup(Path(f"/proc/{pid}/autogroup").read_text())
-    except OSError:
-        return None
-
-
-def parsed_autogroup(text: str) -> tuple[str, int] | None:
-    """'/autogroup-28 nice 10' -> ('/autogroup-28', 10); anything else (an empty file) -> None."""
-    fields = text.split()
-    if len(fields) != 3 or fields[1] != "nice" or not fields[2].lstrip("-").isdigit():
-        return None
-    return fields[0], int(fields[2])
-
-
-def _stat_fields(pid: int) -> list[str]:
-    """/proc/PID/stat after the command name: [state, ppid, ..., utime (11), stime, cutime, cstime]."""
-    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-
-
-def parent_and_cpu_s(pid: int) -> tuple[int, float]:
-    """(parent pid, CPU seconds used) of a live process, from /proc."""
-    fields = _stat_fields(pid)
-    return int(fields[1]), (int(fields[11]) + int(fields[12])) / TICK
-
-
-def _cpu_with_reaped(pid: int) -> float:
-    """CPU seconds of a process plus those of its children that have exited (renderers of closed tabs)."""
-    return sum(int(value) for value in _stat_fields(pid)[11:15]) / TICK
-
-
-def _browser_cpu() -> float:
-    """CPU seconds used so far by this benchmark's Playwright driver and Chromium processes."""
-    total = 0.0
-    for pid in _tree(os.getpid())[1:]:
-        try:
-            command = Path(f"/proc/{pid}/cmdline").read_bytes()
-            if b"chrom" in command or b"playwright" in command:  # not the server, which is ours too
-                total += _cpu_with_reaped(pid)
-        except (OSError, IndexError):
-            pass
-    return total
-
-
-def _tree(root: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                children.setdefault(parent_and_cpu_s(int(entry.name))[0], []).append(int(entry.name))
-            except (OSError, IndexError):
-                pass
-    found, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        found.append(pid)
-        todo += children.get(pid, [])
-    return found
-
-
-def _rss_mb(pids: list[int]) -> float:
-    total = 0
-    for pid in pids:
-        try:
-            line = next(l for l in Path(f"/proc/{pid}/status").read_text().splitlines() if l.startswith("VmRSS"))
-            total += int(line.split()[1])
-        except (OSError, StopIteration):
-            pass
-    return round(total / 1024, 1)
-
-
-def _web_servers(root: int) -> list[int]:
-    """The processes that serve pages: the front and its Streamlit servers (or the one server)."""
-    found = [root]
-    for pid in _tree(root)[1:]:
-        try:
-            if b"streamlit" in Path(f"/proc/{pid}/cmdline").read_bytes():
-                found.append(pid)
-        except OSError:
-            pass
-    return found
-
-
-def _cpu(root: int) -> tuple[float, float]:
-    """CPU seconds of the processes serving pages, and of all the others below them (workers)."""
-    serving, workers = 0.0, 0.0
-    servers = set(_web_servers(root))
-    for pid in _tree(root):
-        try:
-            if pid in servers:
-                serving += parent_and_cpu_s(pid)[1]
-            else:
-                workers += parent_and_cpu_s(pid)[1]
-        except (OSError, IndexError):
-            pass
-    return serving, workers
-
-
 def _percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))] if ordered else float("nan")
@@ -274,9 +119,9 @@ async def _drive(url: str, sessions: int, by_address: bool, think_s: float) -> d
            "finished": 0, "shown": 0, "exceptions": 0, "errors": []}
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM_PATH[0], args=CHROMIUM_ARGS)
-        before = _browser_cpu()
+        before = browser_cpu()
         await asyncio.gather(*(_session(browser, url, n, out, by_address, think_s) for n in range(sessions)))
-        out["browser_cpu"] = _browser_cpu() - before
+        out["browser_cpu"] = browser_cpu() - before
         await browser.close()
     return out
 
@@ -294,9 +139,9 @@ async def _drive_light(port: int, url: str, sessions: int, browsers: int, think_
             return
         async with async_playwright() as p:
             browser = await p.chromium.launch(executable_path=CHROMIUM_PATH[0], args=CHROMIUM_ARGS)
-            before = _browser_cpu()
+            before = browser_cpu()
             await asyncio.gather(*(_session(browser, url, sessions + n, out, False, think_s) for n in range(browsers)))
-            out["browser_cpu"] = _browser_cpu() - before
+            out["browser_cpu"] = browser_cpu() - before
             await browser.close()
 
     late: list[float] = []
@@ -328,39 +173,6 @@ async def _drive_light(port: int, url: str, sessions: int, browsers: int, think_
             "browsers": browser_part, "client_cpu": time.process_time() - client_before}
 
 
-@contextlib.contextmanager
-def bare_server(env: dict, nagle: bool = False):
-    """A fresh server of its own for the bare Streamlit app (bench/protocol.py: BARE_APP), served the
-    lab's way: Streamlit's own ASGI app (st.App, as serve.py) with the lab's server settings; yields
-    (port, process). nagle=True serves it as Streamlit ships, without serve.py's accept_without_nagle."""
-    from bench.protocol import BARE_APP
-    folder = Path(tempfile.mkdtemp(prefix="load-bare-"))
-    (folder / "bare.py").write_text(BARE_APP)
-    mend = "" if nagle else (f"import sys\nsys.path.insert(0, {str(ROOT)!r})\n"
-                             "from server_guards import accept_without_nagle\naccept_without_nagle()\n")
-    (folder / "serve_bare.py").write_text(mend + 'import streamlit as st\napp = st.App("bare.py")\n')
-    (folder / ".streamlit").mkdir()
-    (folder / ".streamlit" / "config.toml").write_text((ROOT / ".streamlit" / "config.toml").read_text())
-    with streamlit_server("serve_bare.py", folder, env) as served:
-        yield served
-
-
-@contextlib.contextmanager
-def streamlit_server(entry: str, folder: Path, env: dict):
-    """`streamlit run entry` in folder on a free local port, once it answers its health check;
-    yields (port, process) and stops it after."""
-    port = _port()
-    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", entry, "--server.port", str(port),
-                               "--server.address", "127.0.0.1", "--server.headless", "true"], cwd=folder, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_healthy(f"http://127.0.0.1:{port}", server)
-        yield port, server
-    finally:
-        server.terminate()
-        server.wait(timeout=60)
-
-
 def _bare_baseline(sessions: int, env: dict, nagle: bool = False) -> dict:
     """The same number of light visitors moving a slider on a bare Streamlit app, on a fresh server
     of its own (bare_server): Streamlit's own cost of a full room, measured in the same run."""
@@ -377,45 +189,6 @@ def _bare_baseline(sessions: int, env: dict, nagle: bool = False) -> dict:
 def _summary(values: list[float], digits: int) -> dict:
     return {"median": round(statistics.median(values), digits) if values else None,
             "p95": round(_percentile(values, 0.95), digits) if values else None}
-
-
-def _start_server(env: dict, servers: int | None = None) -> tuple[subprocess.Popen, str]:
-    """A fresh room on a free port, as the README starts it: front.py and its servers (servers=None:
-    its default, one per core); in older checkouts serve.py or app.py, one server."""
-    port = _port()
-    if (ROOT / "front.py").exists():
-        command = [sys.executable, "front.py", "--host", "127.0.0.1", "--port", str(port)]
-        command += ["--servers", str(servers)] if servers else []
-    else:
-        entry = "serve.py" if (ROOT / "serve.py").exists() else "app.py"
-        command = [sys.executable, "-m", "streamlit", "run", entry, "--server.port", str(port), "--server.headless", "true"]
-    server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    wait_healthy(url, server)
-    return server, url
-
-
-def wait_healthy(url: str, server: subprocess.Popen | None = None) -> None:
-    """Until the Streamlit server at url answers its health check (an exit before that ends the run)."""
-    while True:
-        try:
-            urllib.request.urlopen(f"{url}/_stcore/health", timeout=1)
-            return
-        except OSError:
-            if server is not None and server.poll() is not None:
-                raise SystemExit("error: the server exited before it answered")
-            time.sleep(0.05)
-
-
-def wait_until_idle(server: int, most_s: float = 120.0) -> None:
-    """Until the server and its workers use under a tenth of a core for a second: a server that
-    prepares the room as it starts is measured once it is ready, as a presenter would open it."""
-    deadline = time.monotonic() + most_s
-    while time.monotonic() < deadline:
-        before = sum(_cpu(server))
-        time.sleep(1.0)
-        if sum(_cpu(server)) - before < 0.1:
-            return
 
 
 def main() -> None:
@@ -443,8 +216,8 @@ def main() -> None:
     CHROMIUM_PATH[0] = chromium_at_nice(args.browser_nice)
     state = tempfile.mkdtemp(prefix="load-state-")
     env = {**os.environ, "PYTHONPATH": str(ROOT), "DISTILL_STATE": state, "DISTILL_SESSION_JOBS": "3"}
-    server, url = _start_server(env, args.servers)
-    servers = len(_web_servers(server.pid)) - 1 or 1  # the front's servers, or the one server
+    server, url = start_server(env, args.servers)
+    servers = len(web_servers(server.pid)) - 1 or 1  # the front's servers, or the one server
     peak = {"mb": 0.0}
     stop = threading.Event()
     rounds, totals = [], {"first_page": [], "slider": [], "slider_moves": [], "browser_cpu": 0.0}
@@ -453,12 +226,12 @@ def main() -> None:
     client_cpu, listed, done_first, client_late = 0.0, 0, 0, []
     try:
         wait_until_idle(server.pid)
-        before_mb = _rss_mb(_tree(server.pid))
-        cpu_before = _cpu(server.pid)
+        before_mb = rss_mb(tree(server.pid))
+        cpu_before = cpu(server.pid)
 
         def sample() -> None:
             while not stop.wait(0.5):
-                peak["mb"] = max(peak["mb"], _rss_mb(_tree(server.pid)))
+                peak["mb"] = max(peak["mb"], rss_mb(tree(server.pid)))
 
         threading.Thread(target=sample, daemon=True).start()
         if args.browser_nice:
@@ -483,10 +256,10 @@ def main() -> None:
                                     "shown_to_owner": out["shown"]},
                            "first_page_s": _summary(out["first_page"], 2), "slider_rerender_s": _summary(out["slider"], 3),
                            "exceptions_seen": out["exceptions"], "session_errors": out["errors"],
-                           "memory_after_mb": _rss_mb(_tree(server.pid)),
-                           "server_alone_after_mb": _rss_mb(_web_servers(server.pid))})
+                           "memory_after_mb": rss_mb(tree(server.pid)),
+                           "server_alone_after_mb": rss_mb(web_servers(server.pid))})
         wall = time.perf_counter() - started
-        cpu_after = _cpu(server.pid)
+        cpu_after = cpu(server.pid)
     finally:
         stop.set()
         server.terminate()

@@ -4,7 +4,7 @@ import json
 
 import streamlit as st
 
-from lessons import shared
+from lessons import shared, watching
 from lessons.chat_figures import CHANCE_EXPOSURE, canary_figure, chat_budget_figure
 from models.base.configs import CHAT_PROMPT_SOURCES, CHAT_TOP_K, MAX_REPLY_CHARS, ChatCopyConfig, ConfigError
 from models.core.text import CANARY_PROMPT, canary_line
@@ -138,9 +138,9 @@ if chat_run is None:  # this tab started none: show the newest copy on the serve
         st.caption(f"The newest copy on this server (run {newest[0].id}):")
         _done(newest[0])
     else:
-        shared.show_stored_default("chat_copy", lambda stored: _done(stored[0]), "Copy the chatbot")
+        watching.show_stored_default("chat_copy", lambda stored: _done(stored[0]), "Copy the chatbot")
 else:
-    shared.watch_run(chat_run, _live, _done)
+    watching.watch_run(chat_run, _live, _done)
 
 def certainty(r) -> str:
     """How sure the teacher is of each next character, as the newest run measured it."""
@@ -203,8 +203,8 @@ if curve_runs is None:
     latest_curve = shared.store().latest_group("chat_copy", "chat-curve-")
     curve_runs = [r.id for r in shared.store().group(latest_curve)] if latest_curve else []
 if curve_runs:
-    shared.watch_group(curve_runs, _draw_curve)
+    watching.watch_group(curve_runs, _draw_curve)
 else:
-    shared.show_stored_default("chat_curve", _draw_curve, "Copy at every budget")
+    watching.show_stored_default("chat_curve", _draw_curve, "Copy at every budget")
 st.page_link("lessons/forensics.py", label="Next: was it copied? The digit lab's forensic tests",
              icon=":material/fingerprint:")

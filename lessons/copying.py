@@ -1,7 +1,7 @@
 """Copying a model through its answers: how many exchanges a copy takes, by the kind of answer."""
 import streamlit as st
 
-from lessons import shared
+from lessons import shared, watching
 from lessons.figures import budget_figure
 from lessons.findings import copy_curve_finding
 from models.base.configs import SOURCES, STUDENT_NAMES, ConfigError, ExtractConfig
@@ -141,8 +141,8 @@ if runs is None:  # this tab started none: show the latest curve on the server
     latest = shared.store().latest_group("extract", "curve-")
     runs = [r.id for r in shared.store().group(latest)] if latest else []
 if runs:
-    shared.watch_group(runs, _draw_curve)
+    watching.watch_group(runs, _draw_curve)
 else:
-    shared.show_stored_default("copy_curve", _draw_curve, "Copy at every budget")
+    watching.show_stored_default("copy_curve", _draw_curve, "Copy at every budget")
 st.page_link("lessons/chat_copy.py", label="The same story in text: copy a chatbot", icon=":material/chat:")
 st.page_link("lessons/defences.py", label="Next: defences, and what they cost honest users", icon=":material/shield:")

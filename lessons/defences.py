@@ -1,7 +1,7 @@
 """Defences against copying, what they cost honest users, and whether an adaptive copier gets round them."""
 import streamlit as st
 
-from lessons import shared
+from lessons import shared, watching
 from lessons.prose import equal_exchange_finding
 from models.base.configs import DEFAULT_NOISE, ConfigError
 from models.experiments.extraction import answer_costs
@@ -129,8 +129,8 @@ def _verdict(runs, asks):
 
 
 if st.session_state.get("defence_runs"):
-    shared.watch_group(st.session_state.defence_runs, _defence_table)
-elif not shared.show_stored_default("defences", _defence_table, "Measure the copier's side too"):
+    watching.watch_group(st.session_state.defence_runs, _defence_table)
+elif not watching.show_stored_default("defences", _defence_table, "Measure the copier's side too"):
     _defence_table([])
 st.markdown("Tramèr et al. (2016) found that dropping confidences slows extraction but does not stop it; "
             "Orekondy et al. (2020) studied perturbing the probabilities (\"prediction poisoning\"). A fixed "

@@ -1,7 +1,7 @@
 """Distil a student: pick its size, T and α, and watch it learn beside a scratch twin."""
 import streamlit as st
 
-from lessons import shared
+from lessons import shared, watching
 from lessons.findings import distill_finding, points
 from lessons.links import share_link, widget_default
 from lessons.prose import CONTROLS_EXPLAINED
@@ -106,7 +106,7 @@ def _done(run):
     r = run.result
     if run.id > 0:  # a stored default says so above itself
         st.caption(f"Run #{run.id}, seed {run.config.seed}: {run.config.student} trained in {r.seconds:.0f} s.")
-    st.plotly_chart(shared.run_figure(run, lambda: learning_curves_figure(r.curves, run.config.epochs)),
+    st.plotly_chart(watching.run_figure(run, lambda: learning_curves_figure(r.curves, run.config.epochs)),
                     key=f"lc-done-{run.id}")
     cols = st.columns(4)
     cols[0].metric("Distilled student", f"{r.distilled_accuracy:.2%}")
@@ -193,8 +193,8 @@ def _seeds_done(runs):
 
 runs = st.session_state.get("distill_runs", [])
 if len(runs) == 1:
-    shared.watch_run(runs[0], _live, _done)
+    watching.watch_run(runs[0], _live, _done)
 elif runs:
-    shared.watch_group(runs, _seeds_done)
+    watching.watch_group(runs, _seeds_done)
 else:
-    shared.show_stored_default("distill", lambda stored: _done(stored[0]), "Distil")
+    watching.show_stored_default("distill", lambda stored: _done(stored[0]), "Distil")

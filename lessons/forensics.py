@@ -1,7 +1,7 @@
 """Forensics: was this model copied from mine? Copies inherit their teacher's mistakes."""
 import streamlit as st
 
-from lessons import shared
+from lessons import shared, watching
 from models.base.configs import ConfigError, ExtractConfig
 from models.core.forensics import second_choice_shared, shared_mistake_counts
 from models.experiments.extraction import variant_label
@@ -122,9 +122,9 @@ def _draw(done):
 
 shown_group = st.session_state.get("forensic_group") or store.latest_group("extract", "forensics-")
 if shown_group:
-    shared.watch_group([r.id for r in store.group(shown_group)], _draw)
+    watching.watch_group([r.id for r in store.group(shown_group)], _draw)
 else:  # no forensic copies on this server yet: the shipped ones, so the comparison is never empty
-    shared.show_stored_default("forensics", _draw, f"Make {CONTROLS} copies")
+    watching.show_stored_default("forensics", _draw, f"Make {CONTROLS} copies")
 
 if not candidates:
     st.info("No stored copy or distilled student of this teacher yet: make copies above, or distil a student on "

@@ -3,7 +3,7 @@ import dataclasses
 
 import streamlit as st
 
-from lessons import shared
+from lessons import shared, watching
 from lessons.findings import missing_digit_finding
 from lessons.links import share_link, widget_default
 from lessons.figures import learning_curves_figure
@@ -123,9 +123,9 @@ own = st.session_state.get("missing_run")
 latest = next((r for r in shared.store().list(kind="distill", status="done")
                if r.config.omit_class is not None), None)
 if own is not None:
-    shared.watch_run(own, _live, _done)
+    watching.watch_run(own, _live, _done)
 elif latest is not None:
     st.caption("The latest missing-digit run on this server:")
     _done(latest)
 else:
-    shared.show_stored_default("missing_digit", lambda stored: _done(stored[0]), "Train without that digit")
+    watching.show_stored_default("missing_digit", lambda stored: _done(stored[0]), "Train without that digit")

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from lessons import shared
+from lessons import shared, watching
 from models.base.configs import FULL_BUDGET_EPOCHS, LAPTOP_TABLE_EPOCHS, PAPER_TEACHER, ConfigError, HintonConfig
 from models.experiments.hinton import PAPER_ERRORS
 from models.service.names import markdown_text, without_paths
@@ -92,4 +92,4 @@ def _done(run):
 
 
 if "hinton_run" in st.session_state:
-    shared.watch_run(st.session_state.hinton_run, _live, _done)
+    watching.watch_run(st.session_state.hinton_run, _live, _done)

@@ -1,7 +1,7 @@
 """Sweeps: which temperature suits which student size, and where distillation helps most."""
 import streamlit as st
 
-from lessons import shared
+from lessons import shared, watching
 from lessons.prose import CONTROLS_EXPLAINED
 from lessons.figures import gain_by_size_figure, gain_by_temperature_figure
 from models.base.configs import MAX_SEEDS, STUDENT_NAMES, ConfigError, SweepConfig
@@ -69,10 +69,10 @@ def _show_sweep(prefix: str, figure) -> None:
                            "neighbouring settings is stronger.")
 
     if shown:
-        shared.watch_group([r.id for r in shared.store().group(shown)], draw)
+        watching.watch_group([r.id for r in shared.store().group(shown)], draw)
     else:
         shown = "stored"
-        shared.show_stored_default("sweep", draw, "Run the sweep")
+        watching.show_stored_default("sweep", draw, "Run the sweep")
 
 
 def _submit(cells, prefix: str) -> str:

@@ -1,7 +1,7 @@
 """Get a teacher: take the pretrained CNN at once, or train one and watch it learn."""
 import streamlit as st
 
-from lessons import shared
+from lessons import shared, watching
 from lessons.figures import teacher_curve_figure
 from models.base.configs import ConfigError, TeacherConfig
 from models.service.names import markdown_text, without_paths
@@ -70,7 +70,7 @@ def _done(run):
 
 
 if "teacher_run" in st.session_state:
-    shared.watch_run(st.session_state.teacher_run, _live, _done)
+    watching.watch_run(st.session_state.teacher_run, _live, _done)
 
 trained = [r for r in shared.store().list(kind="teacher", status="done")]
 if trained:

@@ -112,7 +112,7 @@ def test_the_light_client_finds_the_run_a_submit_drew_even_when_it_already_finis
 
 def test_an_empty_or_odd_autogroup_file_means_no_group_of_its_own():
     # the kernel leaves the file empty for processes in its root group, as CI's runner keeps the suite
-    from bench.load import parsed_autogroup
+    from bench.niceness import parsed_autogroup
     assert parsed_autogroup("/autogroup-28 nice 10\n") == ("/autogroup-28", 10)
     assert parsed_autogroup("/autogroup-3 nice -5") == ("/autogroup-3", -5)
     assert parsed_autogroup("") is None
@@ -120,7 +120,7 @@ def test_an_empty_or_odd_autogroup_file_means_no_group_of_its_own():
 
 
 def _a_new_session_gets_an_autogroup() -> bool:
-    from bench.load import autogroup
+    from bench.niceness import autogroup
     alone = subprocess.Popen(["sleep", "5"], start_new_session=True)
     try:
         return autogroup(alone.pid) is not None
@@ -135,7 +135,7 @@ def test_the_benchmarks_browsers_yield_as_a_group_and_never_nice_the_servers_gro
     where its threads' niceness never weighed against the servers; the group itself must be niced,
     and the benchmark's own group, which holds the servers, never. The benchmark's own group is
     None where it runs in the kernel's root group (CI): the servers are then not in any named group."""
-    from bench.load import autogroup as group, niced_autogroup
+    from bench.niceness import autogroup as group, niced_autogroup
 
     own = group(os.getpid())
     alone = subprocess.Popen(["sleep", "60"], start_new_session=True)  # as Playwright starts Chromium
@@ -149,10 +149,10 @@ def test_the_benchmarks_browsers_yield_as_a_group_and_never_nice_the_servers_gro
         assert group(os.getpid()) == own == group(beside.pid)
 
         # as under CI's runner: the benchmark and its servers in the kernel's root group, no name
-        import bench.load
+        import bench.niceness
         Path(f"/proc/{alone.pid}/autogroup").write_text("0")
         root = {"self", os.getpid(), beside.pid}
-        monkeypatch.setattr(bench.load, "autogroup", lambda pid: None if pid in root else group(pid))
+        monkeypatch.setattr(bench.niceness, "autogroup", lambda pid: None if pid in root else group(pid))
         assert niced_autogroup(alone.pid, 10) is True and group(alone.pid)[1] == 10
         assert niced_autogroup(beside.pid, 10) is False
     finally:

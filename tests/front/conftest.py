@@ -1,0 +1,19 @@
+"""The page tests' fixture: a fresh app, store and pool per test."""
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import ROOT
+
+
+@pytest.fixture
+def app(monkeypatch):
+    from models.service import visitors
+    monkeypatch.setattr(visitors, "_SEEDS", {})  # each test's room starts empty: its first visitor gets seed 0
+    st.cache_resource.clear()  # a fresh store and pool for this test's state folder
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.run()
+    yield at
+    from lessons import shared
+    shared.pool().shutdown()
+    st.cache_resource.clear()
