@@ -1,5 +1,5 @@
-"""The Dask cluster's overhead: one sweep (3 students × 5 temperatures × 2 seeds, 5,000 transfer
-examples) on this machine's process pool, and on a local Dask cluster with the same number of
+"""The Dask cluster's overhead: one sweep (3 students × 5 temperatures × 2 seeds, the Sweeps page's
+default size) on this machine's process pool, and on a local Dask cluster with the same number of
 worker processes, in the same run. Prints one JSON object.
 
     DISTILL_DATA=../shared/data python -m bench.cluster

@@ -1,52 +1,68 @@
-"""Sweep speed: 3 students × 5 temperatures × 2 seeds at 5,000 transfer examples.
+"""Sweep speed at the issue's fixed size, beside five tutorial-style distillation epochs in the same run.
 
     DISTILL_DATA=../shared/data python -m bench.sweep [--skip-baseline]
 
-Ours: one cell per (student, seed) trains every temperature beside one shared twin, cells in
-parallel worker processes. Baseline, same run: the same 30 distillations one by one, each with
-its own twin, in this process. Prints one JSON object.
+Ours: `python -m models sweep --students mlp-10,mlp-30,mlp-300 --temperatures 1,2,4,8,20 --seeds 2
+--train-size 5000 --epochs 10` as a user runs it (6 cells, each training its 5 temperatures beside
+one shared scratch twin, a worker process per core, longest cells first). Baseline, same run: five
+epochs of bench/baselines.py's tutorial distillation (DataLoader with per-item transforms, the
+teacher run on every batch). Also one cell of each student timed alone in this process on one
+thread, which is where the sweep's time goes. Prints one JSON object; compare the ratios.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import subprocess
+import sys
 import tempfile
 import time
 
-from models.base.configs import DistillConfig, SweepConfig
-from models.core.data import default_dataset
-from models.experiments.distill import distill
-from models.experiments.sweep import sweep_rows
-from models.service.lifecycle import run_and_wait
-from models.service.store import RunStore
-from models.core.checkpoints import teacher_logits
+COMMAND = ["sweep", "--students", "mlp-10,mlp-30,mlp-300", "--temperatures", "1,2,4,8,20", "--seeds", "2",
+           "--train-size", "5000", "--epochs", "10", "--json"]
+
+
+def cli_sweep() -> dict:
+    env = {**os.environ, "DISTILL_STATE": tempfile.mkdtemp(prefix="bench-sweep-")}  # not the lab's store
+    started = time.perf_counter()
+    out = subprocess.run([sys.executable, "-m", "models", *COMMAND], capture_output=True, text=True, env=env, check=True)
+    return {"sweep_seconds": json.loads(out.stdout)["seconds"], "command_wall_seconds": round(time.perf_counter() - started, 2)}
+
+
+def one_cell_each() -> dict:
+    """Each student's cell alone on one thread (the sweep runs two seeds of each, two at a time)."""
+    import torch
+
+    from models.base.configs import SweepCell
+    from models.core.checkpoints import teacher_logits
+    from models.core.data import default_dataset
+    from models.experiments.sweep import run_cell
+    torch.set_num_threads(1)
+    dataset = default_dataset()
+    logits = teacher_logits("pretrained", dataset)
+    seconds = {}
+    for student in ("mlp-10", "mlp-30", "mlp-300"):
+        started = time.perf_counter()
+        run_cell(SweepCell(student, (1, 2, 4, 8, 20), 0, 5000, 10), dataset, logits)
+        seconds[student] = round(time.perf_counter() - started, 2)
+    return seconds
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skip-baseline", action="store_true")
     args = parser.parse_args()
-    os.environ.setdefault("DISTILL_STATE", tempfile.mkdtemp(prefix="bench-sweep-"))  # not the lab's store
-    dataset = default_dataset()
-    config = SweepConfig(seeds=2)  # the benchmark's fixed size: 3 students × 5 T × 2 seeds
-    logits = teacher_logits(config.teacher, dataset)  # warm the disk cache so workers only read it
-    started = time.perf_counter()
-    runs = run_and_wait(RunStore(), config.cells(), "bench.sweep")  # the job pool, one worker per core
-    rows = sweep_rows(run.result for run in runs if run.status == "done")
-    ours = round(time.perf_counter() - started, 2)
-    out = {"dataset": dataset.summary(), "students": config.students, "temperatures": config.temperatures,
-           "seeds": config.seeds, "train_size": config.train_size, "epochs": config.epochs,
-           "sweep_seconds": ours, "target": "≤ 90 s", "rows": len(rows)}
+    out = {"command": "python -m models " + " ".join(COMMAND), **cli_sweep(), "one_cell_one_thread_seconds": one_cell_each()}
+    out["cells_cpu_seconds"] = round(2 * sum(out["one_cell_one_thread_seconds"].values()), 2)
     if not args.skip_baseline:
-        started = time.perf_counter()
-        for cell in config.cells():
-            for t in cell.temperatures:
-                distill(DistillConfig(student=cell.student, temperature=t, alpha=cell.alpha,
-                                      train_size=cell.train_size, epochs=cell.epochs, seed=cell.seed),
-                        dataset, logits)
-        out["baseline_one_by_one_seconds"] = round(time.perf_counter() - started, 2)
-        out["speedup"] = round(out["baseline_one_by_one_seconds"] / ours, 1)
+        from bench import baselines
+        from models.core.checkpoints import load_teacher
+        from models.core.data import data_root
+        teacher = load_teacher("pretrained")
+        out["baseline_five_tutorial_epochs_seconds"] = round(sum(
+            baselines.tutorial_distillation_epoch(teacher, str(data_root())) for _ in range(5)), 2)
+        out["sweep_over_baseline"] = round(out["sweep_seconds"] / out["baseline_five_tutorial_epochs_seconds"], 3)
     print(json.dumps(out, indent=2))
 
 

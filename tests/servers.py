@@ -8,7 +8,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from tests.conftest import ROOT, cli_env
+from tests.conftest import PATIENCE_S, ROOT, cli_env
 from front import free_port  # noqa: F401  (also for the tests that start their own servers)
 
 CHROMIUM = "/usr/bin/chromium"
@@ -42,16 +42,16 @@ def _answering(command: list[str], what: str, seconds: float, output, env: dict)
 
 
 def start_server(entry: str = "serve.py", output=subprocess.DEVNULL, **env) -> tuple[subprocess.Popen, int]:
-    """`streamlit run ENTRY` with the tests' settings plus `env`, on a free port, within a minute."""
+    """`streamlit run ENTRY` with the tests' settings plus `env`, on a free port, once it answers."""
     return _answering([sys.executable, "-m", "streamlit", "run", entry, "--server.port", "{port}",
-                       "--server.address", "127.0.0.1"], f"the server {entry}", 60, output, env)
+                       "--server.address", "127.0.0.1"], f"the server {entry}", PATIENCE_S, output, env)
 
 
 def start_front(servers: int = 2, output=subprocess.DEVNULL, **env) -> tuple[subprocess.Popen, int]:
     """front.py with `servers` lab servers behind it, on a free port; it answers only once every
     server is healthy."""
     return _answering([sys.executable, "front.py", "--host", "127.0.0.1", "--port", "{port}", "--servers",
-                       str(servers)], "front.py", 120, output, env)
+                       str(servers)], "front.py", PATIENCE_S, output, env)
 
 
 def children(pid: int) -> list[int]:

@@ -67,7 +67,9 @@ def cmd_sweep(args) -> int:
     if args.csv:
         check_output_path(args.csv, "--csv")
     teacher_logits(config.teacher, default_dataset())  # fail fast on a bad teacher; warms the disk cache for workers
-    cells = config.cells()
+    from models.service.budget import work_seconds
+    # Longest first: with a worker per core, the big students' cells no longer start last and run alone.
+    cells = sorted(config.cells(), key=work_seconds, reverse=True)
     with run_store(args) as store:  # this machine's workers (one per core), or the cluster's
         if not args.cluster:  # a cluster's workers load their own data
             dataset()

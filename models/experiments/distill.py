@@ -81,17 +81,19 @@ def watched_split(dataset: Dataset, index: torch.Tensor) -> tuple[torch.Tensor, 
 
 def fit_on_teacher(models: dict[str, nn.Module], losses: dict[str, LossFn], dataset: Dataset,
                    logits: TeacherLogits, index: torch.Tensor, settings: FitSettings,
-                   on_point=lambda point: None, extra_targets: dict | None = None) -> tuple[list[dict], dict]:
+                   on_point=lambda point: None, extra_targets: dict | None = None,
+                   curves_wanted: bool = True) -> tuple[list[dict], dict]:
     """`fit` on the transfer set `index`, with the teacher's logits as targets["teacher"] (plus any
     extra per-image targets). Returns the learning curves, one point per epoch on the watched
-    validation images ({"epoch": e, name: accuracy}; just the epoch when a run trains on all of them),
-    and each model's test accuracy, measured once after training."""
+    validation images ({"epoch": e, name: accuracy}; just the epoch when a run trains on all of them,
+    or when no curve is wanted: a sweep keeps none, and grading every model each epoch was an eighth
+    of its time), and each model's test accuracy, measured once after training."""
     curves: list[dict] = []
     watch_x, watch_y = watched_split(dataset, index)
 
     def on_epoch(epoch: int) -> None:
         point = {"epoch": epoch}
-        if len(watch_y):
+        if len(watch_y) and curves_wanted:
             point |= {name: accuracy(predict_logits(m, watch_x), watch_y) for name, m in models.items()}
         curves.append(point)
         on_point(curves)

@@ -52,7 +52,7 @@ def run_cell(cell: SweepCell, dataset: Dataset, logits: TeacherLogits | None = N
     settings = FitSettings(cell.epochs, seed=cell.seed + BATCH_ORDER_OFFSET)
     _, last = fit_on_teacher(models, losses, dataset, logits, index, settings,
                             lambda points: on_progress(Progress("sweep", points[-1]["epoch"], cell.epochs,
-                                                                epoch_end=True)), extra)
+                                                                epoch_end=True)), extra, curves_wanted=False)
     controls = {c: {n: last[f"{c}-{n}"] for n in names} if cell.controls else None for c in ("smoothed", "shuffled")}
     return SweepCellResult(student=cell.student, seed=cell.seed, train_size=len(index), epochs=cell.epochs,
                            alpha=cell.alpha, scratch=last["scratch"], distilled={n: last[n] for n in names},

@@ -3,6 +3,7 @@ fresh app per test is the `app` fixture in conftest.py)."""
 import time
 
 from streamlit.testing.v1 import AppTest
+from tests.conftest import PATIENCE_S
 
 
 def open_page(at: AppTest, page: str) -> AppTest:
@@ -12,7 +13,7 @@ def open_page(at: AppTest, page: str) -> AppTest:
     return at
 
 
-def run_until(at: AppTest, done, timeout_s: float = 180) -> None:
+def run_until(at: AppTest, done, timeout_s: float = PATIENCE_S) -> None:
     """Rerun the page until done(at); fails the test after timeout_s."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:

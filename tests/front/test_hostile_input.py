@@ -12,7 +12,7 @@ from lessons.figures import gain_figure, size_figure
 from models.service.names import chart_text, clean_name, markdown_text, without_paths
 from models.service.report import rows_to_csv, run_rows
 from models.service.store import RunStore
-from tests.conftest import ROOT, assert_rejected, done_distill_run
+from tests.conftest import PATIENCE_S, ROOT, assert_rejected, done_distill_run
 
 LINK = '<a href="https://evil.example/">click</a>'
 HUGE = '<span style="font-size:90px">BIG</span>'
@@ -85,7 +85,7 @@ def test_cli_checks_output_paths_before_training(capsys, tmp_path):
 
 def test_an_odd_query_string_lands_on_the_start_page_with_a_note():
     st.cache_resource.clear()
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=PATIENCE_S)
     at.query_params["x"] = "<b>"
     at.switch_page("lessons/compare.py")
     at.run()

@@ -6,7 +6,7 @@ from streamlit.testing.v1 import AppTest
 
 from models.core.stats import summarise
 from models.service.store import RunStore
-from tests.conftest import ROOT
+from tests.conftest import PATIENCE_S, ROOT
 from tests.front.pages import open_page, run_until, shared_store_runs, texts
 
 
@@ -36,7 +36,7 @@ def test_distill_page_runs_a_tiny_student_and_compare_page_shows_it(app):
     assert at.download_button  # CSV export
     assert "No setting has 3 different seeds yet" in texts(at)
 
-    second_tab = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)  # another session, same server
+    second_tab = AppTest.from_file(str(ROOT / "app.py"), default_timeout=PATIENCE_S)  # another session, same server
     second_tab.run()
     second_tab = open_page(second_tab, "compare")
     assert list(second_tab.dataframe[0].value["name"]) == ["tiny from the UI"]  # everyone's; not theirs

@@ -6,7 +6,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from lessons import turns
-from tests.conftest import ROOT
+from tests.conftest import PATIENCE_S, ROOT
 
 
 def _most_at_once(runs: int) -> int:
@@ -61,7 +61,7 @@ def test_the_app_takes_a_turn_and_still_draws_its_page_when_none_comes(every_tur
     import streamlit as st
     before = turns.ran_without_a_turn
     st.cache_resource.clear()  # this test's own store; and none left behind for later tests
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=PATIENCE_S)
     try:
         at.run()
     finally:

@@ -10,7 +10,7 @@ from models.service.runner import run_job, weights_bytes
 from models.service.scheduler import JobPool
 from models.base.results import DistillResult, Progress, SweepCellResult, TeacherResult
 from models.service.store import RunStore, stale_after
-from tests.conftest import ROOT, cli_env, wait_for, wait_until
+from tests.conftest import PATIENCE_S, ROOT, cli_env, wait_for, wait_until
 
 
 def test_finished_run_survives_into_a_new_process(isolated_lab):
@@ -213,7 +213,7 @@ def test_a_worker_stops_a_run_that_was_ended_elsewhere(monkeypatch):
     worker = threading.Thread(target=lambda: outcome.update(status=run_job(str(store.path), run_id, "distill",
                                                                             config.__dict__)))
     worker.start()
-    wait_until(lambda: store.get(run_id).progress.epoch, 60, "training to start")
+    wait_until(lambda: store.get(run_id).progress.epoch, PATIENCE_S, "training to start")
     assert store.end(run_id, "interrupted", "a new server found this run's server gone")
     worker.join(timeout=30)
     assert not worker.is_alive() and outcome["status"] == "interrupted"
@@ -233,7 +233,7 @@ def test_a_chat_copy_runs_in_the_pool_reports_progress_and_cancels_mid_epoch(iso
                    120, "the copy training")
         assert store.get(long).progress.epoch < 1  # progress comes within an epoch, not at its end
         pool.cancel(long)
-        run = wait_for(store, long, 60)
+        run = wait_for(store, long, PATIENCE_S)
         assert run.status == "cancelled" and isinstance(run.config, ChatCopyConfig) and run.config.epochs == 50
     finally:
         pool.shutdown()

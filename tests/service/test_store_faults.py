@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from models.base.configs import StoreError
 from models.service.store import RunStore
-from tests.conftest import ROOT, cli, done_distill_run
+from tests.conftest import PATIENCE_S, ROOT, cli, done_distill_run
 
 PAGES = ["intro", "compare", "distill", "teacher", "sweep", "facilitator"]
 
@@ -22,7 +22,7 @@ def visit():
     st.cache_resource.clear()
 
     def _visit(page: str) -> AppTest:
-        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=PATIENCE_S)
         at.switch_page(f"lessons/{page}.py")
         at.run()
         assert not at.exception, at.exception
@@ -124,13 +124,13 @@ def test_a_store_damaged_and_restored_while_runs_train_leaves_no_ghosts(isolated
         long = DistillConfig(student="mlp-10", train_size=1000, epochs=40)
         first, second = pool.submit(long, owner="a"), pool.submit(long, owner="b")
         queued = pool.submit(DistillConfig(student="mlp-10", train_size=300, epochs=1), owner="c")
-        wait_until(lambda: all(r.progress.epoch >= 1 for r in store.get_many([first, second])), 120, "both to train")
+        wait_until(lambda: all(r.progress.epoch >= 1 for r in store.get_many([first, second])), PATIENCE_S, "both to train")
         aside = store.path.with_name("aside.sqlite")
         store.path.replace(aside)
         store.path.write_bytes(b"this is not a database " * 200)
         time.sleep(2.0)  # ten heartbeats: every beat and progress record failed meanwhile
         aside.replace(store.path)
-        runs = [wait_for(store, run_id, 180) for run_id in (first, second, queued)]
+        runs = [wait_for(store, run_id, PATIENCE_S) for run_id in (first, second, queued)]
         for run in runs[:2]:
             assert run.status == "done" or (run.status == "interrupted" and "could not be saved" in run.error), run
         assert runs[2].status == "done"

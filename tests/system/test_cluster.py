@@ -8,7 +8,7 @@ import pytest
 
 from models.base.configs import ConfigError, DistillConfig, HintonConfig
 from models.service.store import RunStore
-from tests.conftest import ROOT, wait_for, wait_until
+from tests.conftest import PATIENCE_S, ROOT, wait_for, wait_until
 
 distributed = pytest.importorskip("distributed")
 
@@ -55,23 +55,23 @@ def test_a_distillation_runs_on_the_cluster_with_progress_and_weights(pool, tmp_
 def test_cancel_reaches_a_run_on_the_cluster(pool):
     store = pool.store
     run_id = pool.submit(DistillConfig(student="mlp-10", train_size=500, epochs=500), owner="visitor")
-    wait_until(lambda: store.get(run_id).progress.epoch, 120, "training to start")
+    wait_until(lambda: store.get(run_id).progress.epoch, PATIENCE_S, "training to start")
     assert not pool.cancel(run_id, owner="someone else")
     assert pool.cancel(run_id, owner="visitor")
-    assert wait_for(store, run_id, 60).status == "cancelled"
+    assert wait_for(store, run_id, PATIENCE_S).status == "cancelled"
 
 
 def test_a_worker_killed_mid_run_fails_its_run_and_the_next_job_runs(pool, cluster):
     store = pool.store
     run_id = pool.submit(DistillConfig(student="mlp-10", train_size=500, epochs=500), owner="visitor")
-    wait_until(lambda: store.get(run_id).progress.epoch, 120, "training to start")
+    wait_until(lambda: store.get(run_id).progress.epoch, PATIENCE_S, "training to start")
     pids = pool.backend._client.run(os.getpid)  # worker address -> its process id
     os.kill(pids[store.get(run_id).worker], signal.SIGKILL)
-    run = wait_for(store, run_id, 60)
+    run = wait_for(store, run_id, PATIENCE_S)
     assert run.status == "failed" and "stopped unexpectedly" in run.error
-    wait_until(lambda: len(pool.backend._client.nthreads()) == 2, 60, "the nanny to restart the worker")
+    wait_until(lambda: len(pool.backend._client.nthreads()) == 2, PATIENCE_S, "the nanny to restart the worker")
     after = pool.submit(DistillConfig(student="mlp-10", train_size=200, epochs=1), owner="visitor")
-    assert wait_for(store, after, 120).status == "done"
+    assert wait_for(store, after, PATIENCE_S).status == "done"
 
 
 def test_a_gpu_job_needs_a_gpu_worker(pool):
@@ -102,7 +102,7 @@ def test_runs_in_flight_end_interrupted_when_the_scheduler_goes_away(tmp_path):
     with dask.config.set({"distributed.comm.timeouts.connect": "3s"}):
         pool = make_pool(RunStore(), cluster=local.scheduler_address)
         run_id = pool.submit(DistillConfig(student="mlp-10", train_size=500, epochs=500))
-        wait_until(lambda: pool.store.get(run_id).progress.epoch, 120, "training to start")
+        wait_until(lambda: pool.store.get(run_id).progress.epoch, PATIENCE_S, "training to start")
         local.sync(local.scheduler.close)  # the scheduler alone goes away; its workers are still training
         run = wait_for(pool.store, run_id, 120)
         assert run.status == "interrupted" and "went away" in run.error
@@ -186,7 +186,7 @@ def test_the_readme_recipe_works_as_written(tmp_path, capsys):
          "--nthreads", "1"], cwd=ROOT, env={**bare, "PYTHONPATH": ".", "DISTILL_OFFLINE": "1"},
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        client = wait_until(lambda: _client_with_a_worker(f"tcp://127.0.0.1:{port}"), 60, "the cluster up")
+        client = wait_until(lambda: _client_with_a_worker(f"tcp://127.0.0.1:{port}"), PATIENCE_S, "the cluster up")
         client.close()
         from tests.conftest import cli
         status, out, err = cli(capsys, "sweep", "--cluster", f"tcp://127.0.0.1:{port}", "--seeds", "1",

@@ -6,7 +6,7 @@ import pytest
 
 from tests.protocol import Session
 from tests.servers import spawned_workers, start_server
-from tests.conftest import wait_until
+from tests.conftest import PATIENCE_S, wait_until
 
 
 def _rss_mb(pid: int) -> float:
@@ -27,7 +27,7 @@ def server(isolated_lab, tmp_path):
 
 def test_ten_clear_cache_messages_leave_the_room_as_it_was(server):
     process, port, log = server
-    wait_until(lambda: "The room is ready" in log.read_text(), 120, "the room prepared")  # then memory is settled
+    wait_until(lambda: "The room is ready" in log.read_text(), PATIENCE_S, "the room prepared")  # then memory is settled
     workers = sorted(spawned_workers(process.pid))
 
     async def visit():

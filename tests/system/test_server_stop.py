@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from models.service.store import RunStore
-from tests.conftest import wait_until
+from tests.conftest import PATIENCE_S, wait_until
 from tests.servers import CHROMIUM, alive as _alive, children as _children, spawned_workers, start_server
 
 playwright = pytest.importorskip("playwright.sync_api")
@@ -33,7 +33,7 @@ def _serve_and_queue_long_jobs(state: Path, entry: str = ENTRY_POINTS[0]):
         page.goto(f"http://127.0.0.1:{port}")
         page.get_by_text("submitted").wait_for(timeout=120_000)
         browser.close()
-    wait_until(lambda: _statuses(state).count("running") == 2, 120, "two runs training")
+    wait_until(lambda: _statuses(state).count("running") == 2, PATIENCE_S, "two runs training")
     return server
 
 
@@ -77,8 +77,8 @@ def test_serve_prepares_the_room_before_anyone_visits(isolated_lab):
     do not pay for them while the room moves its sliders."""
     server, port = start_server("serve.py")
     try:
-        wait_until(lambda: len(spawned_workers(server.pid)) == min(2, os.cpu_count() or 1), 60, "workers spawned")
-        wait_until(lambda: list((isolated_lab / "cache").glob("logits-*.pt")), 60, "teacher's answers cached")
+        wait_until(lambda: len(spawned_workers(server.pid)) == min(2, os.cpu_count() or 1), PATIENCE_S, "workers spawned")
+        wait_until(lambda: list((isolated_lab / "cache").glob("logits-*.pt")), PATIENCE_S, "teacher's answers cached")
         assert RunStore(isolated_lab / "lab.sqlite").list() == []  # nobody visited: no run was made
     finally:
         server.send_signal(signal.SIGTERM)

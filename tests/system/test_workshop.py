@@ -10,7 +10,7 @@ from models.base.configs import DistillConfig
 from models.service.room import room_limits
 from models.service.scheduler import JobPool
 from models.service.store import RunStore
-from tests.conftest import ROOT, wait_for, wait_until
+from tests.conftest import PATIENCE_S, ROOT, wait_for, wait_until
 
 SLOW = DistillConfig(student="mlp-300", train_size=8000, epochs=200)
 QUICK = DistillConfig(student="mlp-10", train_size=300, epochs=1)
@@ -26,7 +26,7 @@ def pool():
 
 def test_a_killed_worker_fails_only_its_run_and_the_pool_goes_on(pool):
     slow = pool.submit(SLOW, owner="a")
-    worker = wait_until(lambda: pool.store.get(slow).worker_pid, 120, "the slow run starting")
+    worker = wait_until(lambda: pool.store.get(slow).worker_pid, PATIENCE_S, "the slow run starting")
     assert pool.store.list(active=True)[0].id == slow
     os.kill(worker, signal.SIGKILL)
     run = wait_for(pool.store, slow, 60)
@@ -61,7 +61,7 @@ def _facilitator(monkeypatch, secret, clock=None):
         monkeypatch.delenv("DISTILL_FACILITATOR_SECRET", raising=False)
     import streamlit as st
     st.cache_resource.clear()
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=PATIENCE_S)
     at.run()
     at.switch_page("lessons/facilitator.py")
     return at.run()
@@ -144,7 +144,7 @@ def test_a_guess_is_kept_with_its_run_and_shows_on_the_room_board(monkeypatch):
     monkeypatch.setattr(visitors, "_SEEDS", {})
     import streamlit as st
     st.cache_resource.clear()
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=PATIENCE_S)
     at.run()
     at.switch_page("lessons/distill.py")
     at.run()
