@@ -13,6 +13,7 @@ from models.base.paths import CHAT_ASSETS
 from models.service.chat_report import ANSWER_NAMES, curve_finding, curve_points
 from models.service.names import without_paths
 from models.service.stored_defaults import CHAT_CURVE_BUDGETS, chat_curve_configs
+from lessons.feature_signal import SIGNALS_PLACED
 
 TEACHER_CARD = CHAT_ASSETS / "teacher.json"
 BUDGETS = (100, 300, 1000, 3000)
@@ -49,6 +50,7 @@ and a lab distilling its own model has the full distribution. Beside each copy, 
 replies to the same prompts.
 """
 )
+st.markdown(SIGNALS_PLACED)
 
 defaults = ChatCopyConfig()
 with st.form("chat_copy"):

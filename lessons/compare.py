@@ -82,6 +82,7 @@ if not rows:
 
 done = [r for r in rows if r["status"] == "done"]
 HEADERS = {"id": "run", "name": "name", "student": "student", "student_params": "parameters",
+           "signal": "learned from",
            "distilled_accuracy": "distilled", "scratch_accuracy": "scratch twin", "gain": "gain",
            "temperature": "T", "alpha": "α", "train_size": "transfer set", "epochs": "epochs", "seed": "seed",
            "dataset": "dataset", "created": "started (UTC)"}
@@ -123,6 +124,7 @@ def _unfinished_table(runs: list[dict], key: str) -> None:
 
 
 GROUP_FIELD_NAMES = {"controls": "with controls", "teacher": "teacher", "omit_class": "digit left out",
+                     "feature": "feature term", "beta": "β (feature weight)", "feature_layer": "teacher layer",
                      "teacher_digest": "teacher checkpoint", "dataset": "dataset"}
 
 

@@ -12,6 +12,7 @@ from models.service.names import without_paths
 from models.service.stored_defaults import COPY_CURVE_BUDGETS, COPY_CURVE_LINES
 from models.core.nets import student_params
 from models.experiments.queries import check_budget, fashion_path
+from lessons.feature_signal import SIGNALS_PLACED
 
 st.title("Copy a model through its answers")
 st.markdown(
@@ -24,6 +25,7 @@ every answer it gives (an *exchange*). Your *copy* is a student that sees only t
 asked and the answers it got: no weights, no labels. Then we grade the copy on 10,000 test digits.
 """
 )
+st.markdown(SIGNALS_PLACED)
 with st.expander("Where the copier's questions come from (and why it matters)"):
     st.markdown(
         """

@@ -5,8 +5,9 @@ from lessons import shared, watching
 from lessons.findings import distill_finding, points
 from lessons.links import share_link, widget_default
 from lessons.prose import CONTROLS_EXPLAINED
+from lessons.feature_signal import features_explained, learns_from_ui
 from lessons.figures import learning_curves_figure
-from models.base.configs import ConfigError, DistillConfig
+from models.base.configs import DEFAULT_BETA, ConfigError, DistillConfig
 from models.base.configs import MAX_SEEDS, MAX_TEMPERATURE, MIN_TEMPERATURE, STUDENT_NAMES
 from models.service.guesses import DISTILL_GAIN, gain_option
 from models.service.names import without_paths
@@ -31,7 +32,8 @@ defaults = DistillConfig()
 # A link (models/service/links.py) may have filled any of these already; otherwise the defaults.
 for key, value in {"student": defaults.student, "temperature": defaults.temperature, "alpha": defaults.alpha,
                    "train_size": min(defaults.train_size, data.train_size), "epochs": defaults.epochs,
-                   "seed": shared.default_seed(), "seeds": 1, "controls": False}.items():
+                   "seed": shared.default_seed(), "seeds": 1, "controls": False, "feature": defaults.feature,
+                   "beta": DEFAULT_BETA}.items():
     widget_default(key, value)
 with st.form("distill"):
     left, right = st.columns(2)
@@ -62,11 +64,13 @@ with st.form("distill"):
         controls = st.checkbox("Add two controls: knowledge or just softness?", key="controls",
                                help="Also trains a smoothed-label twin and a shuffled-teacher twin (about twice "
                                     "the time).")
+    feature, beta = learns_from_ui()
     # Guess first, then see (models/service/guesses.py): once, before this visitor's first run; optional.
     guess = (st.segmented_control(DISTILL_GAIN.text + " One click, optional.", DISTILL_GAIN.options,
                                   key="guess_distill_gain") if not shared.my_runs() else None)
     submitted = st.form_submit_button("Distil", type="primary", key="distill_submit")
 share_link("distill")
+features_explained()
 
 
 
@@ -74,7 +78,7 @@ def _configs() -> list[DistillConfig]:
     """The form's settings, one config per seed (raises ConfigError with the reason)."""
     config = DistillConfig(student=student, temperature=float(temperature), alpha=float(alpha),
                            train_size=int(train_size), epochs=int(epochs), seed=int(seed), teacher=teacher,
-                           controls=bool(controls))
+                           controls=bool(controls), feature=feature, beta=float(beta) if feature != "none" else 0.0)
     config.check_train_size(data.train_size)
     return [config.with_seed(config.seed + k) for k in range(int(seeds))]
 

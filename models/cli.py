@@ -20,6 +20,10 @@ from models.commands.stored import cmd_stored_defaults
 from models.commands.train import cmd_extract, cmd_hinton, cmd_sweep, cmd_teacher
 from models.base.configs import (
     ANSWER_MODES,
+    DEFAULT_BETA,
+    FEATURE_KINDS,
+    MAX_BETA,
+    TEACHER_LAYERS,
     CHAT_PROMPT_SOURCES,
     CHAT_STUDENTS,
     CHAT_TOP_K,
@@ -122,6 +126,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="leave digit D out of the transfer set entirely; report how well it is still recognised")
     p.add_argument("--controls", action="store_true",
                    help="also train a smoothed-label twin and a shuffled-teacher twin: knowledge or just softness?")
+    p.add_argument("--feature", default="none", help=f"also match the teacher's insides: {', '.join(FEATURE_KINDS)} "
+                   "(hint: FitNets' regressor and mean squared error; cosine: the same regressor, direction only)")
+    p.add_argument("--beta", type=float, default=None,
+                   help=f"weight on the feature term, in (0, {MAX_BETA:g}] (default {DEFAULT_BETA:g} with --feature)")
+    p.add_argument("--feature-layer", default="conv2",
+                   help=f"the teacher layer the student's last hidden layer is projected onto: {', '.join(TEACHER_LAYERS)}")
     _no_store_flag(p)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(run=cmd_distill)

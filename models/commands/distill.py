@@ -6,7 +6,7 @@ import statistics
 import time
 
 from models.commands.common import dataset, emit, run_each, run_store
-from models.base.configs import MISSING_DIGIT_DEFAULTS, DistillConfig, check_seeds
+from models.base.configs import DEFAULT_BETA, MISSING_DIGIT_DEFAULTS, DistillConfig, check_seeds
 
 
 def distill_config(args) -> DistillConfig:
@@ -15,8 +15,9 @@ def distill_config(args) -> DistillConfig:
     given = {key: value for key, value in dict(student=args.student, temperature=args.temperature, alpha=args.alpha,
                                                train_size=args.train_size, epochs=args.epochs).items()
              if value is not None}
+    beta = args.beta if args.beta is not None else (DEFAULT_BETA if args.feature != "none" else 0.0)
     return dataclasses.replace(base, **given, seed=args.seed, teacher=args.teacher, omit_class=args.omit_class,
-                               controls=args.controls)
+                               controls=args.controls, feature=args.feature, beta=beta, feature_layer=args.feature_layer)
 
 
 def cmd_distill(args) -> int:
@@ -46,6 +47,7 @@ def cmd_distill(args) -> int:
         "gain": summary.gain_mean, "seconds": round(time.perf_counter() - started, 2),
         "dataset": data.summary(), "temperature": base.temperature, "alpha": base.alpha,
         "train_size": base.train_size, "epochs": base.epochs, "seeds": summary.seeds,
+        "feature": base.feature, "beta": base.beta, "feature_layer": base.feature_layer,
     }
     lines_extra = []
     if base.omit_class is not None:

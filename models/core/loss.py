@@ -40,3 +40,23 @@ def distillation_loss(student_logits: torch.Tensor, teacher_logits: torch.Tensor
     soft = soft_target_term(log_probs_at(student_logits, temperature), log_probs_at(teacher_logits, temperature),
                             temperature, alpha, log_target=True)
     return soft + (1.0 - alpha) * hard
+
+
+def feature_loss(projected: torch.Tensor, teacher: torch.Tensor, kind: str) -> torch.Tensor:
+    """How far projected student features (B, D) are from the teacher's (B, D), zero when equal
+    (models/core/features.py). "hint" (FitNets): mean squared error per feature; "cosine": 1 − the
+    cosine similarity of each pair, averaged (only the direction counts)."""
+    if kind == "hint":
+        return F.mse_loss(projected, teacher)
+    if kind == "cosine":
+        return (1 - F.cosine_similarity(projected, teacher, dim=1)).mean()
+    raise ValueError(f"unknown feature loss {kind!r}")
+
+
+def feature_distillation_loss(student_logits: torch.Tensor, projected: torch.Tensor, teacher_logits: torch.Tensor,
+                              teacher_features: torch.Tensor, labels: torch.Tensor, temperature: float,
+                              alpha: float, beta: float, kind: str) -> torch.Tensor:
+    """Hinton's loss (distillation_loss) + β · the feature term. With α = 0 the student learns from
+    the labels and the teacher's insides only; with β = 0 this is Hinton's loss."""
+    return (distillation_loss(student_logits, teacher_logits, labels, temperature, alpha)
+            + beta * feature_loss(projected, teacher_features, kind))

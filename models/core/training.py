@@ -91,7 +91,15 @@ def on_images(loss: LossFn) -> StepLoss:
     return lambda model, batch: loss(model(batch[0]), batch[1], batch[2])
 
 
-def fit(models: dict[str, nn.Module], losses: dict[str, LossFn], batches_source: TrainingSet,
+@dataclass(frozen=True)
+class OnModel:
+    """A digit loss that needs the model itself, not only its outputs (a feature term reads a hidden
+    layer): step(model, (images, targets, labels)) -> scalar loss."""
+
+    step: StepLoss
+
+
+def fit(models: dict[str, nn.Module], losses: dict[str, LossFn | OnModel], batches_source: TrainingSet,
         settings: FitSettings, on_epoch: Callable[[int], None],
         on_step: Callable[[float, dict[str, float]], None] | None = None) -> None:
     """Train every digit model in `models` on exactly the same batches, each with its own loss and
@@ -103,7 +111,7 @@ def fit(models: dict[str, nn.Module], losses: dict[str, LossFn], batches_source:
     device = best_device()
     for model in models.values():
         model.to(device)
-    train(models, {name: on_images(loss) for name, loss in losses.items()},
+    train(models, {name: loss.step if isinstance(loss, OnModel) else on_images(loss) for name, loss in losses.items()},
           ImageBatches(batches_source, settings.batch_size, device), settings, on_epoch, on_step)
 
 

@@ -22,7 +22,8 @@ from models.experiments.controls import (
     soft_distribution_loss,
 )
 from models.core.forensics import compare_to_control, mcnemar_p, teacher_mistakes_shared
-from models.core.loss import distillation_loss, soft_targets
+from models.core.features import HintedStudent, teacher_features
+from models.core.loss import distillation_loss, feature_distillation_loss, soft_targets
 from models.experiments.missing_digit import missing_digit_report, validation_indices
 from models.core.checkpoints import TWIN_PREFIX
 from models.core.nets import build_student, count_params
@@ -34,6 +35,7 @@ from models.core.training import (
     BATCH_ORDER_OFFSET,
     FitSettings,
     LossFn,
+    OnModel,
     ProgressFn,
     TrainingSet,
     accuracy,
@@ -46,6 +48,25 @@ from models.core.training import (
 def soft_target_loss(temperature: float, alpha: float) -> LossFn:
     """Hinton's loss on (student logits, targets with the teacher's logits under "teacher", labels)."""
     return lambda student, targets, labels: distillation_loss(student, targets["teacher"], labels, temperature, alpha)
+
+
+def feature_target_loss(config: DistillConfig) -> OnModel:
+    """Hinton's loss plus β · the feature term, on a HintedStudent (reads targets["features"])."""
+    def step(model: HintedStudent, batch) -> torch.Tensor:
+        images, targets, labels = batch
+        projected, logits = model.projected_and_logits(images)
+        return feature_distillation_loss(logits, projected, targets["teacher"], targets["features"], labels,
+                                         config.temperature, config.alpha, config.beta, config.feature)
+    return OnModel(step)
+
+
+def feature_targets(config: DistillConfig, images: torch.Tensor) -> torch.Tensor:
+    """The teacher's activations at the chosen layer for the transfer images. For the hint (MSE) they
+    are scaled to unit root-mean-square, so that β weighs the same whichever layer is chosen."""
+    features = teacher_features(load_teacher(config.teacher), images, config.feature_layer)
+    if config.feature == "hint":
+        features = features / features.pow(2).mean().sqrt().clamp_min(1e-12)
+    return features
 
 
 def transfer_indices(seed: int, train_size: int, labels: torch.Tensor, omit_class: int | None = None) -> torch.Tensor:
@@ -130,12 +151,17 @@ def distill(config: DistillConfig, dataset: Dataset, logits: TeacherLogits | Non
     if config.controls:
         extra, epsilon = control_targets(logits.train[index], dataset.train_y[index], config.temperature, config.seed)
         losses |= {name: soft_distribution_loss(config.temperature, config.alpha, name) for name in extra}
+    if config.feature != "none":  # the student trains with its regressor; the twin is untouched
+        extra["features"] = feature_targets(config, dataset.train_x[index])
+        models["distilled"] = HintedStudent(models["distilled"], extra["features"].shape[1])
+        losses["distilled"] = feature_target_loss(config)
     settings = FitSettings(config.epochs, config.batch_size, config.learning_rate, config.seed + BATCH_ORDER_OFFSET)
     curves, last = fit_on_teacher(
         models, losses, dataset, logits, index, settings,
         lambda points: on_progress(Progress("distill", points[-1]["epoch"], config.epochs,
                                             curves=list(points), epoch_end=True)), extra)
     student, twin = models["distilled"], models["scratch"]
+    student = student.student if isinstance(student, HintedStudent) else student  # the regressor stays behind
     report = missing_digit_report(student, twin, dataset, config.omit_class) if config.omit_class is not None else None
     teacher_top = logits.test.argmax(1)
     test_logits = {name: predict_logits(models[name], dataset.test_x) for name in ("distilled", "scratch")}

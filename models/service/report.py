@@ -17,7 +17,7 @@ SETTING_KEYS = ("student", "temperature", "alpha", "train_size", "epochs", "teac
 # What makes two runs comparable seeds of one setting: every config field but the seed (the defaults
 # fill fields older runs lack), the same dataset, and the same teacher checkpoint bytes.
 GROUP_KEYS = ("setting", "dataset_fingerprint", "teacher_digest")
-CSV_COLUMNS = ("id", "name", "status", "student", "student_params", "temperature", "alpha", "train_size",
+CSV_COLUMNS = ("id", "name", "status", "student", "student_params", "signal", "temperature", "alpha", "train_size",
                "epochs", "seed", "distilled_accuracy", "scratch_accuracy", "gain", "teacher_accuracy",
                "smoothed_accuracy", "shuffled_accuracy", "seconds", "dataset", "teacher_digest", "created",
                "archived")
@@ -41,10 +41,22 @@ def run_rows(runs: list[Run]) -> list[dict]:
                                                      "smoothed_accuracy", "shuffled_accuracy", "teacher_digest")},
             "dataset": result.dataset.get("name") if result else None,
             "dataset_fingerprint": result.dataset.get("fingerprint", result.dataset.get("name")) if result else None,
+            "signal": learned_from(config),
             "setting": setting_key(config),
             "created": datetime.fromtimestamp(run.created, timezone.utc).strftime("%Y-%m-%d %H:%M"),
         })
     return rows
+
+
+def learned_from(config) -> str:
+    """What the student learned from, in words: labels only (α = 0, no feature term), soft targets,
+    the teacher's features, or both (rows written before feature distillation have none)."""
+    values = _as_dict(config)
+    feature, soft = values.get("feature", "none"), (values.get("alpha") or 0) > 0
+    if feature in (None, "none"):
+        return "soft targets" if soft else "labels only"
+    layer = f"{feature} on {values.get('feature_layer', 'conv2')}, β = {values.get('beta', 0):g}"
+    return f"soft targets + features ({layer})" if soft else f"features ({layer})"
 
 
 def _as_dict(config) -> dict:

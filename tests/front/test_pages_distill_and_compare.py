@@ -43,6 +43,25 @@ def test_distill_page_runs_a_tiny_student_and_compare_page_shows_it(app):
     assert "Your runs" not in [h.value for h in second_tab.subheader]
 
 
+def test_the_student_can_also_learn_from_the_teachers_insides_and_compare_says_so(app):
+    at = open_page(app, "distill")
+    assert "Learning from the teacher's insides (feature distillation)" in [e.label for e in at.expander]
+    assert any("regressor whose output is matched to the teacher's conv2 layer" in c.value for c in at.caption)
+    at.selectbox(key="student").set_value("mlp-10")
+    at.number_input(key="train_size").set_value(200)
+    at.number_input(key="epochs").set_value(1)
+    at.selectbox(key="feature").set_value("hint")
+    at.number_input(key="beta").set_value(2.0)
+    at.button(key="distill_submit").click()
+    at.run()
+    assert not at.error, [e.value for e in at.error]
+    run_until(at, lambda at: len(at.metric) == 4)
+    at = open_page(at, "compare")
+    assert list(at.dataframe[1].value["learned from"]) == ["soft targets + features (hint on conv2, β = 2)"]
+    run = RunStore().list(kind="distill")[0]
+    assert (run.config.feature, run.config.beta) == ("hint", 2.0)
+
+
 def test_distill_page_rejects_a_train_size_larger_than_the_data(app):
     at = open_page(app, "distill")
     at.number_input(key="train_size").set_value(50_000)

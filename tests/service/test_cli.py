@@ -254,3 +254,25 @@ def test_a_run_id_beyond_any_stored_one_is_one_sentence(tmp_path, capsys):
     ImageDraw.Draw(picture).line([(14, 4), (14, 24)], fill=255, width=3)  # a one
     picture.save(image)
     assert_rejected(capsys, ["predict", str(image), "--run", "99999999999999999999999"], "not a distillation run")
+
+
+def test_distill_with_a_feature_term_says_so_in_its_json(capsys):
+    status, out, err = cli(capsys, "distill", "--student", "mlp-10", "--train-size", "200", "--epochs", "1",
+                           "--feature", "cosine", "--beta", "2", "--json")
+    assert status == 0, err
+    result = json.loads(out)
+    assert (result["feature"], result["beta"], result["feature_layer"]) == ("cosine", 2.0, "conv2")
+    status, out, err = cli(capsys, "distill", "--student", "mlp-10", "--train-size", "200", "--epochs", "1",
+                           "--feature", "hint", "--json")
+    assert status == 0 and json.loads(out)["beta"] == 1.0  # the default weight with --feature
+
+
+@pytest.mark.parametrize("args, names", [
+    (["distill", "--feature", "hint", "--beta", "-1"], "beta"),
+    (["distill", "--feature", "hint", "--beta", "nan"], "beta"),
+    (["distill", "--feature", "attention"], "unknown feature loss"),
+    (["distill", "--feature", "hint", "--feature-layer", "conv9"], "unknown teacher layer"),
+    (["distill", "--beta", "2"], "none was chosen"),
+])
+def test_bad_feature_flags_get_one_line(capsys, args, names):
+    assert_rejected(capsys, args, names)

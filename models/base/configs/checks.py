@@ -30,6 +30,12 @@ FULL_BUDGET_EPOCHS = 100  # the paper's table at full budget: epochs per model
 # 1,000 MNIST queries: 1 barely slows the copier (fidelity 91.8 -> 91.5 %), 3 costs it about what
 # label-only answers do (89.4 %), 6 more (85.4 %) at a visible calibration cost to honest users.
 DEFAULT_NOISE = 3.0
+# Feature distillation (models/core/features.py): the loss on the teacher's insides, and which
+# teacher layer the student's last hidden layer is projected onto.
+FEATURE_KINDS = ("none", "hint", "cosine")
+TEACHER_LAYERS = ("conv2", "fc1")
+MAX_BETA = 100.0
+DEFAULT_BETA = 1.0  # the feature term's weight when one is asked for without a weight (docs/science.md)
 def _one_of(what: str, value: str, allowed: tuple) -> None:
     if value not in allowed:
         raise ConfigError(f"unknown {what} {value!r}; choose one of: {', '.join(allowed)}")
@@ -94,3 +100,17 @@ def check_train_size(train_size: int, available: int | None = None) -> None:
 def epochs_for_size(train_size: int, image_steps: int = 100_000) -> int:
     """Epochs giving every transfer-set size a similar training budget (3 to 200 passes)."""
     return max(3, min(200, round(image_steps / max(train_size, 1))))
+
+
+def check_features(feature: str, beta: float, layer: str) -> None:
+    """A feature term needs a known loss, a known teacher layer and a weight β in (0, MAX_BETA]."""
+    if feature not in FEATURE_KINDS:
+        raise ConfigError(f"unknown feature loss {feature!r}; choose one of: {', '.join(FEATURE_KINDS)}")
+    if layer not in TEACHER_LAYERS:
+        raise ConfigError(f"unknown teacher layer {layer!r}; choose one of: {', '.join(TEACHER_LAYERS)}")
+    if not (isinstance(beta, (int, float)) and math.isfinite(beta) and 0 <= beta <= MAX_BETA):
+        raise ConfigError(f"beta (the weight on the feature term) must lie in [0, {MAX_BETA:g}], got {beta}")
+    if feature == "none" and beta:
+        raise ConfigError(f"beta {beta:g} weighs a feature term, but none was chosen; choose hint or cosine")
+    if feature != "none" and not beta:
+        raise ConfigError(f"a {feature} feature term needs a weight beta above 0")

@@ -9,6 +9,7 @@ from models.base.configs.checks import (
     LAPTOP_TABLE_EPOCHS,
     check_alpha,
     check_epochs,
+    check_features,
     check_seed,
     check_seeds,
     check_student,
@@ -62,9 +63,15 @@ class DistillConfig:
     learning_rate: float = 1e-3
     omit_class: int | None = None
     controls: bool = False  # also train a smoothed-label twin and a shuffled-teacher twin (models/experiments/controls.py)
+    # Feature distillation (models/core/features.py): "hint" (FitNets, MSE) or "cosine" on the
+    # teacher layer `feature_layer`, weighted by beta beside Hinton's loss; "none" is logits only.
+    feature: str = "none"
+    beta: float = 0.0
+    feature_layer: str = "conv2"
 
     def __post_init__(self) -> None:
         check_student(self.student)
+        check_features(self.feature, self.beta, self.feature_layer)
         check_temperature(self.temperature)
         check_alpha(self.alpha)
         check_train_size(self.train_size)

@@ -1,0 +1,64 @@
+"""Feature distillation: the student matches the teacher's insides, not only its answers.
+
+FitNets (Romero et al. 2015): a learned linear regressor maps the student's hidden layer to a
+teacher layer, and the student is trained to make that projection match the teacher's activations
+(mean squared error, the "hint"); the cosine variant asks only for the same direction (as PyTorch's
+own knowledge-distillation tutorial does). Either is weighted by β beside Hinton's loss. A lab
+distilling its own model can do this; a copier behind an API never sees these activations.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from models.core.loss import feature_loss  # noqa: F401  (the feature term lives with the other losses)
+from models.core.nets import MLP, SmallCNN, TeacherCNN
+
+
+@torch.inference_mode()
+def teacher_features(teacher: TeacherCNN, images: torch.Tensor, layer: str, chunk: int = 2000) -> torch.Tensor:
+    """The teacher's activations at `layer` for (N, 1, 28, 28) images: (N, D). "conv2": the second
+    convolution's pooled maps, flattened (16 × 4 × 4 = 256); "fc1": the wide dense layer (5,120)."""
+    teacher.eval()
+    out = []
+    for first in range(0, len(images), chunk):
+        x = images[first:first + chunk]
+        x = F.relu(F.max_pool2d(teacher.conv1(x), 2))
+        x = F.relu(F.max_pool2d(teacher.conv2(x), 2)).flatten(1)
+        out.append(F.relu(teacher.fc1(x)) if layer == "fc1" else x)
+    return torch.cat(out).float()
+
+
+def student_hidden_and_logits(student: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The student's last hidden layer (B, H) and its logits (B, 10), in one forward pass."""
+    if isinstance(student, MLP):
+        hidden = student.net[:-1](x)
+        return hidden, student.net[-1](hidden)
+    if isinstance(student, SmallCNN):
+        h = F.max_pool2d(F.relu(student.conv1(x)), 2)
+        hidden = F.max_pool2d(F.relu(student.conv2(h)), 2).flatten(1)
+        return hidden, student.fc(hidden)
+    raise TypeError(f"no hidden layer known for {type(student).__name__}")
+
+
+def hidden_width(student: nn.Module) -> int:
+    return student_hidden_and_logits(student, torch.zeros(1, 1, 28, 28))[0].shape[1]
+
+
+class HintedStudent(nn.Module):
+    """A student with its FitNets regressor (student hidden -> teacher layer). Called, it is the
+    student alone (so grading, prediction and saved weights are the student's); the regressor only
+    exists for training and is thrown away after."""
+
+    def __init__(self, student: nn.Module, teacher_width: int):
+        super().__init__()
+        self.student = student
+        self.regressor = nn.Linear(hidden_width(student), teacher_width)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.student(x)
+
+    def projected_and_logits(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        hidden, logits = student_hidden_and_logits(self.student, x)
+        return self.regressor(hidden), logits
