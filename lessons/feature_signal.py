@@ -11,6 +11,7 @@ CHOICES = {
     "none": "its answers only (soft targets, as set by α)",
     "hint": "its answers and its insides: FitNets hint (squared error)",
     "cosine": "its answers and its insides: direction only (cosine)",
+    "attention": "its answers and where it looks: attention transfer (cnn-tiny only)",
 }
 # Measured by `DISTILL_DATA=../shared/data python -m bench.features --seeds 3` on full MNIST
 # (docs/science.md, "Feature distillation"), mlp-100 at the Distil defaults, 3 seeds.

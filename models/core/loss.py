@@ -45,11 +45,14 @@ def distillation_loss(student_logits: torch.Tensor, teacher_logits: torch.Tensor
 def feature_loss(projected: torch.Tensor, teacher: torch.Tensor, kind: str) -> torch.Tensor:
     """How far projected student features (B, D) are from the teacher's (B, D), zero when equal
     (models/core/features.py). "hint" (FitNets): mean squared error per feature; "cosine": 1 − the
-    cosine similarity of each pair, averaged (only the direction counts)."""
+    cosine similarity of each pair, averaged (only the direction counts); "attention": the squared
+    distance between unit-length attention maps, summed over positions and averaged over the batch."""
     if kind == "hint":
         return F.mse_loss(projected, teacher)
     if kind == "cosine":
         return (1 - F.cosine_similarity(projected, teacher, dim=1)).mean()
+    if kind == "attention":
+        return (projected - teacher).pow(2).sum(1).mean()
     raise ValueError(f"unknown feature loss {kind!r}")
 
 

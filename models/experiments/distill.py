@@ -63,7 +63,8 @@ def feature_target_loss(config: DistillConfig) -> OnModel:
 def feature_targets(config: DistillConfig, images: torch.Tensor) -> torch.Tensor:
     """The teacher's activations at the chosen layer for the transfer images. For the hint (MSE) they
     are scaled to unit root-mean-square, so that β weighs the same whichever layer is chosen."""
-    features = teacher_features(load_teacher(config.teacher), images, config.feature_layer)
+    features = teacher_features(load_teacher(config.teacher), images, config.feature_layer,
+                                attention=config.feature == "attention")
     if config.feature == "hint":
         features = features / features.pow(2).mean().sqrt().clamp_min(1e-12)
     return features
@@ -153,7 +154,8 @@ def distill(config: DistillConfig, dataset: Dataset, logits: TeacherLogits | Non
         losses |= {name: soft_distribution_loss(config.temperature, config.alpha, name) for name in extra}
     if config.feature != "none":  # the student trains with its regressor; the twin is untouched
         extra["features"] = feature_targets(config, dataset.train_x[index])
-        models["distilled"] = HintedStudent(models["distilled"], extra["features"].shape[1])
+        models["distilled"] = HintedStudent(models["distilled"], extra["features"].shape[1],
+                                            attention=config.feature == "attention")
         losses["distilled"] = feature_target_loss(config)
     settings = FitSettings(config.epochs, config.batch_size, config.learning_rate, config.seed + BATCH_ORDER_OFFSET)
     curves, last = fit_on_teacher(

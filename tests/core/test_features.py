@@ -67,9 +67,31 @@ def test_the_feature_term_reaches_the_student_and_leaves_its_twin_alone(sample):
 
 @pytest.mark.parametrize("change, says", [
     (dict(beta=-1.0), "beta"), (dict(beta=float("inf")), "beta"), (dict(beta=0.0), "needs a weight beta"),
-    (dict(feature="attention"), "unknown feature loss"), (dict(feature_layer="fc9"), "unknown teacher layer"),
+    (dict(feature="gram"), "unknown feature loss"), (dict(feature_layer="fc9"), "unknown teacher layer"),
     (dict(feature="none"), "none was chosen"),
 ])
 def test_bad_feature_settings_get_one_sentence(change, says):
     with pytest.raises(ConfigError, match=says):
         dataclasses.replace(TINY, **change)
+
+
+def test_attention_transfer_compares_maps_of_one_shape_and_reaches_the_cnn_student(sample):
+    """Teacher and cnn-tiny both have 8 × 8 conv2 maps: one unit-length map per image each, no regressor."""
+    from models.core.features import student_attention_and_logits
+    teacher_maps = teacher_features(load_teacher("pretrained"), sample.train_x[:5], "conv2", attention=True)
+    student = build_student("cnn-tiny")
+    maps, logits = student_attention_and_logits(student, sample.train_x[:5])
+    assert teacher_maps.shape == maps.shape == (5, 64)
+    assert torch.allclose(teacher_maps.norm(dim=1), torch.ones(5), atol=1e-5)
+    assert torch.allclose(logits, student(sample.train_x[:5]), atol=1e-6)  # the same forward pass as the student's
+    assert feature_loss(teacher_maps, teacher_maps, "attention").item() == pytest.approx(0, abs=1e-6)
+    attention = dataclasses.replace(TINY, student="cnn-tiny", feature="attention")
+    _, plain = distill(dataclasses.replace(attention, feature="none", beta=0.0), sample)
+    _, moved = distill(attention, sample)
+    assert any(not torch.equal(plain[k], moved[k]) for k in plain if not k.startswith("twin."))
+    assert all(torch.equal(plain[k], moved[k]) for k in plain if k.startswith("twin."))
+
+
+def test_attention_transfer_needs_a_student_with_maps():
+    with pytest.raises(ConfigError, match="needs the cnn-tiny student"):
+        dataclasses.replace(TINY, feature="attention")

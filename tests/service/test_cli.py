@@ -270,7 +270,7 @@ def test_distill_with_a_feature_term_says_so_in_its_json(capsys):
 @pytest.mark.parametrize("args, names", [
     (["distill", "--feature", "hint", "--beta", "-1"], "beta"),
     (["distill", "--feature", "hint", "--beta", "nan"], "beta"),
-    (["distill", "--feature", "attention"], "unknown feature loss"),
+    (["distill", "--feature", "gram"], "unknown feature loss"),
     (["distill", "--feature", "hint", "--feature-layer", "conv9"], "unknown teacher layer"),
     (["distill", "--beta", "2"], "none was chosen"),
 ])

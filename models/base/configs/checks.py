@@ -32,7 +32,8 @@ FULL_BUDGET_EPOCHS = 100  # the paper's table at full budget: epochs per model
 DEFAULT_NOISE = 3.0
 # Feature distillation (models/core/features.py): the loss on the teacher's insides, and which
 # teacher layer the student's last hidden layer is projected onto.
-FEATURE_KINDS = ("none", "hint", "cosine")
+FEATURE_KINDS = ("none", "hint", "cosine", "attention")
+SPATIAL_STUDENTS = ("cnn-tiny",)  # attention transfer compares maps per position: a CNN student only
 TEACHER_LAYERS = ("conv2", "fc1")
 MAX_BETA = 100.0
 DEFAULT_BETA = 1.0  # the feature term's weight when one is asked for without a weight (docs/science.md)
@@ -102,8 +103,9 @@ def epochs_for_size(train_size: int, image_steps: int = 100_000) -> int:
     return max(3, min(200, round(image_steps / max(train_size, 1))))
 
 
-def check_features(feature: str, beta: float, layer: str) -> None:
-    """A feature term needs a known loss, a known teacher layer and a weight β in (0, MAX_BETA]."""
+def check_features(feature: str, beta: float, layer: str, student: str = "cnn-tiny") -> None:
+    """A feature term needs a known loss, a known teacher layer and a weight β in (0, MAX_BETA];
+    attention transfer needs a student with maps of its own and the teacher's conv2."""
     if feature not in FEATURE_KINDS:
         raise ConfigError(f"unknown feature loss {feature!r}; choose one of: {', '.join(FEATURE_KINDS)}")
     if layer not in TEACHER_LAYERS:
@@ -114,3 +116,6 @@ def check_features(feature: str, beta: float, layer: str) -> None:
         raise ConfigError(f"beta {beta:g} weighs a feature term, but none was chosen; choose hint or cosine")
     if feature != "none" and not beta:
         raise ConfigError(f"a {feature} feature term needs a weight beta above 0")
+    if feature == "attention" and (student not in SPATIAL_STUDENTS or layer != "conv2"):
+        raise ConfigError(f"attention transfer compares the conv2 maps of teacher and student, so it needs the "
+                          f"{' or '.join(SPATIAL_STUDENTS)} student and --feature-layer conv2 (an MLP has no maps)")

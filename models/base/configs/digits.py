@@ -71,7 +71,7 @@ class DistillConfig:
 
     def __post_init__(self) -> None:
         check_student(self.student)
-        check_features(self.feature, self.beta, self.feature_layer)
+        check_features(self.feature, self.beta, self.feature_layer, self.student)
         check_temperature(self.temperature)
         check_alpha(self.alpha)
         check_train_size(self.train_size)
