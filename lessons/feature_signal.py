@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import streamlit as st
 
+from lessons.findings import points
 from models.base.configs import DEFAULT_BETA, MAX_BETA
+from models.service.stored_defaults import stored_defaults, stored_runs
 
 CHOICES = {
     "none": "its answers only (soft targets, as set by α)",
@@ -54,6 +56,15 @@ def features_explained() -> None:
         st.caption("Diagram: the student's last hidden layer feeds a learned linear regressor whose output is "
                    "matched to the teacher's conv2 layer (256 features), while the student's ten answers are "
                    "matched to the teacher's ten answers.")
+        stored = stored_runs("distill_features")
+        if stored:
+            result = stored[0].result
+            st.markdown(f"**Stored result** (soft targets + hint on conv2, β = {stored[0].config.beta:g}, the "
+                        f"Distil defaults otherwise): the student got {result.distilled_accuracy:.2%} of the test "
+                        f"digits right, its labels-only twin {result.scratch_accuracy:.2%} "
+                        f"({points(result.gain)}).")
+            st.caption(f"The stored default result, {stored_defaults().describe()}. Choose a feature term in the "
+                       "form above to train it yourself.")
         st.markdown(FINDING)
         st.caption(FINDING_DETAIL)
         st.markdown("**Why it matters for copying:** only the model's owner can read its hidden layers. A lab "

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from models.base.configs import (
     CHAT_TOP_K,
+    DEFAULT_BETA,
     DEFAULT_NOISE,
     MISSING_DIGIT_DEFAULTS,
     ChatCopyConfig,
@@ -74,6 +75,8 @@ def page_defaults() -> dict[str, list]:
     """Every page's default submission: page name -> configs, as the page's form sends them untouched."""
     return {
         "distill": [DistillConfig()],
+        # the Distil page's feature section: soft targets and the teacher's conv2 features (FitNets hint)
+        "distill_features": [DistillConfig(feature="hint", beta=DEFAULT_BETA)],
         "missing_digit": [MISSING_DIGIT_DEFAULTS],
         "copy_curve": copy_curve_configs(),
         "chat_copy": [ChatCopyConfig()],
