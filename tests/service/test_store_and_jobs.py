@@ -230,7 +230,7 @@ def test_a_chat_copy_runs_in_the_pool_reports_progress_and_cancels_mid_epoch(iso
     try:
         long = pool.submit(ChatCopyConfig(exchanges=1000, epochs=50))
         wait_until(lambda: store.get(long).progress.stage == "training the copy" and store.get(long).progress.epoch > 0,
-                   120, "the copy training")
+                   PATIENCE_S, "the copy training")
         assert store.get(long).progress.epoch < 1  # progress comes within an epoch, not at its end
         pool.cancel(long)
         run = wait_for(store, long, PATIENCE_S)
