@@ -104,7 +104,7 @@ def test_runs_in_flight_end_interrupted_when_the_scheduler_goes_away(tmp_path):
         run_id = pool.submit(DistillConfig(student="mlp-10", train_size=500, epochs=500))
         wait_until(lambda: pool.store.get(run_id).progress.epoch, PATIENCE_S, "training to start")
         local.sync(local.scheduler.close)  # the scheduler alone goes away; its workers are still training
-        run = wait_for(pool.store, run_id, 120)
+        run = wait_for(pool.store, run_id, PATIENCE_S)
         assert run.status == "interrupted" and "went away" in run.error
         with pytest.raises(ConfigError, match="unreachable"):
             pool.submit(DistillConfig(student="mlp-10", train_size=200, epochs=1))

@@ -17,6 +17,7 @@ import pytest
 from streamlit.web.server.starlette.starlette_app_utils import generate_xsrf_token_string
 
 from models.service.store import RunStore
+from tests.conftest import PATIENCE_S
 from tests.protocol import visit
 from tests.servers import children, healthy, start_front
 
@@ -67,7 +68,7 @@ def test_three_light_visitors_each_see_their_own_run_finish_and_on_compare(room)
     servers = children(front.pid)
     assert len(servers) == 2
     os.kill(servers[0], signal.SIGKILL)
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + PATIENCE_S
     while time.monotonic() < deadline and not _both_serving(front.pid, servers[0]):
         time.sleep(0.5)
 

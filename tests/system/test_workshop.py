@@ -29,7 +29,7 @@ def test_a_killed_worker_fails_only_its_run_and_the_pool_goes_on(pool):
     worker = wait_until(lambda: pool.store.get(slow).worker_pid, PATIENCE_S, "the slow run starting")
     assert pool.store.list(active=True)[0].id == slow
     os.kill(worker, signal.SIGKILL)
-    run = wait_for(pool.store, slow, 60)
+    run = wait_for(pool.store, slow, PATIENCE_S)
     assert run.status == "failed" and "worker stopped unexpectedly" in run.error and "out of memory" in run.error
     after = wait_for(pool.store, pool.submit(QUICK, owner="a"))
     assert after.status == "done" and after.worker_pid not in (None, worker)  # a fresh worker ran it
@@ -156,8 +156,8 @@ def test_a_guess_is_kept_with_its_run_and_shows_on_the_room_board(monkeypatch):
     at.run()
     run_id = at.session_state["distill_runs"][0]
     assert RunStore().guesses(DISTILL_GAIN.key) == {run_id: "1 to 3"}
-    run = wait_for(RunStore(), run_id, 120)
-    deadline = time.monotonic() + 60
+    run = wait_for(RunStore(), run_id, PATIENCE_S)
+    deadline = time.monotonic() + PATIENCE_S
     while not any(i.value.startswith("You guessed **1 to 3**") for i in at.info) and time.monotonic() < deadline:
         at.run()
     assert any(i.value.startswith("You guessed **1 to 3**; this run measured") for i in at.info)
