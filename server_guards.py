@@ -13,23 +13,27 @@ messages sent the first at once and held the rest for the visitor's delayed ACK 
 47 ms for a slider move that costs the server 6 ms. `accept_without_nagle` mends that (the same flaw
 as uvicorn issue #3149).
 
-Streamlit answers every BackMsg a browser tab may send, and `clear_cache` needs no developer mode:
-one message from any visitor empties every st.cache_data and st.cache_resource of the server, for
-the whole room (the teacher's answers are computed again, on the room's time). The lab's pool and
-store are process singletons that no cache clear can rebuild; this drops the message before
-Streamlit sees it, so a visitor cannot empty the room's caches either.
+Streamlit answers every BackMsg a browser tab may send, developer messages included: `clear_cache`
+empties every cache of the server for the whole room, and each `load_git_info` runs several `git`
+processes on the server's event loop (about 20 ms each: 1,000 of them froze every visitor's slider
+for 21 s). So the guard lets through only the message kinds a lab page needs (an allow-list: a kind
+a later Streamlit adds is dropped until it is known to be harmless) and counts what it drops.
 """
 from __future__ import annotations
 
 import logging
 import socket
 from asyncio import base_events
+from collections import Counter
 
 from starlette.responses import RedirectResponse
 from streamlit.proto.BackMsg_pb2 import BackMsg
 
 _LOGGER = logging.getLogger(__name__)
-DROPPED = frozenset({"clear_cache"})  # BackMsg types no visitor may send
+# The BackMsg kinds a visitor's tab needs: widget changes and reruns, the stop button, upload
+# addresses, the heartbeat, and the custom components' backend requests (the drawing pad).
+ALLOWED = frozenset({"rerun_script", "stop_script", "file_urls_request", "app_heartbeat", "backend_operation_request"})
+DROPPED_COUNTS: Counter = Counter()  # kind -> messages dropped by this server since it started
 
 
 def accept_without_nagle() -> None:
@@ -53,15 +57,15 @@ def accept_without_nagle() -> None:
 
 
 def dropped_type(frame: bytes) -> str | None:
-    """The frame's BackMsg type when it is one a visitor may not send; None otherwise (and for a
-    frame that does not parse, which Streamlit itself refuses)."""
+    """The frame's BackMsg type when it is not one a page needs ("none" for a message of no type);
+    None for an allowed one, and for a frame that does not parse, which Streamlit itself refuses."""
     message = BackMsg()
     try:
         message.ParseFromString(frame)
     except Exception:  # protobuf raises DecodeError and others; Streamlit closes such a socket itself
         return None
-    kind = message.WhichOneof("type")
-    return kind if kind in DROPPED else None
+    kind = message.WhichOneof("type") or "none"
+    return None if kind in ALLOWED else kind
 
 
 class DropVisitorMessages:
@@ -75,6 +79,8 @@ class DropVisitorMessages:
             await self.app(scope, receive, send)
             return
 
+        mine: Counter = Counter()
+
         async def filtered_receive():
             while True:
                 message = await receive()
@@ -82,9 +88,17 @@ class DropVisitorMessages:
                 kind = dropped_type(frame) if frame else None
                 if kind is None:
                     return message
-                _LOGGER.warning("dropped a %s message from a visitor", kind)
+                DROPPED_COUNTS[kind] += 1
+                mine[kind] += 1
+                if mine[kind] == 1:  # once per connection and kind: a flood must not become a log flood
+                    _LOGGER.warning("dropped a %s message from a visitor", kind)
 
-        await self.app(scope, filtered_receive, send)
+        try:
+            await self.app(scope, filtered_receive, send)
+        finally:
+            if mine:
+                _LOGGER.warning("dropped %d message(s) from this visitor: %s", sum(mine.values()),
+                                ", ".join(f"{kind} {count}" for kind, count in sorted(mine.items())))
 
 
 FIRST_SEGMENT_ROUTES = {"_stcore", "static", "media", "component", "app"}  # app/static: static file serving

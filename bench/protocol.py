@@ -41,6 +41,8 @@ def back_message(kind: str, **fields) -> bytes:
                 widget.double_array_value.data[:] = value
             else:
                 setattr(widget, kind_of_value, value)
+    elif BackMsg.DESCRIPTOR.fields_by_name[kind].message_type is not None:
+        getattr(message, kind).SetInParent()  # a message-typed kind (file_urls_request, ...), sent empty
     else:
         setattr(message, kind, True)
     return message.SerializeToString()

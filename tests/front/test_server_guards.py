@@ -38,6 +38,20 @@ def test_clear_cache_frames_never_reach_streamlit_and_everything_else_does():
     assert received[3] == {"type": "websocket.receive", "text": "hello"}  # Streamlit refuses text frames itself
 
 
+def test_only_the_kinds_a_page_needs_pass_and_the_rest_are_counted():
+    """An allow-list: git lookups (each runs git on the server's event loop), developer messages and
+    cache clears are dropped and counted; what a tab needs to work passes."""
+    import server_guards
+    needed = ["rerun_script", "stop_script", "file_urls_request", "app_heartbeat", "backend_operation_request"]
+    refused = ["load_git_info", "clear_cache", "set_run_on_save", "debug_disconnect_websocket", "debug_shutdown_runtime"]
+    before = dict(server_guards.DROPPED_COUNTS)
+    frames = [{"type": "websocket.receive", "bytes": back_message(kind)} for kind in needed + refused * 2]
+    received = _through_guard(STREAM, frames + [{"type": "websocket.disconnect", "code": 1000}])
+    assert [m.get("bytes") for m in received[:-1]] == [back_message(kind) for kind in needed]
+    for kind in refused:
+        assert server_guards.DROPPED_COUNTS[kind] - before.get(kind, 0) == 2
+
+
 def test_other_sockets_and_paths_pass_untouched():
     clear = {"type": "websocket.receive", "bytes": back_message("clear_cache")}
     done = {"type": "websocket.disconnect", "code": 1000}
