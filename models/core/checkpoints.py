@@ -6,6 +6,7 @@ was made. Loading uses weights_only=True and checks every tensor before use.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -152,7 +153,10 @@ def teacher_logits(spec: str, dataset: Dataset) -> TeacherLogits:
 
 
 def _logits_from_disk_or_model(model: TeacherCNN, key: str, dataset: Dataset) -> TeacherLogits:
-    cache_file = state_dir() / "cache" / f"logits-{key}.pt"
+    try:
+        cache_file = state_dir() / "cache" / f"logits-{key}.pt"
+    except OSError:  # no state folder can be made (read-only): compute, keep in memory only
+        return TeacherLogits(predict_logits(model, dataset.train_x), predict_logits(model, dataset.test_x))
     logits = None
     if cache_file.is_file():
         try:
@@ -163,8 +167,12 @@ def _logits_from_disk_or_model(model: TeacherCNN, key: str, dataset: Dataset) ->
             logits = None
     if logits is None:
         logits = TeacherLogits(predict_logits(model, dataset.train_x), predict_logits(model, dataset.test_x))
-        cache_file.parent.mkdir(parents=True, exist_ok=True)
         partial = cache_file.with_suffix(f".{os.getpid()}.tmp")  # other processes (workers) may write too
-        torch.save({"train": logits.train, "test": logits.test}, partial)
-        partial.replace(cache_file)  # atomic, so a reader never sees half a file
+        try:
+            cache_file.parent.mkdir(parents=True, exist_ok=True)
+            torch.save({"train": logits.train, "test": logits.test}, partial)
+            partial.replace(cache_file)  # atomic, so a reader never sees half a file
+        except OSError:  # a read-only or full state folder: the answers stay in memory, browsing goes on
+            with contextlib.suppress(OSError):
+                partial.unlink(missing_ok=True)
     return logits

@@ -190,3 +190,25 @@ def test_a_real_flat_jpeg_of_that_size_passes_the_same_check():
     flat = _png(Image.new("RGB", (6600, 6000), (250, 250, 250)), fmt="JPEG", progressive=True, quality=5)
     with pytest.raises(DigitError, match="no digit found"):  # decoded, then found blank: not called damaged
         read_digit(flat)
+
+
+def test_the_teachers_answers_are_kept_in_memory_when_the_state_folder_is_read_only(sample, tmp_path, monkeypatch):
+    """A read-only state folder (a presenter's mistake) must not crash the pages that need the
+    teacher's answers: they are computed and kept in memory, and nothing is written."""
+    import os
+    import stat
+
+    from models.core import checkpoints
+    if os.geteuid() == 0:  # root writes through permissions: make the cache folder's place a file instead
+        state = tmp_path / "state"
+        state.mkdir()
+        (state / "cache").write_text("not a folder")
+    else:
+        state = tmp_path / "state"
+        state.mkdir()
+        state.chmod(stat.S_IRUSR | stat.S_IXUSR)
+    monkeypatch.setenv("DISTILL_STATE", str(state))
+    checkpoints._memory.clear()
+    logits = checkpoints.teacher_logits("pretrained", sample)
+    assert logits.train.shape == (sample.train_size, 10)
+    assert sorted(p.name for p in state.iterdir()) == ["cache"] or not list(state.iterdir())
