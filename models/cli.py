@@ -256,6 +256,11 @@ def _chat_parsers(sub) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        if getattr(args, "cluster", None):  # a mistyped address is refused before Dask and torch load
+            from models.service.addresses import address_problem
+            problem = address_problem(args.cluster)
+            if problem:
+                raise ConfigError(f"--cluster {args.cluster}: {problem}")
         return args.run(args)
     except (ConfigError, TeacherError) as error:
         print(f"error: {error}", file=sys.stderr)

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import importlib
 import os
-import re
 import tempfile
 import threading
 import time
@@ -28,6 +27,7 @@ from pathlib import Path
 from models.base.configs import PAPER_TEACHER
 from models.base.errors import ConfigError
 from models.base.results import Progress
+from models.service.addresses import address_problem
 from models.service.kinds import KINDS, config_of, kind_of
 from models.service.runner import execute, finish_run
 from models.service.store import RunStore
@@ -35,8 +35,6 @@ from models.service.store import RunStore
 CONNECT_TIMEOUT_S = 5
 HANDSHAKE_S = CONNECT_TIMEOUT_S + 5  # a port that accepts but never speaks Dask (an HTTP server) gives up here
 RETRY_CONNECT_S = 10  # an unreachable scheduler is tried again at most this often
-ADDRESS = re.compile(r"(?P<scheme>[a-z]+)://(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.\-]*[A-Za-z0-9])?)"
-                     r":(?P<port>\d{1,5})")
 GPU = "GPU"  # the resource tag of GPU workers: dask worker ADDRESS --resources GPU=1
 
 
@@ -125,25 +123,6 @@ RUN_REMOTE = lambda *args: importlib.import_module("models.service.cluster").run
 
 
 # -- in the app's process -----------------------------------------------------------------------
-def address_problem(address: str) -> str:
-    """Why this is not a scheduler address the lab can use ('' when it is): tcp://HOST:PORT only."""
-    match = ADDRESS.fullmatch(address)
-    if not match:
-        return "not an address like tcp://HOST:8786"
-    if match["scheme"] != "tcp":
-        return (f"{match['scheme']}:// is not supported: the lab speaks plain tcp:// to Dask (tls:// needs "
-                "certificates it does not configure, ucx:// needs UCX)")
-    if not 1 <= int(match["port"]) <= 65535:
-        return f"port {match['port']} is not between 1 and 65535"
-    if match["host"].startswith("["):
-        import ipaddress
-        try:
-            ipaddress.IPv6Address(match["host"][1:-1])
-        except ValueError:
-            return f"{match['host']} is not an IPv6 address"
-    return ""
-
-
 def bounded_client(address: str):
     """A Dask client within HANDSHAKE_S, or ConfigError saying why not. Dask's own timeout covers the
     TCP connection but not its handshake, so a port where something else listens would hang forever;

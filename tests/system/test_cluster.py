@@ -208,3 +208,17 @@ def _client_with_a_worker(address: str):
         return client
     client.close()
     return None
+
+
+def test_a_mistyped_cluster_address_is_refused_before_dask_or_torch_load():
+    """The address is checked first: a typo costs no seconds of imports."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT, cli_env
+    code = ("import sys\nfrom models.cli import main\nstatus = main(['sweep', '--cluster', 'tls://h:8786'])\n"
+            "print(status, 'torch' in sys.modules, 'distributed' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=cli_env())
+    assert out.stdout.split() == ["2", "False", "False"], out.stderr
+    assert out.stderr.strip() == ("error: --cluster tls://h:8786: tls:// is not supported: the lab speaks plain "
+                                  "tcp:// to Dask (tls:// needs certificates it does not configure, ucx:// needs UCX)")
