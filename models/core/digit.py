@@ -98,12 +98,17 @@ def _format_of(data: bytes) -> str | None:
         return None
 
 
+MIN_BITS_PER_BLOCK = 2
+
+
 def _check_declared_size(image: Image.Image, data_bytes: int) -> None:
     """Refuse by the size in the file's header, before decoding: too small to hold a digit, too
     large to decode at full size, or a JPEG header that claims more pixels than its data could hold
-    (every 8 × 8 block costs at least one bit; libjpeg would fill the missing ones in silently)."""
+    (libjpeg would fill the missing blocks in silently). A perfectly flat page, the cheapest picture
+    there is, still costs 3 bits per 8 × 8 block (progressive, quality 5); a file under
+    MIN_BITS_PER_BLOCK is another picture's data behind a larger header."""
     width, height = image.size
-    if image.format in ("JPEG", "MPO") and data_bytes * 8 < (width // 8) * (height // 8):
+    if image.format in ("JPEG", "MPO") and data_bytes * 8 < MIN_BITS_PER_BLOCK * (width // 8) * (height // 8):
         raise DigitError("the image file is damaged or cut short; save it again and retry")
     if min(width, height) < MIN_SIDE:
         raise DigitError(f"the image is only {width}×{height} pixels; a digit needs at least {MIN_SIDE}×{MIN_SIDE}")

@@ -186,6 +186,16 @@ def test_a_jpeg_whose_header_claims_more_pixels_than_its_data_holds_is_damaged(m
     _refused_before_decoding(monkeypatch, _lying_jpeg(6600, 6000), "damaged or cut short")
 
 
+def test_a_smaller_pictures_data_behind_a_larger_header_is_damaged(monkeypatch):
+    """A 2000 × 2000 picture's 78 KB behind a header that says 6000 × 6600: about one bit per block,
+    where even a blank page costs three. It decoded as a digit before (page and CLI, exit 0)."""
+    picture = bytearray(_png(Image.new("L", (2000, 2000), 255).resize((2000, 2000)), fmt="JPEG", quality=90))
+    picture += b"\x00" * max(0, 78_000 - len(picture))  # as much data as the reported file carried
+    frame = picture.find(b"\xff\xc0")
+    picture[frame + 5:frame + 9] = (6600).to_bytes(2, "big") + (6000).to_bytes(2, "big")
+    _refused_before_decoding(monkeypatch, bytes(picture), "damaged or cut short")
+
+
 def test_a_real_flat_jpeg_of_that_size_passes_the_same_check():
     flat = _png(Image.new("RGB", (6600, 6000), (250, 250, 250)), fmt="JPEG", progressive=True, quality=5)
     with pytest.raises(DigitError, match="no digit found"):  # decoded, then found blank: not called damaged
