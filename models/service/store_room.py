@@ -20,11 +20,15 @@ class RoomRecords:
         self._write("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
                     (key, value))
 
-    def add_guess(self, run_id: int, question: str, answer: str, owner: str = "") -> None:
-        """A visitor's guess, kept with the run it was made for (one per run; a second replaces it)."""
-        self._write("INSERT INTO guesses (run_id, question, answer, owner, created) VALUES (?, ?, ?, ?, ?) "
-                    "ON CONFLICT(run_id) DO UPDATE SET answer=excluded.answer", (run_id, question, answer, owner,
-                                                                                time.time()))
+    def add_guess(self, run_id: int, question: str, answer: str, owner: str = "") -> bool:
+        """A visitor's guess, kept with the run it was made for: one per visitor and question (a
+        reload must not cast another on the room board), and one per run (a second replaces it).
+        The command line's runs (owner "") are nobody's in particular. Returns whether it was kept."""
+        return self._write(
+            "INSERT INTO guesses (run_id, question, answer, owner, created) SELECT ?, ?, ?, ?, ? "
+            "WHERE ? = '' OR NOT EXISTS (SELECT 1 FROM guesses WHERE owner=? AND question=? AND run_id != ?) "
+            "ON CONFLICT(run_id) DO UPDATE SET answer=excluded.answer",
+            (run_id, question, answer, owner, time.time(), owner, owner, question, run_id)).rowcount == 1
 
     def guesses(self, question: str | None = None) -> dict[int, str]:
         """Run id -> the answer guessed for it (of one question, or all)."""

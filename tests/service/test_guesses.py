@@ -49,3 +49,15 @@ def test_the_room_board_sets_the_rooms_guesses_beside_its_measurements(tmp_path)
     assert board["questions"][COPY_EXCHANGES.key]["guessed"] == [0, 0, 0, 0]
     assert board["queue"] == {"running": 0, "waiting": 0}
     assert store.guesses() == {first: "1 to 3", second: "1 to 3"}
+
+
+def test_one_guess_per_visitor_and_question_however_often_they_reload(tmp_path):
+    """Fifteen reloads were fifteen guesses on the room board; now a visitor's later runs carry none."""
+    store = RunStore(tmp_path / "lab.sqlite")
+    runs = [_finished_distill(store, 0.03, seed) for seed in range(4)]
+    assert store.add_guess(runs[0], DISTILL_GAIN.key, "1 to 3", owner="a")
+    assert not store.add_guess(runs[1], DISTILL_GAIN.key, "more than 5", owner="a")  # a reload's second try
+    assert store.add_guess(runs[0], DISTILL_GAIN.key, "3 to 5", owner="a")  # the same run's guess may change
+    assert store.add_guess(runs[2], DISTILL_GAIN.key, "1 to 3", owner="b")  # another visitor
+    assert store.add_guess(runs[3], COPY_EXCHANGES.key, COPY_EXCHANGES.options[0], owner="a")  # another question
+    assert store.guesses(DISTILL_GAIN.key) == {runs[0]: "3 to 5", runs[2]: "1 to 3"}
