@@ -30,7 +30,7 @@ def test_chat_copy_page_copies_a_chatbot_and_shows_the_canary_and_the_curve(app)
     at.button(key="chat_submit").click()
     at.run()
     from tests.conftest import wait_for
-    stored = wait_for(RunStore(), at.session_state["chat_run"], 180).result  # not the stored default shown first
+    stored = wait_for(RunStore(), at.session_state["chat_run"]).result  # not the stored default shown first
     run_until(at, lambda at: any("against its twin's" in s.value and f"{stored.bits_per_char:.2f}" in s.value
                                  for s in at.success))
     finding = next(s.value for s in at.success if f"{stored.bits_per_char:.2f} bits" in s.value)
