@@ -6,8 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import PATIENCE_S, ROOT
 from tests.servers import CHROMIUM, CHROMIUM_ARGS, start_front, start_server
+
+PATIENCE_MS = PATIENCE_S * 1000  # Playwright counts milliseconds
 
 ARTIFACTS = ROOT / "tests" / "artifacts"
 OWN_RUN_DONE = re.compile(r"^Run #\d+, seed \d+: ")  # a visitor's own finished distillation
@@ -24,7 +26,7 @@ def server(isolated_lab):
 
 
 def _settled(page):
-    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=60_000)
+    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=PATIENCE_MS)
 
 
 def test_pretrained_teacher_tiny_student_shows_in_comparison(server):
@@ -33,7 +35,7 @@ def test_pretrained_teacher_tiny_student_shows_in_comparison(server):
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(f"{server}/compare/extra")  # an address two segments deep: the start page, with a note
-        page.get_by_text("Why it is in the news").wait_for(timeout=60_000)
+        page.get_by_text("Why it is in the news").wait_for(timeout=PATIENCE_MS)
         page.get_by_text("The address you opened had parts this lab does not use").wait_for()
 
         page.get_by_role("link", name="1. Get a teacher").click()
@@ -46,34 +48,34 @@ def test_pretrained_teacher_tiny_student_shows_in_comparison(server):
         page.get_by_label("Epochs (passes over the transfer set)").fill("2")
         page.get_by_label("Name for the leaderboard").fill("browser-tiny")
         page.get_by_role("button", name="Distil").click()
-        page.get_by_text(OWN_RUN_DONE).wait_for(timeout=180_000)  # not the stored default shown before
+        page.get_by_text(OWN_RUN_DONE).wait_for(timeout=PATIENCE_MS)  # not the stored default shown before
         page.screenshot(path=str(ARTIFACTS / "distill.png"), full_page=True)
 
         page.get_by_role("link", name="4. Compare runs").click()
         _settled(page)
         # The table draws on a canvas; its cells also live in an accessible (hidden) grid in the DOM.
         cell = page.locator('[data-testid="stDataFrame"] [role="gridcell"]', has_text="browser-tiny")
-        cell.first.wait_for(state="attached", timeout=30_000)
+        cell.first.wait_for(state="attached", timeout=PATIENCE_MS)
         row = cell.first.locator("xpath=..")
         assert "mlp-100" in row.inner_text()  # the finished runs' table (unfinished ones have their own)
         page.screenshot(path=str(ARTIFACTS / "compare.png"), full_page=True)
 
         page.get_by_role("link", name="Copy a chatbot").click()
         _settled(page)
-        page.get_by_text("Shakespeare's plays").first.wait_for(timeout=30_000)
+        page.get_by_text("Shakespeare's plays").first.wait_for(timeout=PATIENCE_MS)
         page.get_by_role("button", name="Copy the chatbot").wait_for()
         assert page.locator('[data-testid="stException"]').count() == 0
 
         page.get_by_role("link", name="Try your own digit").click()
         _settled(page)
         _draw_a_one(page)
-        page.get_by_text("The teacher reads 1").wait_for(timeout=60_000)
+        page.get_by_text("The teacher reads 1").wait_for(timeout=PATIENCE_MS)
         _settled(page)
         answers = page.locator('[data-testid="stDataFrame"] [role="gridcell"]', has_text="browser-tiny: distilled")
-        answers.first.wait_for(state="attached", timeout=30_000)  # this session's student answers too
+        answers.first.wait_for(state="attached", timeout=PATIENCE_MS)  # this session's student answers too
         page.screenshot(path=str(ARTIFACTS / "own-digit.png"), full_page=True)
         page.get_by_role("button", name="Clear", exact=True).click()
-        page.get_by_text("Draw a digit on the pad").wait_for(timeout=30_000)
+        page.get_by_text("Draw a digit on the pad").wait_for(timeout=PATIENCE_MS)
         browser.close()
 
 
@@ -82,7 +84,7 @@ def _draw_a_one(page) -> None:
     # The pad's own canvas (a table's canvas from the page just left may still be in the DOM), once
     # its script has attached the pen (data-ready): a stroke before that draws nothing.
     canvas = page.locator('canvas[aria-label^="drawing pad"][data-ready="1"]')
-    canvas.wait_for(timeout=60_000)
+    canvas.wait_for(timeout=PATIENCE_MS)
     box = canvas.bounding_box()
     x = box["x"] + box["width"] / 2
     page.mouse.move(x, box["y"] + 0.15 * box["height"])
@@ -107,21 +109,21 @@ def test_several_sessions_finish_runs_at_once_without_errors(server):
         for page in pages:
             page.goto(f"{server}/distill")
         for number, page in enumerate(pages):
-            page.get_by_label("Transfer-set size").wait_for(timeout=120_000)
+            page.get_by_label("Transfer-set size").wait_for(timeout=PATIENCE_MS)
             page.get_by_label("Transfer-set size").fill("300")
             page.get_by_label("Epochs (passes over the transfer set)").fill("2")
             page.get_by_label("Name for the leaderboard").fill(f"visitor-{number}")
         for page in pages:
             page.get_by_role("button", name="Distil").click()
         for page in pages:
-            page.get_by_text(OWN_RUN_DONE).wait_for(timeout=240_000)
+            page.get_by_text(OWN_RUN_DONE).wait_for(timeout=PATIENCE_MS)
             _settled(page)
             assert page.locator('[data-testid="stException"]').count() == 0, page.inner_text("body")
         pages[0].get_by_role("link", name="4. Compare runs").click()
         _settled(pages[0])
         for number in range(SESSIONS):
             cell = pages[0].locator('[data-testid="stDataFrame"] [role="gridcell"]', has_text=f"visitor-{number}")
-            cell.first.wait_for(state="attached", timeout=30_000)
+            cell.first.wait_for(state="attached", timeout=PATIENCE_MS)
         browser.close()
     from models.service.store import RunStore
     runs = RunStore().list(kind="distill")  # the server's store: this test's state folder
@@ -155,7 +157,7 @@ def test_tabs_of_one_browser_share_one_visitors_share(one_job_server, tmp_path):
     the session it belongs to, reaches that session's server too."""
     def distil(page) -> None:
         page.goto(f"{one_job_server}/distill")
-        page.get_by_label("Transfer-set size").wait_for(timeout=120_000)
+        page.get_by_label("Transfer-set size").wait_for(timeout=PATIENCE_MS)
         page.get_by_label("Epochs (passes over the transfer set)").fill("500")
         page.get_by_role("button", name="Distil").click()
         _settled(page)
@@ -165,18 +167,18 @@ def test_tabs_of_one_browser_share_one_visitors_share(one_job_server, tmp_path):
         first_browser, second_browser = browser.new_context(), browser.new_context()
         tabs = [first_browser.new_page(), first_browser.new_page()]
         distil(tabs[0])
-        tabs[0].get_by_role("button", name="Cancel this run").wait_for(timeout=60_000)
+        tabs[0].get_by_role("button", name="Cancel this run").wait_for(timeout=PATIENCE_MS)
         distil(tabs[1])
-        tabs[1].get_by_text("Not started: you already have 1 submissions queued or running").wait_for(timeout=30_000)
+        tabs[1].get_by_text("Not started: you already have 1 submissions queued or running").wait_for(timeout=PATIENCE_MS)
         other = second_browser.new_page()
         distil(other)
         # "settled" can be read before the click's own rerun began: wait for the run it drew, as for the first tab
-        other.get_by_role("button", name="Cancel this run").wait_for(timeout=60_000)
+        other.get_by_role("button", name="Cancel this run").wait_for(timeout=PATIENCE_MS)
         assert other.get_by_text("Not started").count() == 0
         tabs[1].goto(f"{one_job_server}/own_digit")
         tabs[1].get_by_text("Upload", exact=True).click()
         tabs[1].set_input_files('[data-testid="stFileUploaderDropzoneInput"]', str(_dark_one(tmp_path / "one.png")))
-        tabs[1].get_by_text("The teacher reads 1,").wait_for(timeout=60_000)
+        tabs[1].get_by_text("The teacher reads 1,").wait_for(timeout=PATIENCE_MS)
         browser.close()
     from models.service.store import RunStore
     runs = RunStore().list(kind="distill")
@@ -211,23 +213,23 @@ def test_the_news_route_from_the_start_page_says_each_pages_finding(altered_serv
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(server)
-        page.get_by_text("Finding: the student beat its scratch twin by").wait_for(timeout=60_000)
+        page.get_by_text("Finding: the student beat its scratch twin by").wait_for(timeout=PATIENCE_MS)
         assert "97.77%" in page.inner_text("body")  # the edited number, not a sentence typed into the page
         page.get_by_text("10 minutes: the news").wait_for()
 
         page.get_by_role("link", name="Soft targets", exact=True).first.click()
-        page.get_by_text("At T = 1 the teacher gives").wait_for(timeout=60_000)
+        page.get_by_text("At T = 1 the teacher gives").wait_for(timeout=PATIENCE_MS)
 
         page.get_by_role("link", name="Copy through answers").first.click()
         page.get_by_text("Finding: with 10,000 exchanges, the copy made from full probabilities").wait_for(
-            timeout=60_000)
+            timeout=PATIENCE_MS)
         assert "98.8%" in page.inner_text("body")
 
         page.get_by_role("link", name="Accounts and detection").first.click()
-        page.get_by_text("With the reported 24,000 accounts it would take").wait_for(timeout=60_000)
+        page.get_by_text("With the reported 24,000 accounts it would take").wait_for(timeout=PATIENCE_MS)
 
         page.get_by_role("link", name="Was it copied?").first.click()
-        page.get_by_text("The copies share the teacher's runner-up on 78%").wait_for(timeout=60_000)
+        page.get_by_text("The copies share the teacher's runner-up on 78%").wait_for(timeout=PATIENCE_MS)
         _settled(page)
         assert page.locator('[data-testid="stException"]').count() == 0
         browser.close()

@@ -11,6 +11,8 @@ from models.service.store import RunStore
 from tests.conftest import PATIENCE_S, wait_until
 from tests.servers import CHROMIUM, alive as _alive, children as _children, spawned_workers, start_server
 
+PATIENCE_MS = PATIENCE_S * 1000  # Playwright counts milliseconds
+
 playwright = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed")
 HEARTBEAT_S = "0.2"  # quick beats, so a dead server's runs go stale within seconds
@@ -31,7 +33,7 @@ def _serve_and_queue_long_jobs(state: Path, entry: str = ENTRY_POINTS[0]):
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
         page = browser.new_page()
         page.goto(f"http://127.0.0.1:{port}")
-        page.get_by_text("submitted").wait_for(timeout=120_000)
+        page.get_by_text("submitted").wait_for(timeout=PATIENCE_MS)
         browser.close()
     wait_until(lambda: _statuses(state).count("running") == 2, PATIENCE_S, "two runs training")
     return server
