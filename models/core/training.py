@@ -19,7 +19,7 @@ from torch import nn
 from models.base.configs import epochs_for_size  # noqa: F401  (experiments read it from here)
 from models.core.data import Dataset
 from models.core.device import best_device
-from models.core.trainer import SCHEDULES, STEP_REPORT_EVERY, FitSettings, StepLoss, train  # noqa: F401
+from models.core.trainer import FitSettings, StepLoss, train  # noqa: F401  (FitSettings: experiments read it from here)
 from models.base.results import Progress
 
 ProgressFn = Callable[[Progress], None]
@@ -106,7 +106,7 @@ def fit(models: dict[str, nn.Module], losses: dict[str, LossFn | OnModel], batch
     Adam, through the lab's one trainer (models/core/trainer.py).
 
     on_epoch(epoch) runs after each epoch (evaluate there); on_step(fractional epoch, {name: loss})
-    every STEP_REPORT_EVERY steps. Models are left on the training device, in train mode.
+    every trainer.STEP_REPORT_EVERY steps. Models are left on the training device, in train mode.
     """
     device = best_device()
     for model in models.values():

@@ -204,3 +204,14 @@ def test_exposure_is_log2_of_candidates_less_log2_of_the_secrets_rank(monkeypatc
     top = torch.tensor([9.0] + [1.0] * 15)
     monkeypatch.setattr(charlm, "sequence_log_likelihood", lambda model, context, texts: top)
     assert charlm.exposure(None, "", "secret", "", ["c"] * 15) == pytest.approx(4.0)
+
+
+def test_the_chat_teacher_trains_through_the_one_trainer_and_reports_its_steps():
+    """A short run of the recorded command's training: progress every REPORT_EVERY steps, counted from
+    1, in bits per character, and the loss falls from chance (log2 of the vocabulary) as it learns."""
+    from models.experiments import chat_teacher
+    seen = []
+    model, facts = chat_teacher.train_chat_model(canary=False, steps=20, seed=0, on_step=lambda s, b: seen.append((s, b)))
+    assert [step for step, _ in seen] == [10, 20]
+    assert seen[-1][1] < seen[0][1] < 6.0  # a uniform guess over the ~46 characters is about 5.5 bits
+    assert not model.training and facts["steps"] == 20 and facts["held_out_bits_per_char"] < 6.0
