@@ -62,7 +62,8 @@ def features_explained() -> None:
         st.graphviz_chart(DIAGRAM)
         st.caption("Diagram: the student's last hidden layer feeds a learned linear regressor whose output is "
                    "matched to the teacher's conv2 layer (256 features), while the student's ten answers are "
-                   "matched to the teacher's ten answers.")
+                   "matched to the teacher's ten answers. (Attention transfer, for cnn-tiny, matches the two "
+                   "networks' 8 × 8 conv2 maps directly, without a regressor.)")
         stored = stored_runs("distill_features")
         if stored:
             result = stored[0].result

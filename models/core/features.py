@@ -15,7 +15,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from models.core.loss import feature_loss  # noqa: F401  (the feature term lives with the other losses)
 from models.core.nets import MLP, SmallCNN, TeacherCNN
 
 
@@ -49,8 +48,7 @@ def student_hidden_and_logits(student: nn.Module, x: torch.Tensor) -> tuple[torc
         hidden = student.net[:-1](x)
         return hidden, student.net[-1](hidden)
     if isinstance(student, SmallCNN):
-        h = F.max_pool2d(F.relu(student.conv1(x)), 2)
-        hidden = F.max_pool2d(F.relu(student.conv2(h)), 2).flatten(1)
+        hidden = F.max_pool2d(_small_cnn_maps(student, x), 2).flatten(1)
         return hidden, student.fc(hidden)
     raise TypeError(f"no hidden layer known for {type(student).__name__}")
 
@@ -59,10 +57,14 @@ def hidden_width(student: nn.Module) -> int:
     return student_hidden_and_logits(student, torch.zeros(1, 1, 28, 28))[0].shape[1]
 
 
+def _small_cnn_maps(student: SmallCNN, x: torch.Tensor) -> torch.Tensor:
+    """cnn-tiny's conv2 maps after ReLU, before pooling: (B, 8, 8, 8). Its forward pools these and reads out."""
+    return F.relu(student.conv2(F.max_pool2d(F.relu(student.conv1(x)), 2)))
+
+
 def student_attention_and_logits(student: SmallCNN, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """cnn-tiny's conv2 attention map (B, 64), before pooling, and its logits."""
-    h = F.max_pool2d(F.relu(student.conv1(x)), 2)
-    maps = F.relu(student.conv2(h))  # (B, 8, 8, 8)
+    maps = _small_cnn_maps(student, x)
     return attention_map(maps), student.fc(F.max_pool2d(maps, 2).flatten(1))
 
 
