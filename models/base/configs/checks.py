@@ -118,4 +118,4 @@ def check_features(feature: str, beta: float, layer: str, student: str = "cnn-ti
         raise ConfigError(f"a {feature} feature term needs a weight beta above 0")
     if feature == "attention" and (student not in SPATIAL_STUDENTS or layer != "conv2"):
         raise ConfigError(f"attention transfer compares the conv2 maps of teacher and student, so it needs the "
-                          f"{' or '.join(SPATIAL_STUDENTS)} student and --feature-layer conv2 (an MLP has no maps)")
+                          f"{' or '.join(SPATIAL_STUDENTS)} student (an MLP has no maps) and the teacher layer conv2")
