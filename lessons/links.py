@@ -10,7 +10,7 @@ from models.service.names import markdown_escaped
 # Each linked parameter's widget, per page: the form reads the value the link put there.
 WIDGET_KEYS = {
     "distill": {"student": "student", "temperature": "temperature", "alpha": "alpha", "train_size": "train_size",
-                "epochs": "epochs", "seed": "seed", "seeds": "seeds", "controls": "controls"},
+                "epochs": "epochs", "seeds": "seeds", "controls": "controls"},
     "missing_digit": {"omit_class": "omit_digit", "student": "md_student", "temperature": "md_temperature",
                       "alpha": "md_alpha", "epochs": "md_epochs"},
     "soft_targets": {"digit": "digit", "temperature": "soft_temperature"},

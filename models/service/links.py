@@ -20,6 +20,9 @@ from models.base.configs import MISSING_DIGIT_DEFAULTS, ConfigError, DistillConf
 
 MAX_VALUE_CHARS = 40  # longer than any setting's value: a 10 kB parameter is refused unread
 MAX_SHOWN_CHARS = 20  # of a dropped key, in the page's sentence
+# Never carried by a link: a slide link opened by a whole room must leave each visitor their own seed,
+# or every visitor runs the presenter's seed and the room's runs add up to one seed, not a verdict.
+VISITORS_OWN = {"seed": "each visitor keeps their own seed, so the room's runs add up to a verdict"}
 
 
 @dataclass(frozen=True)
@@ -79,7 +82,7 @@ def _config_fields(config, fields: dict[str, type], limits: dict[str, Callable] 
 # Per page (its url path): the parameters it reads, with the form's own limits beside the config's.
 LINKABLE: dict[str, dict[str, LinkField]] = {
     "distill": _config_fields(DistillConfig(), {
-        "student": str, "temperature": float, "alpha": float, "train_size": int, "epochs": int, "seed": int,
+        "student": str, "temperature": float, "alpha": float, "train_size": int, "epochs": int,
         "controls": bool}, {"alpha": _within(0, 1, 0.05, "α"), "epochs": _within(1, 500, what="epochs"),
                             "train_size": _within(1, 60_000, what="the transfer-set size")}) | {
         "seeds": LinkField(_number(int), lambda count: check_seeds(0, count))},
@@ -101,7 +104,9 @@ def read_link(page: str, params: dict[str, str]) -> tuple[dict[str, object], lis
     for key, text in params.items():
         shown = key if len(key) <= MAX_SHOWN_CHARS else key[:MAX_SHOWN_CHARS] + "…"
         field = fields.get(key)
-        if field is None:
+        if key in VISITORS_OWN and page in LINKABLE:
+            dropped.append(f"{key} ({VISITORS_OWN[key]})")
+        elif field is None:
             dropped.append(f"{shown} (not a setting of this page)")
         elif len(text) > MAX_VALUE_CHARS:
             dropped.append(f"{shown} (longer than any value it can take)")

@@ -3,6 +3,7 @@ import re
 
 from streamlit.testing.v1 import AppTest
 
+from tests.conftest import PATIENCE_S, ROOT
 from tests.front.pages import shared_store_runs, texts
 
 
@@ -22,16 +23,28 @@ def _open_link(at: AppTest, page: str, params: dict) -> AppTest:
 def test_a_link_with_every_field_valid_fills_the_distill_form_and_starts_nothing(app):
     """A slide link such as /distill?student=mlp-30&temperature=4&train_size=500 fills the form; the visitor presses."""
     at = _open_link(app, "distill", {"student": "mlp-30", "temperature": "4", "alpha": "0.7", "train_size": "500",
-                                     "epochs": "20", "seed": "7", "seeds": "3", "controls": "true"})
+                                     "epochs": "20", "seeds": "3", "controls": "true"})
     assert at.selectbox(key="student").value == "mlp-30" and at.number_input(key="temperature").value == 4.0
     assert at.slider(key="alpha").value == 0.7 and at.number_input(key="train_size").value == 500
-    assert at.number_input(key="epochs").value == 20 and at.number_input(key="seed").value == 7
+    assert at.number_input(key="epochs").value == 20
     assert at.number_input(key="seeds").value == 3 and at.checkbox(key="controls").value is True
     assert not _link_notes(at) and shared_store_runs() == 0  # nothing dropped, nothing started
-    assert "?student=mlp-30&temperature=4&alpha=0.7&train_size=500&epochs=20&seed=7&seeds=3&controls=true" in [
+    assert "?student=mlp-30&temperature=4&alpha=0.7&train_size=500&epochs=20&seeds=3&controls=true" in [
         c.value for c in at.code][0]  # "Copy a link to these settings" gives the same link back
     at.run()  # a rerun keeps the visitor's form, and the link is not applied twice
     assert at.selectbox(key="student").value == "mlp-30" and not at.query_params
+
+
+def test_one_slide_link_opened_by_two_visitors_gives_them_two_seeds(app):
+    """A presenter's link made on a page where their own seed was 130 leaves each visitor their own."""
+    first = _open_link(app, "distill", {"seed": "130", "epochs": "20"})
+    other_browser = AppTest.from_file(str(ROOT / "app.py"), default_timeout=PATIENCE_S)
+    other_browser.session_state["owner"] = "a second browser's cookie"  # what shared.session_owner keys on
+    second = _open_link(other_browser.run(), "distill", {"seed": "130", "epochs": "20"})
+    seeds = [at.number_input(key="seed").value for at in (first, second)]
+    assert 130 not in seeds and seeds[0] != seeds[1]
+    assert all(at.number_input(key="epochs").value == 20 for at in (first, second))
+    assert "each visitor keeps their own seed" in _link_notes(first)[0]
 
 
 def test_a_bad_link_gets_one_sentence_and_starts_nothing(app):

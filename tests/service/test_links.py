@@ -9,11 +9,11 @@ from models.service.links import LINKABLE, dropped_sentence, link_query, read_li
 
 def test_a_link_with_every_distill_field_is_read_with_its_types():
     accepted, dropped = read_link("distill", {"student": "mlp-30", "temperature": "4", "alpha": "0.7",
-                                              "train_size": "500", "epochs": "20", "seed": "3", "seeds": "3",
+                                              "train_size": "500", "epochs": "20", "seeds": "3",
                                               "controls": "true"})
     assert dropped == []
     assert accepted == {"student": "mlp-30", "temperature": 4.0, "alpha": 0.7, "train_size": 500, "epochs": 20,
-                        "seed": 3, "seeds": 3, "controls": True}
+                        "seeds": 3, "controls": True}
     assert isinstance(accepted["temperature"], float) and isinstance(accepted["train_size"], int)
 
 
@@ -35,6 +35,13 @@ def test_a_bad_parameter_is_dropped_with_its_reason_and_the_rest_is_kept(key, va
     assert len(dropped_sentence(dropped)) < 300  # one sentence, however long the value was
 
 
+def test_a_link_never_carries_a_seed_so_a_room_opening_one_slide_link_keeps_its_own_seeds():
+    accepted, dropped = read_link("distill", {"seed": "130", "seeds": "3"})
+    assert accepted == {"seeds": 3} and dropped == ["seed (each visitor keeps their own seed, so the room's runs "
+                                                    "add up to a verdict)"]
+    assert "seed=" not in link_query("distill", {"seed": 130, "seeds": 3, "epochs": 20})
+
+
 def test_pages_that_read_no_link_read_nothing_and_the_facilitator_is_one_of_them():
     assert "facilitator" not in LINKABLE
     accepted, dropped = read_link("facilitator", {"epochs": "1", "budget_minutes": "0"})
@@ -42,7 +49,7 @@ def test_pages_that_read_no_link_read_nothing_and_the_facilitator_is_one_of_them
 
 
 def test_a_shared_link_reads_back_as_the_settings_it_was_made_from():
-    values = {"student": "mlp-300", "temperature": 2.5, "alpha": 0.9, "train_size": 2000, "epochs": 50, "seed": 10,
+    values = {"student": "mlp-300", "temperature": 2.5, "alpha": 0.9, "train_size": 2000, "epochs": 50,
               "seeds": 1, "controls": False, "run_name": "not shared"}
     query = link_query("distill", values)
     assert query.startswith("?student=mlp-300&temperature=2.5") and "run_name" not in query
