@@ -10,11 +10,12 @@ from models.service.lockout import FACILITATOR_LOCKOUT
 from models.service.room import RoomLimits, room_limits, set_room_limits
 from lessons.figures import guesses_figure
 from models.service.guesses import room_board
-from models.service.links import room_address, room_qr
+from models.service.links import network_hosts, room_address_choices, room_qr
 from models.service.names import markdown_text
 
 st.title("Facilitator")
 BOARD_REFRESH_S = 5.0
+TYPE_ANOTHER = "another address…"
 
 
 def _secret() -> str:
@@ -53,15 +54,20 @@ if not st.session_state.get("facilitator"):
 
 store = shared.store()
 st.subheader("The room's link, on screen")
-address = st.text_input("Address visitors open (the one your browser used; if it says localhost, type the laptop's "
-                        "network address, such as http://192.168.1.20:8501)", value=room_address(st.context.url),
-                        key="room_address", max_chars=200)
+# Without a browser's address (a script driving the page), this server's own port on localhost.
+choices = room_address_choices(st.context.url or f"http://localhost:{st.get_option('server.port')}/", network_hosts())
+address = st.selectbox("Address visitors open", choices + [TYPE_ANOTHER], key="room_address_choice",
+                       help="This laptop's network addresses when your browser uses localhost, which nobody else "
+                            "in the room can open. Pick the one of the room's network (Wi-Fi), or type another.")
+if address == TYPE_ANOTHER:
+    address = st.text_input("Address visitors open, such as http://192.168.1.20:8501", key="room_address",
+                            max_chars=200)
 code, problem = room_qr(address)
 if problem:
     st.warning(problem)
 else:
     left, right = st.columns([1, 2])
-    left.image(code, caption="Scan to open the lab", width=240)
+    left.image(code, caption=f"QR code: scan to open the lab at {address}", width=240)
     right.markdown(f"## {markdown_text(address)}")
     right.caption("Put this on the projector. A link to a page with its settings filled in (the Distil page's "
                   "\"Copy a link to these settings\") works the same way.")

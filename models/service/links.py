@@ -144,10 +144,44 @@ def link_query(page: str, values: dict[str, object]) -> str:
 
 
 
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1", "0.0.0.0")
+
+
 def room_address(url: str | None) -> str:
     """The lab's root address from the page's own (scheme, host and port; no page, no query)."""
     parts = urlsplit(url or "")
     return f"{parts.scheme}://{parts.netloc}/" if parts.scheme in ("http", "https") and parts.netloc else ""
+
+
+def network_hosts() -> list[str]:
+    """This machine's addresses that other machines in the room can reach (never a loopback one):
+    the one its default route leaves by (a UDP "connect" sends nothing, so this works offline, as
+    Streamlit's own net_util does), then any others its host name resolves to."""
+    import socket
+    found = []
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect(("10.255.255.255", 1))
+            found.append(probe.getsockname()[0])
+    except OSError:
+        pass
+    try:
+        found += [info[4][0] for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)]
+    except OSError:
+        pass
+    return list(dict.fromkeys(host for host in found if not host.startswith("127.") and host not in LOOPBACK_HOSTS))
+
+
+def room_address_choices(url: str | None, hosts: list[str]) -> list[str]:
+    """The addresses a room can open, best first. A presenter who browses the lab on the laptop that
+    serves it sees a loopback address (localhost, 127.0.0.1), which only that laptop can open: the
+    room gets the laptop's network addresses instead, on the same port."""
+    address = room_address(url)
+    parts = urlsplit(address)
+    if not address or (parts.hostname or "") not in LOOPBACK_HOSTS:
+        return [address] if address else []
+    port = f":{parts.port}" if parts.port else ""
+    return [f"{parts.scheme}://{host}{port}/" for host in hosts] or [address]
 
 
 def room_qr(address: str) -> tuple[bytes | None, str | None]:

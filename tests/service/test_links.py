@@ -4,7 +4,8 @@ from urllib.parse import parse_qsl
 
 import pytest
 
-from models.service.links import LINKABLE, dropped_sentence, link_query, read_link, room_address, room_qr
+from models.service.links import (LINKABLE, dropped_sentence, link_query, network_hosts, read_link, room_address,
+                                  room_address_choices, room_qr)
 
 
 def test_a_link_with_every_distill_field_is_read_with_its_types():
@@ -57,6 +58,17 @@ def test_a_shared_link_reads_back_as_the_settings_it_was_made_from():
     assert dropped == [] and accepted == {k: v for k, v in values.items() if k != "run_name"}
     assert read_link("soft_targets", {"digit": "4", "temperature": "20"}) == ({"digit": 4, "temperature": 20.0}, [])
     assert read_link("soft_targets", {"temperature": "20.3"})[1]  # not on the slider's steps
+
+
+def test_a_presenter_on_localhost_gets_the_laptops_network_addresses_for_the_room():
+    hosts = ["192.168.1.20", "10.0.0.3"]
+    assert room_address_choices("http://localhost:8501/facilitator", hosts) == ["http://192.168.1.20:8501/",
+                                                                               "http://10.0.0.3:8501/"]
+    assert room_address_choices("http://127.0.0.1:8600/", hosts)[0] == "http://192.168.1.20:8600/"
+    assert room_address_choices("http://192.168.1.20:8501/x", ["10.0.0.3"]) == ["http://192.168.1.20:8501/"]
+    assert room_address_choices("http://localhost:8501/", []) == ["http://localhost:8501/"]  # no network: say so
+    assert room_address_choices(None, hosts) == []
+    assert all(not host.startswith("127.") and host != "localhost" for host in network_hosts())
 
 
 def test_the_rooms_qr_code_is_drawn_here_from_the_address():

@@ -72,6 +72,25 @@ def test_facilitator_page_without_a_secret_has_no_controls(monkeypatch):
     assert not at.exception and "No facilitator secret is set" in at.info[0].value and not at.button
 
 
+def _qr_caption(at) -> str:
+    return [e for e in at.main if type(e).__name__ == "Image"][0].proto.imgs[0].caption
+
+
+def test_the_qr_code_on_the_projector_opens_the_laptops_network_address_not_localhost(monkeypatch):
+    from models.service import links
+    monkeypatch.setattr(links, "network_hosts", lambda: ["192.168.1.20", "10.0.0.3"])
+    at = _facilitator(monkeypatch, "s3cret")
+    at.text_input(key="facilitator_secret").input("s3cret")
+    at.button(key="facilitator_unlock").click()
+    at.run()
+    choice = at.selectbox(key="room_address_choice")
+    assert choice.value == "http://192.168.1.20:8501/" and "http://10.0.0.3:8501/" in choice.options
+    # The code is drawn from the address its caption names (room_qr's own test decodes what it draws).
+    assert "at http://192.168.1.20:8501/" in _qr_caption(at)
+    choice.set_value("http://10.0.0.3:8501/").run()
+    assert "at http://10.0.0.3:8501/" in _qr_caption(at)
+
+
 def test_guessing_the_secret_is_slowed_then_locked_out_even_for_the_right_one(monkeypatch):
     clock = FakeClock()
     at = _facilitator(monkeypatch, "s3cret", clock)
