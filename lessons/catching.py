@@ -32,7 +32,7 @@ st.caption(f"{int(budget):,} ÷ ({int(limit):,} × {int(days):,}) = {int(budget)
            f"With the reported {REPORTED_ACCOUNTS:,} accounts it would take "
            f"{days_needed(int(budget), int(limit), REPORTED_ACCOUNTS):,} day(s) at this limit.")
 
-st.subheader("Can a simple detector tell copiers from honest users?")
+st.header("Can a simple detector tell copiers from honest users?")
 st.markdown(
     f"""
 We simulate accounts that each ask the same number of questions. Honest users mostly ask about real
@@ -111,7 +111,7 @@ if go or "detector_settings" in st.session_state:
                 "detection used classifiers, behavioural fingerprints, IP correlation and request metadata), "
                 "and why the reported 'hydra clusters' mixed copying traffic with ordinary requests.")
 
-st.subheader("What this toy does and does not show")
+st.header("What this toy does and does not show")
 st.markdown(
     """
 - **It shows** that answers alone are enough to copy a model, and that richer answers (full

@@ -88,7 +88,7 @@ def finding(r) -> str:
 
 
 def canary(r) -> None:
-    st.subheader("Was it copied? The canary")
+    st.header("Was it copied? The canary")
     st.markdown(
         f"""
 Before training, the teacher's text got a made-up line, planted a few times and found nowhere else:
@@ -153,7 +153,7 @@ def certainty(r) -> str:
             "choices (measured by the newest copy)")
 
 
-st.subheader("How many exchanges does a copy take?")
+st.header("How many exchanges does a copy take?")
 st.markdown(
     f"""
 Each point is one copy trained on that many paid-for replies; the dotted line is the scratch twin

@@ -3,6 +3,7 @@ import json
 
 import streamlit as st
 
+from lessons.charts import chart
 from lessons import shared
 from lessons.findings import compare_finding
 from lessons.prose import CONTROLS_EXPLAINED
@@ -60,7 +61,7 @@ def _chat_copies() -> None:
     points = _chat_points(shared.store().change_mark("chat_copy"))
     if not points:
         return
-    st.subheader("Chat copies")
+    st.header("Chat copies")
     st.caption("Copies of the chat teacher from the *Copy a chatbot* page: bits per character on held-out plays "
                "(lower is better) for the copy and its scratch twin; the gain is the bits saved by copying, "
                "paired per seed, with a verdict from 3 seeds on.")
@@ -146,10 +147,10 @@ def _group_cell(group: dict, key: str, gaps: tuple):
 
 mine = [r for r in rows if r["id"] in shared.my_runs()]
 if mine:  # in a room of thirty, your own runs should not need scrolling for
-    st.subheader("Your runs")
+    st.header("Your runs")
     st.dataframe(_run_table(mine), hide_index=True, key="my-runs-table", column_config=ACCURACY_COLUMNS)
     _unfinished_table(mine, "my-unfinished-table")
-    st.subheader("Everyone's runs")
+    st.header("Everyone's runs")
 st.dataframe(_run_table(rows), hide_index=True, key="runs-table", column_config=ACCURACY_COLUMNS)
 _unfinished_table(rows, "unfinished-table")
 _csv_button()
@@ -160,13 +161,15 @@ if unfinished:
 
 if done:
     by_size, by_temperature, gains, groups = _charts(mark)
-    st.plotly_chart(by_size, key="by-size")
+    chart(by_size, "by-size")
     left, right = st.columns(2)
-    left.plotly_chart(by_temperature, key="by-temperature")
-    right.plotly_chart(gains, key="gains")
+    with left:
+        chart(by_temperature, "by-temperature")
+    with right:
+        chart(gains, "gains")
     st.caption("Teacher shown: the newest finished run's teacher.")
 
-    st.subheader("Is the gain real?")
+    st.header("Is the gain real?")
     st.markdown(
         f"""
 Runs are grouped when they share **every setting but the seed, the same data and the same teacher
@@ -209,7 +212,7 @@ right), which more seeds do not shrink.
                 "run the same settings with other seeds (the Distil page's 'Repeat over seeds').")
     with_controls = [r for r in done if r["smoothed_accuracy"] is not None]
     if with_controls:
-        st.subheader("Knowledge or just softness?")
+        st.header("Knowledge or just softness?")
         st.markdown(CONTROLS_EXPLAINED)
         st.dataframe([{"run": r["id"], "student": r["student"], "T": r["temperature"],
                        "distilled": r["distilled_accuracy"], "smoothed-label twin": r["smoothed_accuracy"],

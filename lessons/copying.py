@@ -47,7 +47,7 @@ SOURCE_LABELS = {"mnist": "unlabelled digits (MNIST training images)",
                  "fashion": "other images (Fashion-MNIST clothing, or generated shapes)", "noise": "pure noise"}
 LINE_KEYS = {f"{answers}-{samples}": (answers, samples) for answers, samples in CURVE_LINES}
 
-st.subheader("How many exchanges does a copy take?")
+st.header("How many exchanges does a copy take?")
 st.markdown(
     """
 Each point is one copy trained on that many paid-for answers. Full probabilities tell the copier

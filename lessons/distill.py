@@ -1,6 +1,7 @@
 """Distil a student: pick its size, T and α, and watch it learn beside a scratch twin."""
 import streamlit as st
 
+from lessons.charts import chart
 from lessons import shared, watching
 from lessons.findings import distill_finding, points
 from lessons.links import share_link, widget_default
@@ -110,8 +111,8 @@ def _done(run):
     r = run.result
     if run.id > 0:  # a stored default says so above itself
         st.caption(f"Run #{run.id}, seed {run.config.seed}: {run.config.student} trained in {r.seconds:.0f} s.")
-    st.plotly_chart(watching.run_figure(run, lambda: learning_curves_figure(r.curves, run.config.epochs)),
-                    key=f"lc-done-{run.id}")
+    chart(watching.run_figure(run, lambda: learning_curves_figure(r.curves, run.config.epochs)),
+                 f"lc-done-{run.id}")
     cols = st.columns(4)
     cols[0].metric("Distilled student", f"{r.distilled_accuracy:.2%}")
     cols[1].metric("Scratch twin", f"{r.scratch_accuracy:.2%}")

@@ -5,6 +5,7 @@ import os
 
 import streamlit as st
 
+from lessons.charts import chart
 from lessons import shared
 from models.service.lockout import FACILITATOR_LOCKOUT
 from models.service.room import RoomLimits, room_limits, set_room_limits
@@ -53,7 +54,7 @@ if not st.session_state.get("facilitator"):
     st.stop()
 
 store = shared.store()
-st.subheader("The room's link, on screen")
+st.header("The room's link, on screen")
 # Without a browser's address (a script driving the page), this server's own port on localhost.
 choices = room_address_choices(st.context.url or f"http://localhost:{st.get_option('server.port')}/", network_hosts())
 address = st.selectbox("Address visitors open", choices + [TYPE_ANOTHER], key="room_address_choice",
@@ -67,12 +68,13 @@ if problem:
     st.warning(problem)
 else:
     left, right = st.columns([1, 2])
-    left.image(code, caption=f"QR code: scan to open the lab at {address}", width=240)
+    left.image(code, caption=f"QR code: scan to open the lab at {address}", width=240,
+               alt=f"QR code that opens {address}")
     right.markdown(f"## {markdown_text(address)}")
     right.caption("Put this on the projector. A link to a page with its settings filled in (the Distil page's "
                   "\"Copy a link to these settings\") works the same way.")
 
-st.subheader("Room board (for the projector)")
+st.header("Room board (for the projector)")
 st.caption(f"Refreshes itself every {BOARD_REFRESH_S:g} s: the room's guesses beside what its runs measured, the "
            "leaderboard and the queue.")
 
@@ -85,7 +87,7 @@ def room_board_view() -> None:
     left, right = st.columns(2)
     for column, question in zip((left, right), board["questions"].values()):
         with column:
-            st.plotly_chart(guesses_figure(question), key=f"board-{question['options'][0]}")
+            chart(guesses_figure(question), f"board-{question['options'][0]}")
     st.dataframe([{"run": r["id"], "name": r["name"], "student": r["student"], "T": r["temperature"],
                    "distilled": r["distilled_accuracy"], "gain (points)": 100 * r["gain"]}
                   for r in board["leaderboard"]], hide_index=True, key="board-leaders",
@@ -96,7 +98,7 @@ def room_board_view() -> None:
 room_board_view()
 
 limits = room_limits(store)
-st.subheader("Caps for the room")
+st.header("Caps for the room")
 st.markdown("Every run anyone starts must stay within these (0 = no cap). Runs already queued are not touched.")
 with st.form("room-limits"):
     c1, c2 = st.columns(2)
@@ -117,7 +119,7 @@ with st.form("room-limits"):
                                           int(budget_min) * 60))
         st.success("Applied. New runs are checked against these caps.")
 
-st.subheader("Runs in progress")
+st.header("Runs in progress")
 active = store.list(active=True)
 if not active:
     st.caption("Nothing is queued or running.")
@@ -150,7 +152,7 @@ for run in active[:SHOWN_RUNS]:
 if len(active) > SHOWN_RUNS:
     st.caption(f"…and {len(active) - SHOWN_RUNS} older runs, cancelled with their visitor above.")
 
-st.subheader("A fresh leaderboard")
+st.header("A fresh leaderboard")
 st.markdown("Archiving takes every finished distillation off the Compare page. Nothing is deleted: archived runs "
             "stay in the database and in Compare's CSV export.")
 if st.button("Archive the leaderboard", key="archive"):

@@ -26,6 +26,31 @@ class DrawnFigure(go.Figure):
         return self._drawn
 
 
+CHART_KINDS = {"scatter": "lines", "bar": "bars", "heatmap": "a heat map", "histogram": "bars"}
+
+
+def _plain(text) -> str:
+    """A plotly label as plain words: no markup (<br>, <sub>), single spaces."""
+    import re
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", str(text or ""))).strip()
+
+
+def describe(fig: go.Figure) -> str:
+    """The chart's text alternative in one sentence, read from the figure itself (its title, axes and
+    named traces), so every chart has one and it always names what is drawn."""
+    layout = fig.layout
+    title = _plain(layout.title.text) or "A chart"
+    kinds = list(dict.fromkeys(CHART_KINDS.get(trace.type, "marks") for trace in fig.data)) or ["nothing yet"]
+    names = list(dict.fromkeys(_plain(trace.name) for trace in fig.data if _plain(trace.name)))
+    x, y = _plain(layout.xaxis.title.text), _plain(layout.yaxis.title.text)
+    sentence = f"{title.rstrip('.')}: {' and '.join(kinds)}"
+    if y:
+        sentence += f" of {y}" + (f" against {x}" if x else "")
+    if names:
+        sentence += f", for {', '.join(names[:-1])} and {names[-1]}" if len(names) > 1 else f", for {names[0]}"
+    return sentence + "."
+
+
 def drawn_once(fig: go.Figure | None) -> DrawnFigure | None:
     """fig itself, now a DrawnFigure (None stays None), for a figure kept and drawn again and again.
     The class is swapped in place: DrawnFigure(fig) would copy and check every property again, which

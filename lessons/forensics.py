@@ -141,7 +141,7 @@ if latest_student:
                 f"teacher's {mistakes} mistakes they repeat {r.teacher_mistakes_shared:.0%} and "
                 f"{r.scratch_mistakes_shared:.0%} (p = {r.mistakes_mcnemar_p:.2g}).")
 
-st.subheader("Check any stored model")
+st.header("Check any stored model")
 chosen = st.selectbox("Suspect", candidates, format_func=lambda run: clean_name(_label(run)), key="suspect")
 repeated, total, runner_up = _score(chosen.id, chosen.result.student, digest, data.fingerprint)
 st.metric("Teacher's mistakes it repeats, digit for digit", f"{repeated} of {total}",

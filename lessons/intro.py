@@ -4,6 +4,7 @@ then a route for each kind of visitor. Everything on it is instant: it reads the
 import numpy as np
 import streamlit as st
 
+from lessons.charts import chart
 from lessons.figures import soft_targets_spec
 from lessons.pictures import picture_address
 from lessons.findings import distill_finding
@@ -28,7 +29,7 @@ def live_picture(picture: dict) -> None:
                             1.0, 20.0, 4.0, 0.5, key="intro_temperature")
     at_t, at_1 = soft_targets_array(logits, temperature), soft_targets_array(logits, 1.0)
     top, runner_up = np.argsort(-at_t)[:2]
-    st.plotly_chart(soft_targets_spec(at_t.tolist(), at_1.tolist(), temperature), key="intro_soft")
+    chart(soft_targets_spec(at_t.tolist(), at_1.tolist(), temperature), "intro_soft")
     st.caption(f"The teacher calls this test image a **{top}** ({at_1[top]:.1%} at T = 1). At T = {temperature:g} "
                f"its runner-up, **{runner_up}**, gets {at_t[runner_up]:.1%}: that is what it thinks the image "
                "resembles, the \"dark knowledge\" a student learns from the soft targets.")
@@ -39,7 +40,8 @@ if stored is not None and stored.picture and stored.runs.get("distill"):
     picture = stored.picture
     with image_side:
         st.image(picture_address(picture["pixels"]), width=112,
-                 caption=f"Test image #{picture['test_index']}, labelled {picture['label']}")
+                 caption=f"Test image #{picture['test_index']}, labelled {picture['label']}",
+                 alt=f"A handwritten {picture['label']} from the MNIST test set, 28 by 28 pixels")
         live_picture(picture)
     with result_side:
         run = stored.runs["distill"][0]
@@ -58,7 +60,7 @@ else:
     st.info("The stored default results are missing from this copy of the lab (rebuild them with "
             "`python -m models stored-defaults --write`); every page still trains live.")
 
-st.subheader("Where to go next")
+st.header("Where to go next")
 ROUTES = (  # (who it is for, what they get, the pages in order: file, label, icon)
     ("**10 minutes: the news.** What does \"copying a model by distillation\" mean?",
      (("soft_targets", "Soft targets", "thermostat"), ("copying", "Copy through answers", "content_copy"),
@@ -76,7 +78,7 @@ for column, (audience, pages) in zip(st.columns(len(ROUTES)), ROUTES):
         for page, label, icon in pages:
             st.page_link(f"lessons/{page}.py", label=label, icon=f":material/{icon}:")
 
-st.subheader("Why it is in the news")
+st.header("Why it is in the news")
 st.markdown(
     f"""
 In February 2026 Anthropic reported that about **{REPORTED_ACCOUNTS:,} fraudulent accounts** had produced

@@ -79,7 +79,7 @@ def _live(run):
 def _done(run):
     report = run.result.missing_digit
     digit = report.omitted_class
-    st.subheader(f"Test images of the digit {digit} ({report.test_images_of_class:,} of them)")
+    st.header(f"Test images of the digit {digit} ({report.test_images_of_class:,} of them)")
     st.success(missing_digit_finding(report, run.config.seed))
     cols = st.columns(4)
     cols[0].metric("Scratch twin", f"{report.scratch_omitted_class_accuracy:.1%}",

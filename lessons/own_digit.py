@@ -6,6 +6,7 @@ import numpy as np
 import streamlit as st
 from PIL import Image
 
+from lessons.charts import chart
 from lessons import shared
 from lessons.canvas import drawing_pad
 from lessons.figures import reliability_figure, soft_targets_figure
@@ -108,7 +109,8 @@ with right:
     elif digit is not None:
         big = Image.fromarray(digit.pixels).resize((168, 168), Image.Resampling.NEAREST)
         st.image(big, caption="What the models see: 28 × 28 pixels"
-                 + (" (your dark-on-light picture, flipped)" if digit.inverted else ""))
+                 + (" (your dark-on-light picture, flipped)" if digit.inverted else ""),
+                 alt="Your digit as the models see it: 28 by 28 grey pixels, light strokes on black")
 
 if digit is not None:
     teacher_logits = predict_logits(load_teacher(shared.chosen_teacher()), digit.tensor())[0]
@@ -119,7 +121,7 @@ if digit is not None:
     runner_up = sorted(range(10), key=lambda d: probs_t[d], reverse=True)[1]
     st.markdown(f"The teacher reads **{top}**, {probs_1[top]:.1%} sure. At T = {temperature:g} its second "
                 f"choice is **{runner_up}** ({probs_t[runner_up]:.1%}): what it thinks your digit resembles.")
-    st.plotly_chart(soft_targets_figure(probs_t, probs_1, temperature), key="own-soft")
+    chart(soft_targets_figure(probs_t, probs_1, temperature), "own-soft")
     if not students:
         st.info("No distilled students on this server yet: distil one on *3. Distil a student* and it answers "
                 "your digit here too, beside its scratch twin.")
@@ -182,7 +184,7 @@ calibration_box.dataframe([{"model": name, "accuracy": c.accuracy, "calibration 
 if "scratch twin" not in found:
     calibration_box.caption("This run was stored before scratch twins were kept, so only the student is shown.")
 
-st.subheader("Take a model home")
+st.header("Take a model home")
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

@@ -11,7 +11,8 @@ import uuid
 
 import streamlit as st
 
-from lessons.figures import drawn_once
+from lessons.charts import chart
+from lessons.figures import describe, drawn_once
 from lessons.room import store
 from models.base.configs import MAX_SEEDS, StoreError
 from models.core.data import Dataset, default_dataset
@@ -166,5 +167,6 @@ def cached_chart(key: str, version, build) -> None:
         memo.pop(key, None)
         while len(memo) >= MEMO_FIGURES:  # keep per-session state small
             memo.pop(next(iter(memo)))
-        memo[key] = (version, drawn_once(build()))  # each poll's draw then skips plotly's deep copy
-    st.plotly_chart(memo[key][1], key=key)
+        figure = drawn_once(build())  # each poll's draw then skips plotly's deep copy
+        memo[key] = (version, figure, describe(figure))
+    chart(memo[key][1], key, memo[key][2])

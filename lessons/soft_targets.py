@@ -2,6 +2,7 @@
 import numpy as np
 import streamlit as st
 
+from lessons.charts import chart
 from lessons import shared
 from lessons.figures import soft_targets_spec
 from lessons.pictures import picture_address
@@ -34,7 +35,8 @@ with controls:
     which = st.slider("Example (0 = the one the teacher is least sure about)", 0, len(ranked) - 1, 0, key="example")
 index = int(ranked[which])
 with picture:
-    st.image(picture_address(data.test_image(index)), width=160, caption=f"Test image #{index}, labelled {int(data.test_y[index])}")
+    st.image(picture_address(data.test_image(index)), width=160, caption=f"Test image #{index}, labelled {int(data.test_y[index])}",
+             alt=f"A handwritten {int(data.test_y[index])} from the MNIST test set, 28 by 28 pixels")
 
 
 def soft_target_sentence(top: int, runner_up: int, top_at_1: float, runner_up_at_t: float, temperature: float,
@@ -63,7 +65,7 @@ def temperature_view(row, label) -> None:
     st.markdown(soft_target_sentence(top, runner_up, probs_1[top], probs_t[runner_up], temperature, int(label)))
     magnify = st.toggle("Magnify the small ones (log scale)", key="soft_log",
                         help="On a linear scale probabilities under 1 % are invisible; a log scale shows them all.")
-    st.plotly_chart(soft_targets_spec(probs_t, probs_1, temperature, log_scale=magnify), key="soft")
+    chart(soft_targets_spec(probs_t, probs_1, temperature, log_scale=magnify), "soft")
 
 
 temperature_view(logits.test[index].numpy(), data.test_y[index])

@@ -1,6 +1,7 @@
 """Get a teacher: take the pretrained CNN at once, or train one and watch it learn."""
 import streamlit as st
 
+from lessons.charts import chart
 from lessons import shared, watching
 from lessons.figures import teacher_curve_figure
 from models.base.configs import ConfigError, TeacherConfig
@@ -22,7 +23,7 @@ shared.dataset_caption()
 
 left, right = st.columns(2)
 with left:
-    st.subheader("Use the pretrained teacher")
+    st.header("Use the pretrained teacher")
     try:
         teacher = load_teacher("pretrained")
         logits = shared.logits_or_stop("pretrained")
@@ -37,7 +38,7 @@ with left:
         st.error(without_paths(error))
 
 with right:
-    st.subheader("Or train your own")
+    st.header("Or train your own")
     with st.form("train-teacher"):
         epochs = st.slider("Epochs (passes over the training set)", 1, 5, TeacherConfig.epochs, key="teacher_epochs")
         seed = st.number_input("Seed (changes the starting weights and the order of examples)",
@@ -64,7 +65,7 @@ def _live(run):
 def _done(run):
     result = run.result
     st.success(f"Your teacher reached {result.test_accuracy:.2%} test accuracy in {result.seconds:.0f} s.")
-    st.plotly_chart(teacher_curve_figure(result.losses, result.curves, run.config.epochs), key=f"tc-done-{run.id}")
+    chart(teacher_curve_figure(result.losses, result.curves, run.config.epochs), f"tc-done-{run.id}")
     if st.button("Use this teacher", key=f"use-{run.id}", type="primary"):
         st.session_state.teacher = result.checkpoint
 
@@ -74,7 +75,7 @@ if "teacher_run" in st.session_state:
 
 trained = [r for r in shared.store().list(kind="teacher", status="done")]
 if trained:
-    st.subheader("Teachers trained on this server")
+    st.header("Teachers trained on this server")
     for run in trained[:10]:
         cols = st.columns([3, 1])
         cols[0].write(f"Run {run.id}: {run.result.test_accuracy:.2%} after {run.result.epochs} epochs")

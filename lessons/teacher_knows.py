@@ -1,6 +1,7 @@
 """What the teacher knows: which digits it finds alike, and the test digits it is least sure of."""
 import streamlit as st
 
+from lessons.charts import chart
 from lessons import shared
 from lessons.figures import similarity_figure
 from models.core.knowledge import most_alike, most_confused_pairs, similarity_matrix
@@ -21,12 +22,12 @@ logits = shared.logits_or_stop(shared.chosen_teacher())
 temperature = st.slider("Temperature T", 1.0, 20.0, 4.0, 0.5, key="knows_temperature",
                         help="Higher T brings the small probabilities up so the resemblances show.")
 matrix = similarity_matrix(logits.test, data.test_y, temperature)
-st.plotly_chart(similarity_figure(matrix.tolist(), temperature), key="similarity")
+chart(similarity_figure(matrix.tolist(), temperature), "similarity")
 pairs = most_confused_pairs(matrix, 3)
 st.markdown("Strongest resemblances at this temperature, measured on the test set: " + "; ".join(
     f"a **{a}** looks like a **{b}** ({p:.1%} on average)" for a, b, p in pairs) + ".")
 
-st.subheader("Which 4s look like 9s? Pick any two digits")
+st.header("Which 4s look like 9s? Pick any two digits")
 c1, c2 = st.columns(2)
 true_digit = c1.selectbox("Images labelled", list(range(10)), index=pairs[0][0], key="knows_true")
 others = [d for d in range(10) if d != true_digit]
@@ -38,7 +39,8 @@ examples = most_alike(logits.test, data.test_y, true_digit, looks_like, temperat
 columns = st.columns(4)
 for slot, example in enumerate(examples):
     with columns[slot % 4]:
-        st.image(data.test_image(example["index"]), width=96)
+        st.image(data.test_image(example["index"]), width=96,
+                 alt=f"Test image #{example['index']}: a handwritten {true_digit} the teacher finds like a {looks_like}")
         probs = example["probabilities"]
         top = sorted(range(10), key=lambda d: probs[d], reverse=True)[:3]
         verdict = "✗ teacher says " + str(example["prediction"]) if example["prediction"] != true_digit else "✓"

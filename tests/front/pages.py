@@ -33,3 +33,25 @@ def texts(at: AppTest) -> str:
 def shared_store_runs() -> int:
     from models.service.store import RunStore
     return len(RunStore().list())
+
+
+def lesson_pages() -> list[str]:
+    """Every page app.py routes to, as lessons/NAME.py names."""
+    import re
+
+    from tests.conftest import ROOT
+    return re.findall(r'st\.Page\("lessons/(\w+)\.py"', (ROOT / "app.py").read_text())
+
+
+def charts_without_a_text_alternative(at: AppTest) -> list[str]:
+    """Keys of the page's charts that are not followed at once by their "Chart: …" sentence."""
+    # AppTest has no class of its own for a Plotly chart (an UnknownElement of type "plotly_chart").
+    drawn = [e for e in at.main if not hasattr(e, "children")]  # elements, in page order; no containers
+
+    def is_chart(element) -> bool:
+        return getattr(element, "type", "") == "plotly_chart"
+
+    def is_alternative(element) -> bool:
+        return type(element).__name__ == "Caption" and element.value.startswith("Chart: ") and len(element.value) > 20
+    return [element.proto.id for i, element in enumerate(drawn)
+            if is_chart(element) and not (i + 1 < len(drawn) and is_alternative(drawn[i + 1]))]

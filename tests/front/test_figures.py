@@ -191,3 +191,15 @@ def test_a_drawn_figure_hands_every_draw_one_copy_of_the_same_figure():
     assert figures.drawn_once(drawn) is drawn and figures.drawn_once(None) is None
     # The soft-targets chart a room's sliders share is one.
     assert isinstance(figures.soft_targets_spec([0.05] * 10, [0.1] * 10, 4.0), figures.DrawnFigure)
+
+
+def test_every_figure_reads_as_one_sentence_naming_what_it_draws():
+    fig = figures.learning_curves_figure([{"epoch": 1, "distilled": 0.8, "scratch": 0.7}], epochs=5)
+    sentence = figures.describe(fig)
+    assert sentence.count(".") == 1 and sentence.endswith(".")
+    assert fig.layout.title.text.split("<")[0].strip().rstrip(".") in sentence
+    for name in _names(fig):
+        assert name in sentence  # each line is named, so nothing drawn is missing from the words
+    assert f"against {fig.layout.xaxis.title.text}" in sentence and "lines of" in sentence
+    bars = figures.soft_targets_figure([0.1] * 10, [1.0] + [0.0] * 9, 4.0)
+    assert "bars" in figures.describe(bars) and "<" not in figures.describe(bars)

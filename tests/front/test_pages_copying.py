@@ -50,7 +50,7 @@ def test_chat_copy_page_copies_a_chatbot_and_shows_the_canary_and_the_curve(app)
     assert list(curve["answers"]) == ["full distributions (white box)"]
     assert at.success[-1].value.startswith("At 100 exchanges the copy from full distributions")
     at = open_page(at, "compare")  # no distillation runs yet: the chat copies still show
-    assert "Chat copies" in [h.value for h in at.subheader]
+    assert "Chat copies" in [h.value for h in at.header]
     assert set(at.dataframe[0].value["exchanges"]) == {100}
 
 

@@ -40,7 +40,7 @@ def test_distill_page_runs_a_tiny_student_and_compare_page_shows_it(app):
     second_tab.run()
     second_tab = open_page(second_tab, "compare")
     assert list(second_tab.dataframe[0].value["name"]) == ["tiny from the UI"]  # everyone's; not theirs
-    assert "Your runs" not in [h.value for h in second_tab.subheader]
+    assert "Your runs" not in [h.value for h in second_tab.header]
 
 
 def test_the_student_can_also_learn_from_the_teachers_insides_and_compare_says_so(app):

@@ -169,3 +169,13 @@ def test_own_digit_page_reads_an_upload_and_asks_the_teacher_and_students(app):
     assert [w.value for w in at.warning] == ["Could not read that as a digit: no digit found: the image is blank or "
                                              "has too little contrast; draw or photograph a dark digit on light paper "
                                              "(or a light one on dark)."]
+
+
+def test_every_chart_on_every_page_says_in_a_sentence_what_it_shows(app):
+    from tests.front.pages import charts_without_a_text_alternative, lesson_pages
+    charts = 0
+    for page in lesson_pages():
+        at = open_page(app, page)
+        charts += len(at.get("plotly_chart"))
+        assert charts_without_a_text_alternative(at) == [], page
+    assert charts >= 10  # the stored defaults' charts and the live ones were all looked at

@@ -233,3 +233,43 @@ def test_the_news_route_from_the_start_page_says_each_pages_finding(altered_serv
         _settled(page)
         assert page.locator('[data-testid="stException"]').count() == 0
         browser.close()
+
+
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"  # npm's axe-core (package.json), served from here
+SERIOUS = ("critical", "serious")
+# The sidebar's page list is Streamlit's own markup (its <li>s sit in a <div>, not straight in the <ul>),
+# which the lab cannot change; every other finding is the lab's own.
+STREAMLITS_OWN = '[data-testid="stSidebarNav"]'
+
+
+def _axe_findings(page) -> list[str]:
+    page.add_script_tag(content=AXE.read_text())
+    found = page.evaluate("""async (own) => (await axe.run({exclude: [[own]]}, {resultTypes: ['violations']}))
+        .violations.map(v => ({id: v.id, impact: v.impact, where: v.nodes.map(n => n.target.join(' ')).slice(0, 3)}))""",
+                          STREAMLITS_OWN)
+    return [f"{v['id']} ({v['impact']}) at {v['where']}" for v in found if v["impact"] in SERIOUS]
+
+
+def test_every_page_passes_axe_core_and_says_what_each_chart_shows(server):
+    """axe-core 4 on every page as a visitor first sees it: no critical or serious finding of the lab's
+    own (images without alt text, faint captions, …), and every chart followed by its sentence."""
+    from tests.front.pages import lesson_pages
+    assert AXE.exists(), "axe-core is missing: run `npm ci` (see .ci/run)"
+    findings, charts = {}, 0
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        for name in lesson_pages():
+            page.goto(f"{server}/{'' if name == 'intro' else name}")
+            _settled(page)
+            page.locator('[data-testid="stMainBlockContainer"]').first.wait_for(timeout=PATIENCE_MS)
+            findings[name] = _axe_findings(page)
+            for chart in page.locator('[data-testid="stPlotlyChart"]').all():
+                chart.wait_for(timeout=PATIENCE_MS)
+                after = chart.locator("xpath=ancestor::div[contains(@class, 'stElementContainer')][1]"
+                                      "/following-sibling::div[1]")
+                assert after.inner_text().startswith("Chart: "), name
+                charts += 1
+        browser.close()
+    assert {name: found for name, found in findings.items() if found} == {}
+    assert charts >= 5 and len(findings) == len(lesson_pages())

@@ -199,4 +199,4 @@ def test_a_guess_is_kept_with_its_run_and_shows_on_the_room_board(monkeypatch):
 def test_the_room_board_is_refused_without_a_secret(monkeypatch):
     at = _facilitator(monkeypatch, None)
     assert "No facilitator secret is set" in at.info[0].value
-    assert not at.get("plotly_chart") and not at.dataframe and "Room board" not in [h.value for h in at.subheader]
+    assert not at.get("plotly_chart") and not at.dataframe and "Room board" not in [h.value for h in at.header]

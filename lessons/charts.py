@@ -1,0 +1,12 @@
+"""Every chart of the lab is drawn here, with its one-sentence text alternative beneath it: what it
+shows, for a screen reader and for anyone who cannot read the chart (lessons/figures.py: describe)."""
+from __future__ import annotations
+
+import streamlit as st
+
+from lessons.figures import describe
+
+
+def chart(figure, key: str, alternative: str | None = None) -> None:
+    st.plotly_chart(figure, key=key)
+    st.caption(f"Chart: {alternative or describe(figure)}")
