@@ -13,12 +13,32 @@ from models.base.news import REPORTED_ACCOUNTS, REPORTED_EXCHANGES, REPORTED_PER
 from models.service.stored_defaults import stored_defaults
 
 st.title("Distillation Lab")
+# The news first, in two sentences: a journalist reads this before any number of the lab's own.
+st.markdown(
+    f"In February 2026 Anthropic reported that about **{REPORTED_ACCOUNTS:,} fake accounts** had held "
+    f"**{REPORTED_EXCHANGES // 1_000_000} million conversations** with its model Claude to train other labs' models "
+    "on its answers. That is *distillation* used to copy a model, and here you can do it yourself, on a small "
+    "scale, and see what it takes.")
 st.markdown(
     "**Knowledge distillation** trains a small model (the *student*) on a big one's full answers (the "
     "*teacher*): not just \"this is a 7\" but how likely every digit is. It is also how a model can be "
     "copied through nothing but its answers.")
 
 stored = stored_defaults()
+
+
+def plain_result(r) -> str:
+    """The stored distillation in words a newcomer reads first; the statistics wait one click away."""
+    test_digits = r.dataset.get("test_size") or 10_000
+    if r.gain > 0:
+        said = f"got **{r.gain * 100:.1f} points more digits right**"
+    elif r.gain < 0:
+        said = f"got **{-r.gain * 100:.1f} points fewer digits right**"
+    else:
+        said = "got **exactly as many digits right**"
+    return (f"**What that looks like here:** a small network taught by the big one {said} than the same network "
+            f"taught by labels alone ({r.distilled_accuracy:.1%} against {r.scratch_accuracy:.1%} of "
+            f"{test_digits:,} test digits it never saw).")
 
 
 @st.fragment
@@ -46,13 +66,15 @@ if stored is not None and stored.picture and stored.runs.get("distill"):
     with result_side:
         run = stored.runs["distill"][0]
         r, config = run.result, run.config
-        st.markdown(f"**A student taught by that teacher, against its twin taught by labels alone** "
-                    f"({config.student}, {r.student_params:,} parameters against the teacher's {r.teacher_params:,}; "
-                    f"{config.train_size:,} training images, T = {config.temperature:g})")
-        a, b = st.columns(2)
-        a.metric("Distilled student", f"{r.distilled_accuracy:.2%}", f"{r.gain * 100:+.2f} points")
-        b.metric("Scratch twin", f"{r.scratch_accuracy:.2%}")
-        st.success(distill_finding(r, config.seed))
+        st.markdown(plain_result(r))
+        with st.expander("The numbers behind it"):
+            st.markdown(f"**A student taught by that teacher, against its twin taught by labels alone** "
+                        f"({config.student}, {r.student_params:,} parameters against the teacher's "
+                        f"{r.teacher_params:,}; {config.train_size:,} training images, T = {config.temperature:g})")
+            a, b = st.columns(2)
+            a.metric("Distilled student", f"{r.distilled_accuracy:.2%}", f"{r.gain * 100:+.2f} points")
+            b.metric("Scratch twin", f"{r.scratch_accuracy:.2%}")
+            st.success(distill_finding(r, config.seed))
         st.caption(f"The stored default result, {stored.describe()}. Press *Distil* on the Distil page to train "
                    "it yourself, live.")
         st.page_link("lessons/distill.py", label="Run it yourself", icon=":material/science:")
@@ -64,7 +86,8 @@ st.header("Where to go next")
 ROUTES = (  # (who it is for, what they get, the pages in order: file, label, icon)
     ("**10 minutes: the news.** What does \"copying a model by distillation\" mean?",
      (("soft_targets", "Soft targets", "thermostat"), ("copying", "Copy through answers", "content_copy"),
-      ("catching", "Accounts and detection", "policy"), ("forensics", "Was it copied?", "fingerprint"))),
+      ("chat_copy", "Copy a chatbot", "chat"), ("catching", "Accounts and detection", "policy"),
+      ("forensics", "Was it copied?", "fingerprint"))),
     ("**30 minutes: the technique.** Train a student yourself and test what it learned.",
      (("teacher", "Get a teacher", "school"), ("distill", "Distil a student", "science"),
       ("compare", "Compare runs", "leaderboard"), ("missing_digit", "The missing digit", "visibility_off"))),

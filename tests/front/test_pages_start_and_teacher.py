@@ -179,3 +179,18 @@ def test_every_chart_on_every_page_says_in_a_sentence_what_it_shows(app):
         charts += len(at.get("plotly_chart"))
         assert charts_without_a_text_alternative(at) == [], page
     assert charts >= 10  # the stored defaults' charts and the live ones were all looked at
+
+
+def test_the_start_page_leads_with_the_news_then_the_result_in_plain_words(app):
+    from models.service.stored_defaults import stored_defaults
+    r = stored_defaults().runs["distill"][0].result
+    first = app.markdown[0].value
+    assert "24,000 fake accounts" in first and "16 million conversations" in first
+    plain = next(m.value for m in app.markdown if m.value.startswith("**What that looks like here:**"))
+    assert f"{r.gain * 100:.1f} points more digits right" in plain and "McNemar" not in plain
+    assert f"{r.distilled_accuracy:.1%} against {r.scratch_accuracy:.1%}" in plain
+    numbers = app.expander[0]
+    assert numbers.label == "The numbers behind it" and "McNemar" in numbers.success[0].value
+    assert not any("McNemar" in m.value for m in app.markdown)  # the statistics wait one click away
+    news_route = [link.proto.label for link in app.get("page_link")]
+    assert news_route.index("Copy a chatbot") < news_route.index("Get a teacher")  # in the 10-minute route
