@@ -213,8 +213,10 @@ def test_the_news_route_from_the_start_page_says_each_pages_finding(altered_serv
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(server)
+        page.get_by_text("What that looks like here:").wait_for(timeout=PATIENCE_MS)
+        assert "97.8% against" in page.inner_text("body")  # the edited number, not a sentence typed into the page
+        page.get_by_text("The numbers behind it").click()
         page.get_by_text("Finding: the student beat its scratch twin by").wait_for(timeout=PATIENCE_MS)
-        assert "97.77%" in page.inner_text("body")  # the edited number, not a sentence typed into the page
         page.get_by_text("10 minutes: the news").wait_for()
 
         page.get_by_role("link", name="Soft targets", exact=True).first.click()
@@ -224,6 +226,9 @@ def test_the_news_route_from_the_start_page_says_each_pages_finding(altered_serv
         page.get_by_text("Finding: with 10,000 exchanges, the copy made from full probabilities").wait_for(
             timeout=PATIENCE_MS)
         assert "98.8%" in page.inner_text("body")
+
+        page.get_by_role("link", name="Copy a chatbot").first.click()
+        page.get_by_text("the copy needs").first.wait_for(timeout=PATIENCE_MS)
 
         page.get_by_role("link", name="Accounts and detection").first.click()
         page.get_by_text("With the reported 24,000 accounts it would take").wait_for(timeout=PATIENCE_MS)
