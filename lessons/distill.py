@@ -36,6 +36,7 @@ for key, value in {"student": defaults.student, "temperature": defaults.temperat
                    "seed": shared.default_seed(), "seeds": 1, "controls": False, "feature": defaults.feature,
                    "beta": DEFAULT_BETA}.items():
     widget_default(key, value)
+epochs_cap = shared.start_inside_caps({"epochs": "epochs", "train_size": "train_size"})
 with st.form("distill"):
     left, right = st.columns(2)
     with left:
@@ -54,7 +55,8 @@ with st.form("distill"):
         train_size = st.number_input(
             f"Transfer-set size (training images the student sees, at most {data.train_size:,})",
             min_value=1, step=500, key="train_size")
-        epochs = st.number_input("Epochs (passes over the transfer set)", min_value=1, max_value=500, key="epochs")
+        epochs = st.number_input("Epochs (passes over the transfer set)", min_value=1, max_value=epochs_cap or 500,
+                                 key="epochs")
         seed = st.number_input("Seed (your own: each visitor starts at a different one)", min_value=0, step=1,
                                key="seed",
                                help="Changes the starting weights, the images picked and their order. Each visitor "

@@ -36,6 +36,8 @@ for key, value in {"omit_digit": defaults.omit_class, "md_student": defaults.stu
                    "md_temperature": defaults.temperature, "md_alpha": defaults.alpha,
                    "md_epochs": defaults.epochs}.items():
     widget_default(key, value)
+# The lesson trains on every other image (train_size 0); under a cap on images, on the cap's number.
+epochs_cap = shared.start_inside_caps({"epochs": "md_epochs", "train_size": None})
 with st.form("missing-digit"):
     left, right = st.columns(2)
     digit = left.selectbox("Digit to leave out", list(range(10)), key="omit_digit")
@@ -43,7 +45,7 @@ with st.form("missing-digit"):
                              format_func=lambda n: f"{n}  ({student_params(n):,} parameters)", key="md_student")
     temperature = right.number_input("Temperature T", 0.1, 100.0, step=1.0, key="md_temperature")
     alpha = right.slider("α: weight on the teacher's soft targets", 0.0, 1.0, step=0.05, key="md_alpha")
-    epochs = right.number_input("Epochs", 1, 500, key="md_epochs")
+    epochs = right.number_input("Epochs", 1, epochs_cap or 500, key="md_epochs")
     st.caption(f"Defaults follow the paper (2 × 800 student, T = 20, all other training images): "
                f"{shared.cost_words([defaults])} of the room's worker time. The stored default result below is "
                "that run, measured once, so you need not wait for it. The bias shift is chosen on a validation "
@@ -58,6 +60,7 @@ if go:
         config = dataclasses.replace(defaults, omit_class=int(digit), student=student,
                                      temperature=float(temperature), alpha=float(alpha), epochs=int(epochs),
                                      teacher=shared.chosen_teacher())
+        config = shared.room_caps().inside(config)
         shared.logits_or_stop(config.teacher)
         st.session_state.missing_run = shared.submit([config], name=f"missing {digit}")[0]
     except ConfigError as error:

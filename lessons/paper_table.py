@@ -63,17 +63,20 @@ else:
     st.info("No run stored yet. Start the laptop version below, or run `python -m models hinton` "
             "(on a GPU it runs the paper's own setup for 100 epochs).")
 
+st.session_state.setdefault("hinton_epochs", LAPTOP_TABLE_EPOCHS)
+epochs_cap = shared.start_inside_caps({"epochs": "hinton_epochs", "train_size": None})
 with st.form("hinton"):
     setup = st.radio("Setup", ["laptop", "paper"], key="hinton_setup", horizontal=True, format_func={
         "laptop": f"Laptop version: pretrained CNN teaches, {LAPTOP_TABLE_EPOCHS} epochs per student",
         "paper": "The paper's own teacher, trained here (short budget on a CPU)"}.get)
     epochs = st.slider("Epochs per model (fewer: quicker, smaller gap). The paper's own teacher takes about 13 s "
-                       "an epoch on two CPU cores, on top of the students", 1, 30, LAPTOP_TABLE_EPOCHS,
+                       "an epoch on two CPU cores, on top of the students", 1, min(epochs_cap or 30, 30),
                        key="hinton_epochs")
     go = st.form_submit_button("Run it here", key="hinton_submit")
 if go:
     try:
-        config = HintonConfig(epochs=int(epochs), teacher=shared.chosen_teacher() if setup == "laptop" else PAPER_TEACHER)
+        config = shared.room_caps().inside(
+            HintonConfig(epochs=int(epochs), teacher=shared.chosen_teacher() if setup == "laptop" else PAPER_TEACHER))
         st.session_state.hinton_run = shared.submit([config], name="app")[0]
     except ConfigError as error:
         st.error(f"Not started: {without_paths(error)}")

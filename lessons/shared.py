@@ -96,6 +96,28 @@ def submit(configs: list, name: str = "", group: str = "") -> list[int]:
     return ids
 
 
+def room_caps():
+    """The facilitator's caps for this room (models/service/room.py: RoomLimits)."""
+    return room_limits(store())
+
+
+def start_inside_caps(widgets: dict[str, str | None]) -> int | None:
+    """Before a form is drawn: each capped widget's value ({config field: widget key, or None where
+    the form does not show the field and RoomLimits.inside brings the run inside}) brought inside the
+    facilitator's caps, and the caps said above the form. A visitor's defaults, or a slide link, then
+    never meet a refusal on the first press. The epochs cap (or None), for the widget's maximum."""
+    limits = room_limits(store())
+    caps = {"epochs": limits.epochs, "train_size": limits.train_size}
+    for field, key in widgets.items():
+        value, cap = st.session_state.get(key) if key else None, caps[field]
+        if cap and isinstance(value, (int, float)) and (value == 0 or value > cap):
+            st.session_state[key] = cap
+    sentence = limits.caps_sentence(tuple(widgets))
+    if sentence:
+        st.info(sentence, icon=":material/lock:")
+    return limits.epochs or None
+
+
 def keep_guess(run_id: int, question: str, answer: str | None) -> None:
     """Store the visitor's guess with the run it was made for (nothing when they made none). A guess
     never blocks a run: a store that cannot take it loses only the guess. Only the question's own

@@ -88,16 +88,19 @@ with by_temperature:
     st.info(PAPER_FINDING + " Run the sweep below to see whether this machine's students agree; the page says "
             "what your run shows, whatever it is.")
     defaults = SweepConfig()
+    for key, value in {"sweep_seeds": defaults.seeds, "sweep_train_size": min(defaults.train_size, data.train_size),
+                       "sweep_epochs": defaults.epochs}.items():
+        st.session_state.setdefault(key, value)
+    epochs_cap = shared.start_inside_caps({"epochs": "sweep_epochs", "train_size": "sweep_train_size"})
     with st.form("sweep-t"):
         students = st.multiselect("Students", STUDENT_NAMES,
                                   default=list(defaults.students), key="sweep_students")
         temperatures = st.multiselect("Temperatures", [1.0, 2.0, 2.5, 3.0, 4.0, 6.0, 8.0, 12.0, 20.0, 30.0],
                                       default=list(defaults.temperatures), key="sweep_temperatures")
         c1, c2, c3 = st.columns(3)
-        seeds = c1.number_input("Seeds per setting", 1, MAX_SEEDS, defaults.seeds, key="sweep_seeds")
-        train_size = c2.number_input("Transfer-set size", 1, data.train_size,
-                                     min(defaults.train_size, data.train_size), 500, key="sweep_train_size")
-        epochs = c3.number_input("Epochs", 1, 200, defaults.epochs, key="sweep_epochs")
+        seeds = c1.number_input("Seeds per setting", 1, MAX_SEEDS, key="sweep_seeds")
+        train_size = c2.number_input("Transfer-set size", 1, data.train_size, step=500, key="sweep_train_size")
+        epochs = c3.number_input("Epochs", 1, epochs_cap or 200, key="sweep_epochs")
         sweep_controls = st.checkbox("Add the two controls at every T (smoothed-label and shuffled-teacher twins; "
                                      "about twice the time)", key="sweep_controls")
         go = st.form_submit_button("Run the sweep", type="primary", key="sweep_submit")
@@ -123,12 +126,14 @@ with by_size:
                f"{data.train_size:,} labelled training images, and its soft targets on the student's few images "
                "pass on some of what it learned from the rest. A student with 500 images is really learning from "
                "a teacher that saw them all, which is exactly why copying a model through its answers works.")
+    shared.start_inside_caps({"epochs": None, "train_size": None})
     with st.form("sweep-n"):
         c1, c2, c3 = st.columns(3)
         size_student = c1.selectbox("Student", SIZE_SWEEP_STUDENTS, index=1, key="size_student")
         size_temperature = c2.number_input("Temperature T", 0.1, 100.0, 8.0, key="size_temperature")
         size_seeds = c3.number_input("Seeds per size", 1, MAX_SEEDS, MIN_SEEDS_FOR_VERDICT, key="size_seeds")
-        choices = [n for n in (250, 500, 1000, 2000, 5000, 10000, 20000, 60000) if n <= data.train_size]
+        most = min(data.train_size, shared.room_caps().train_size or data.train_size)
+        choices = [n for n in (250, 500, 1000, 2000, 5000, 10000, 20000, 60000) if n <= most]
         sizes = st.multiselect("Transfer-set sizes", choices, default=[n for n in choices if n >= 500][:6] + (
             [choices[-1]] if choices[-1] > 10000 else []), key="size_sizes")
         go_size = st.form_submit_button("Run the size sweep", type="primary", key="size_submit")
@@ -138,7 +143,7 @@ with by_size:
                                      teacher=shared.chosen_teacher())
             if not cells:
                 raise ConfigError("pick at least one transfer-set size")
-            st.session_state.sweep_n = _submit(cells, "n")
+            st.session_state.sweep_n = _submit([shared.room_caps().inside(cell) for cell in cells], "n")
         except ConfigError as error:
             st.error(f"Not started: {without_paths(error)}")
 

@@ -39,14 +39,17 @@ with left:
 
 with right:
     st.header("Or train your own")
+    st.session_state.setdefault("teacher_epochs", TeacherConfig.epochs)
+    epochs_cap = shared.start_inside_caps({"epochs": "teacher_epochs", "train_size": None})
     with st.form("train-teacher"):
-        epochs = st.slider("Epochs (passes over the training set)", 1, 5, TeacherConfig.epochs, key="teacher_epochs")
+        epochs = st.slider("Epochs (passes over the training set)", 1, min(epochs_cap or 5, 5), key="teacher_epochs")
         seed = st.number_input("Seed (changes the starting weights and the order of examples)",
                                min_value=0, value=0, step=1, key="teacher_seed")
         submitted = st.form_submit_button("Train a teacher", key="teacher_submit")
     if submitted:
         try:
-            st.session_state.teacher_run = shared.submit([TeacherConfig(epochs=epochs, seed=int(seed))])[0]
+            config = shared.room_caps().inside(TeacherConfig(epochs=epochs, seed=int(seed)))
+            st.session_state.teacher_run = shared.submit([config])[0]
         except ConfigError as error:
             st.error(without_paths(error))
 

@@ -30,6 +30,32 @@ class RoomLimits:
                               f"got {'all' if size == 0 else f'{size:,}'}")
 
 
+    def caps_sentence(self, fields: tuple[str, ...] = ("epochs", "train_size")) -> str | None:
+        """The caps that bind a form with these fields, in the words a visitor reads above it."""
+        said = []
+        if self.epochs and "epochs" in fields:
+            said.append(f"{self.epochs} epochs")
+        if self.train_size and "train_size" in fields:
+            said.append(f"{self.train_size:,} training images")
+        if not said:
+            return None
+        return (f"Capped by the facilitator at {' and '.join(said)} for this room: the form starts inside the caps, "
+                "and a run asks for no more.")
+
+    def inside(self, config):
+        """The config brought inside the caps, for fields a form does not show (a teacher trained on
+        all images, train_size 0, trains on the cap's number instead); shown fields start inside."""
+        import dataclasses
+        changes = {}
+        epochs = getattr(config, "epochs", None)
+        if self.epochs and epochs is not None and epochs > self.epochs:
+            changes["epochs"] = self.epochs
+        size = getattr(config, "train_size", None)
+        if self.train_size and size is not None and (size == 0 or size > self.train_size):
+            changes["train_size"] = self.train_size
+        return dataclasses.replace(config, **changes) if changes else config
+
+
 def default_budget_s() -> int:
     """$DISTILL_BUDGET_S, for a server started without a facilitator; else DEFAULT_BUDGET_S."""
     try:
