@@ -53,7 +53,7 @@ def _csv_button() -> None:
 
 @st.cache_data(max_entries=4, show_spinner=False)
 def _chat_points(mark: tuple) -> list[dict]:
-    return curve_points(shared.store().list(kind="chat_copy", status="done"))
+    return curve_points(shared.store().list(kind="chat_copy", status="done", archived=False))
 
 
 def _chat_copies() -> None:

@@ -7,7 +7,8 @@ import streamlit as st
 
 from lessons.charts import chart
 from lessons import shared
-from models.service.lockout import FACILITATOR_LOCKOUT
+from models.service.lockout import FACILITATOR_BROWSERS, FACILITATOR_LOCKOUT
+from models.service.visitors import visitor_id
 from models.service.room import RoomLimits, room_limits, set_room_limits
 from lessons.figures import guesses_figure
 from models.service.guesses import room_board
@@ -35,6 +36,9 @@ if not secret:
             "`.streamlit/secrets.toml`).")
     st.stop()
 
+# A browser that gave the secret on this server is remembered (by its cookie), so a reload does not ask again.
+if FACILITATOR_BROWSERS.knows(shared.session_owner()):
+    st.session_state.facilitator = True
 if not st.session_state.get("facilitator"):
     with st.form("facilitator-login"):
         given = st.text_input("Facilitator secret", type="password", key="facilitator_secret")
@@ -46,6 +50,7 @@ if not st.session_state.get("facilitator"):
                          "and, after a few, locked out for everyone for five minutes.")
             elif hmac.compare_digest(given.encode(), secret.encode()):
                 FACILITATOR_LOCKOUT.succeeded(visitor)
+                FACILITATOR_BROWSERS.remember(visitor, anonymous=visitor_id(None))
                 st.session_state.facilitator = True
                 st.rerun()
             else:
@@ -54,6 +59,10 @@ if not st.session_state.get("facilitator"):
     st.stop()
 
 store = shared.store()
+if st.button("Lock this page", key="facilitator_lock", help="Asks for the secret again, in this browser too."):
+    FACILITATOR_BROWSERS.forget(shared.session_owner())
+    st.session_state.facilitator = False
+    st.rerun()
 st.header("The room's link, on screen")
 # Without a browser's address (a script driving the page), this server's own port on localhost.
 choices = room_address_choices(st.context.url or f"http://localhost:{st.get_option('server.port')}/", network_hosts())
@@ -153,7 +162,8 @@ if len(active) > SHOWN_RUNS:
     st.caption(f"…and {len(active) - SHOWN_RUNS} older runs, cancelled with their visitor above.")
 
 st.header("A fresh leaderboard")
-st.markdown("Archiving takes every finished distillation off the Compare page. Nothing is deleted: archived runs "
-            "stay in the database and in Compare's CSV export.")
+st.markdown("Archiving takes every finished run of every kind (distillations, copies, chat copies, sweeps) off "
+            "the leaderboard and the Compare page. Nothing is deleted: archived runs stay in the database and in "
+            "Compare's CSV export.")
 if st.button("Archive the leaderboard", key="archive"):
-    st.success(f"Archived {store.archive('distill')} runs.")
+    st.success(f"Archived {store.archive()} runs.")

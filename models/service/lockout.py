@@ -54,3 +54,30 @@ class Lockout:
 
 
 FACILITATOR_LOCKOUT = Lockout()  # one per server process: no page or cache clear can reset it
+
+
+class RememberedBrowsers:
+    """Browsers (visitor ids: one per browser cookie, shared by its tabs and reloads) that gave the
+    facilitator secret on this server, so a reload of the facilitator page does not ask again. Kept
+    in memory only: a restarted server, or a new secret, asks again. Clients without a browser cookie
+    share one id, so they are never remembered."""
+
+    def __init__(self) -> None:
+        self._known: set[str] = set()
+        self._lock = threading.Lock()
+
+    def remember(self, visitor: str, anonymous: str) -> None:
+        if visitor != anonymous:
+            with self._lock:
+                self._known.add(visitor)
+
+    def knows(self, visitor: str) -> bool:
+        with self._lock:
+            return visitor in self._known
+
+    def forget(self, visitor: str) -> None:
+        with self._lock:
+            self._known.discard(visitor)
+
+
+FACILITATOR_BROWSERS = RememberedBrowsers()

@@ -7,8 +7,12 @@ import time
 class RoomRecords:
     """Settings, archive and guesses (mixed into RunStore, which supplies _read and _write)."""
 
-    def archive(self, kind: str) -> int:
-        """Take every finished run of this kind off the leaderboard (kept in the database and exports)."""
+    def archive(self, kind: str | None = None) -> int:
+        """Take every finished run of this kind (None: of every kind) off the leaderboard and Compare
+        (kept in the database and exports)."""
+        if kind is None:
+            return self._write("UPDATE runs SET archived=1 WHERE archived=0 AND status NOT IN ('queued','running')",
+                               ()).rowcount
         return self._write("UPDATE runs SET archived=1 WHERE kind=? AND status NOT IN ('queued','running')",
                            (kind,)).rowcount
 

@@ -26,8 +26,8 @@ def test_a_copy_curve_answers_the_exchanges_question_only_when_it_can(curve, opt
     assert option is None or option in COPY_EXCHANGES.options
 
 
-def _finished_distill(store: RunStore, gain: float, seed: int) -> int:
-    run_id = store.create("distill", dataclasses.asdict(DistillConfig(seed=seed)), f"run {seed}")
+def _finished_distill(store: RunStore, gain: float, seed: int, omit_class: int | None = None) -> int:
+    run_id = store.create("distill", dataclasses.asdict(DistillConfig(seed=seed, omit_class=omit_class)), f"run {seed}")
     store.claim(run_id)
     store.finish(run_id, DistillResult(student="mlp-100", student_params=1, teacher_params=2, teacher_accuracy=0.99,
                                        distilled_accuracy=0.9 + gain, scratch_accuracy=0.9, gain=gain, seconds=1.0,
@@ -49,6 +49,13 @@ def test_the_room_board_sets_the_rooms_guesses_beside_its_measurements(tmp_path)
     assert board["questions"][COPY_EXCHANGES.key]["guessed"] == [0, 0, 0, 0]
     assert board["queue"] == {"running": 0, "waiting": 0}
     assert store.guesses() == {first: "1 to 3", second: "1 to 3"}
+
+
+def test_the_board_ranks_distil_runs_only_never_a_missing_digit_run_beside_them(tmp_path):
+    store = RunStore(tmp_path / "lab.sqlite")
+    distilled = _finished_distill(store, 0.03, 0)
+    _finished_distill(store, 0.08, 1, omit_class=3)  # its higher accuracy is on another question
+    assert [r["id"] for r in room_board(store)["leaderboard"]] == [distilled]
 
 
 def test_one_guess_per_visitor_and_question_however_often_they_reload(tmp_path):

@@ -6,7 +6,7 @@ import signal
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from models.base.configs import DistillConfig
+from models.base.configs import ConfigError, DistillConfig
 from models.service.room import room_limits
 from models.service.scheduler import JobPool
 from models.service.store import RunStore
@@ -55,6 +55,7 @@ def _facilitator(monkeypatch, secret, clock=None):
     monkeypatch.setattr(lockout.FACILITATOR_LOCKOUT, "_failures", {})
     monkeypatch.setattr(lockout.FACILITATOR_LOCKOUT, "_all", [])
     monkeypatch.setattr(lockout.FACILITATOR_LOCKOUT, "clock", clock or FakeClock())
+    monkeypatch.setattr(lockout.FACILITATOR_BROWSERS, "_known", set())
     if secret:
         monkeypatch.setenv("DISTILL_FACILITATOR_SECRET", secret)
     else:
@@ -70,6 +71,31 @@ def _facilitator(monkeypatch, secret, clock=None):
 def test_facilitator_page_without_a_secret_has_no_controls(monkeypatch):
     at = _facilitator(monkeypatch, None)
     assert not at.exception and "No facilitator secret is set" in at.info[0].value and not at.button
+
+
+def _facilitator_tab(owner: str | None) -> AppTest:
+    """A fresh tab on the facilitator page; `owner` stands for its browser's cookie (None: no cookie)."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=PATIENCE_S)
+    if owner:
+        at.session_state["owner"] = owner
+    at.run()
+    at.switch_page("lessons/facilitator.py")
+    return at.run()
+
+
+def test_a_reload_of_the_facilitator_page_keeps_it_unlocked_for_that_browser_only(monkeypatch):
+    _facilitator(monkeypatch, "s3cret")
+    tab = _facilitator_tab("the presenter's browser")
+    tab.text_input(key="facilitator_secret").input("s3cret")
+    tab.button(key="facilitator_unlock").click()
+    assert tab.run().number_input(key="cap_epochs")
+    reloaded = _facilitator_tab("the presenter's browser")
+    assert reloaded.number_input(key="cap_epochs") and not reloaded.text_input  # no secret asked again
+    assert _facilitator_tab("a visitor's browser").text_input(key="facilitator_secret")  # anyone else is asked
+    assert _facilitator_tab(None).text_input(key="facilitator_secret")  # as is every client without a cookie
+    reloaded.button(key="facilitator_lock").click()
+    assert reloaded.run().text_input(key="facilitator_secret")
+    assert _facilitator_tab("the presenter's browser").text_input(key="facilitator_secret")
 
 
 def _qr_caption(at) -> str:
@@ -136,17 +162,20 @@ def test_facilitator_caps_the_room_and_archives_the_leaderboard(monkeypatch):
     store = RunStore()
     done = store.create("distill", {**DistillConfig().__dict__})
     store.end(done, "cancelled")
-    at.button(key="archive").click()
+    chat = store.create("chat_copy", {})
+    store.end(chat, "cancelled")
+    at.button(key="archive").click()  # archive clears every kind, the chat copies on Compare included
     at.run()
-    assert "Archived 1 runs." in [s.value for s in at.success]
+    assert "Archived 2 runs." in [s.value for s in at.success], [s.value for s in at.success]
     assert store.list(kind="distill", archived=False) == [] and store.get(done).archived
 
     at.switch_page("lessons/distill.py")
     at.run()
-    at.number_input(key="epochs").set_value(10)
-    at.button(key="distill_submit").click()
-    at.run()
-    assert [e.value for e in at.error] == ["Not started: the facilitator capped epochs at 3 for this room, got 10"]
+    epochs = at.number_input(key="epochs")
+    assert (epochs.value, epochs.max) == (3, 3)  # the form starts inside the cap and cannot ask past it
+    assert any(i.value.startswith("Capped by the facilitator at 3 epochs") for i in at.info)
+    with pytest.raises(ConfigError):  # the server refuses a run past the cap all the same (a forged message)
+        room_limits(RunStore()).check(DistillConfig(epochs=10))
     from lessons import shared
     shared.pool().shutdown()
     import streamlit as st
