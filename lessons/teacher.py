@@ -67,10 +67,16 @@ def _live(run):
 
 def _done(run):
     result = run.result
-    st.success(f"Your teacher reached {result.test_accuracy:.2%} test accuracy in {result.seconds:.0f} s.")
-    chart(teacher_curve_figure(result.losses, result.curves, run.config.epochs), f"tc-done-{run.id}")
-    if st.button("Use this teacher", key=f"use-{run.id}", type="primary"):
+    if st.session_state.get("teacher_adopted") != run.id:  # the visitor trained it to use it: once, at its end
+        st.session_state.teacher_adopted = run.id
         st.session_state.teacher = result.checkpoint
+    st.success(f"Your teacher reached {result.test_accuracy:.2%} test accuracy in {result.seconds:.0f} s"
+               + (", and your runs now use it." if shared.chosen_teacher() == result.checkpoint else "."))
+    chart(teacher_curve_figure(result.losses, result.curves, run.config.epochs), f"tc-done-{run.id}")
+    if shared.chosen_teacher() != result.checkpoint and st.button("Use this teacher", key=f"use-{run.id}",
+                                                                  type="primary"):
+        st.session_state.teacher = result.checkpoint
+        st.rerun(scope="app")  # the button sits in the polling fragment: redraw "Teacher in use" below too
 
 
 if "teacher_run" in st.session_state:
@@ -87,3 +93,6 @@ if trained:
 
 current = shared.chosen_teacher()
 st.info(f"Teacher in use for your runs: **{markdown_text(without_paths(current))}**")
+st.page_link("lessons/soft_targets.py", label="Next: 2. Soft targets, what this teacher's answers carry",
+             icon=":material/thermostat:")
+st.page_link("lessons/distill.py", label="Or go straight to 3. Distil a student", icon=":material/science:")

@@ -62,10 +62,17 @@ def test_teacher_page_offers_pretrained_and_trains_one(app):
     at.button(key="teacher_submit").click()
     at.run()
     run_until(at, lambda at: any("Your teacher reached" in s.value for s in at.success))
+    trained = at.session_state.teacher
+    assert trained.endswith(".pt") and "your runs now use it" in at.success[0].value  # no second click needed
+    assert any(i.value.startswith("Teacher in use for your runs") and "pretrained" not in i.value for i in at.info)
+    at.button(key="use-pretrained").click().run()
+    assert at.session_state.teacher == "pretrained"
     use_buttons = [b for b in at.button if b.key and b.key.startswith("use-") and b.key != "use-pretrained"]
     use_buttons[0].click()
     at.run()
-    assert at.session_state.teacher.endswith(".pt") and at.session_state.teacher != "pretrained"
+    assert at.session_state.teacher == trained
+    assert [link.proto.label for link in at.get("page_link")][:1] == [
+        "Next: 2. Soft targets, what this teacher's answers carry"]  # a way forward
 
 
 def test_the_test_digits_are_drawn_as_data_addresses_with_nothing_left_in_the_media_store(app):
