@@ -3,7 +3,7 @@ import streamlit as st
 
 from lessons.charts import chart
 from lessons import shared, watching
-from lessons.findings import distill_finding, points
+from lessons.findings import distill_finding, points, p_text
 from lessons.links import share_link, widget_default
 from lessons.prose import CONTROLS_EXPLAINED
 from lessons.feature_signal import features_explained, learns_from_ui
@@ -132,7 +132,7 @@ def _done(run):
         only_student, only_twin = r.discordant
         st.caption(
             f"The test set's part of this gain: the student alone is right on {only_student} test digits, its twin "
-            f"alone on {only_twin} (exact McNemar p = {r.gain_mcnemar_p:.2g}); from the test digits alone the gain "
+            f"alone on {only_twin} (exact McNemar {p_text(r.gain_mcnemar_p)}); from the test digits alone the gain "
             f"is {r.gain * 100:+.2f} ± {r.gain_test_se * 100:.2f} points (one standard error). That error stays however "
             "many seeds you add: seed intervals say how much the gain moves with the seed, for this one test set and "
             "this one teacher.")

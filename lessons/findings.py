@@ -5,6 +5,15 @@ from __future__ import annotations
 CHANCE_P = 0.05  # below this McNemar p-value the test digits alone tell the two models apart
 
 
+SMALLEST_SHOWN_P = 1e-10  # below this a p-value's digits mean nothing to a reader (and 0 is never true)
+
+
+def p_text(p: float) -> str:
+    """A p-value as a reader should see it: "p = 0.032", "p = 6.2e-05", "p < 1e-10" (never "p = 0"
+    or "p = 1e-321")."""
+    return f"p < {SMALLEST_SHOWN_P:.0e}" if p < SMALLEST_SHOWN_P else f"p = {p:.2g}"
+
+
 def points(difference: float) -> str:
     """A difference of two accuracies, in percentage points (a journalist would misquote "+3.6 %")."""
     return f"{difference * 100:+.2f} points"
@@ -16,9 +25,9 @@ def distill_finding(result, seed: int) -> str:
     if result.gain_mcnemar_p is not None and result.discordant:
         only_student, only_twin = result.discordant
         evidence = (f"the student alone was right on {only_student:,} test digits, its twin alone on {only_twin:,}, "
-                    + (f"so the test digits alone tell them apart (McNemar p = {result.gain_mcnemar_p:.2g})"
+                    + (f"so the test digits alone tell them apart (McNemar {p_text(result.gain_mcnemar_p)})"
                        if result.gain_mcnemar_p < CHANCE_P else
-                       f"which the test digits alone cannot tell from chance (McNemar p = {result.gain_mcnemar_p:.2g})"))
+                       f"which the test digits alone cannot tell from chance (McNemar {p_text(result.gain_mcnemar_p)})"))
     else:
         evidence = "with no test digits on which they differ to weigh"
     if gain > 0:

@@ -1,6 +1,7 @@
 """Forensics: was this model copied from mine? Copies inherit their teacher's mistakes."""
 import streamlit as st
 
+from lessons.findings import p_text
 from lessons import shared, watching
 from models.base.configs import ConfigError, ExtractConfig
 from models.core.forensics import second_choice_shared, shared_mistake_counts
@@ -78,17 +79,20 @@ if go:
 
 
 def _pair_rows(runs) -> list[dict]:
-    """One row per model: the copies and their independent controls, each pair tested on the same digits."""
+    """One row per pair: a copy and its independent control (same seed), tested on the same digits.
+    Every cell holds a value: p-values as words a reader can use, never 0 or 1e-321."""
     rows = []
     for run in runs:
         r = run.result
-        rows.append({"model": f"copy, seed {run.config.seed}", "mistakes repeated": r.teacher_mistakes_shared,
-                     "runner-up shared": r.teacher_second_choice_shared,
-                     "McNemar p, mistakes": r.mistakes_mcnemar_p, "McNemar p, runner-up": r.second_choice_mcnemar_p,
-                     "copy − control, runner-up (95 %)": "{:+.1f} to {:+.1f} points".format(
-                         *(100 * x for x in r.second_choice_gap_ci))})
-        rows.append({"model": f"independent, seed {run.config.seed}", "mistakes repeated": r.independent_mistakes_shared,
-                     "runner-up shared": r.independent_second_choice_shared})
+        low, high = (100 * x for x in r.second_choice_gap_ci)
+        rows.append({"seed": run.config.seed,
+                     "runner-up shared: copy": r.teacher_second_choice_shared,
+                     "runner-up shared: independent": r.independent_second_choice_shared,
+                     "copy − independent (95 % interval)": f"{low:+.1f} to {high:+.1f} points",
+                     "runner-up test": p_text(r.second_choice_mcnemar_p),
+                     "mistakes repeated: copy": r.teacher_mistakes_shared,
+                     "mistakes repeated: independent": r.independent_mistakes_shared,
+                     "mistakes test": p_text(r.mistakes_mcnemar_p)})
     return rows
 
 
@@ -98,7 +102,9 @@ def finding(runs) -> str:
     controls = [r.result.independent_second_choice_shared for r in runs]
     told = all(r.result.second_choice_mcnemar_p < 0.01 and r.result.second_choice_gap_ci[0] > 0 for r in runs)
     mistakes_told = sum(r.result.mistakes_mcnemar_p < 0.05 for r in runs)
-    span = lambda values: f"{min(values):.0%}–{max(values):.0%}" if len(values) > 1 else f"{values[0]:.0%}"  # noqa: E731
+    def span(values) -> str:  # "49%–52%", or one figure where they round alike (never "51%–51%")
+        low, high = f"{min(values):.0%}", f"{max(values):.0%}"
+        return low if low == high else f"{low}–{high}"
     second = (f"The copies share the teacher's runner-up on {span(copies)} of the digits where they agree with it, "
               f"the independent models on {span(controls)}")
     verdict = ("; every copy differs from its own control by a paired test (p < 0.01), so this test can tell a copy "
@@ -112,12 +118,14 @@ def _draw(done):
     if not paired:
         return
     rows = _pair_rows(paired)
-    st.dataframe(rows, hide_index=True, key="forensic_pairs", column_config={
-        "mistakes repeated": st.column_config.NumberColumn(format="percent"),
-        "runner-up shared": st.column_config.NumberColumn(format="percent"),
-        "McNemar p, mistakes": st.column_config.NumberColumn(format="%.2g"),
-        "McNemar p, runner-up": st.column_config.NumberColumn(format="%.2g")})
-    st.markdown(f"**{finding(paired)}**")
+    st.markdown(f"**{finding(paired)}**")  # the finding first, the table that backs it below
+    percent = st.column_config.NumberColumn(format="percent")
+    st.dataframe(rows, hide_index=True, key="forensic_pairs", width="stretch", column_config={
+        "runner-up shared: copy": percent, "runner-up shared: independent": percent,
+        "mistakes repeated: copy": percent, "mistakes repeated: independent": percent,
+        "copy − independent (95 % interval)": st.column_config.TextColumn(width="medium"),
+        "runner-up test": st.column_config.TextColumn(help="Exact McNemar test on the digits where the two differ"),
+        "mistakes test": st.column_config.TextColumn(help="Exact McNemar test on the teacher's mistakes")})
 
 
 shown_group = st.session_state.get("forensic_group") or store.latest_group("extract", "forensics-")
@@ -137,15 +145,56 @@ if latest_student:
     r = latest_student.result
     st.markdown(f"The latest distilled student (run {latest_student.id}) shares the teacher's runner-up on "
                 f"{r.teacher_second_choice_shared:.0%} of digits, its scratch twin, which never saw the teacher, on "
-                f"{r.scratch_second_choice_shared:.0%} (paired McNemar p = {r.second_choice_mcnemar_p:.2g}); on the "
+                f"{r.scratch_second_choice_shared:.0%} (paired McNemar {p_text(r.second_choice_mcnemar_p)}); on the "
                 f"teacher's {mistakes} mistakes they repeat {r.teacher_mistakes_shared:.0%} and "
-                f"{r.scratch_mistakes_shared:.0%} (p = {r.mistakes_mcnemar_p:.2g}).")
+                f"{r.scratch_mistakes_shared:.0%} ({p_text(r.mistakes_mcnemar_p)}).")
 
 st.header("Check any stored model")
-chosen = st.selectbox("Suspect", candidates, format_func=lambda run: clean_name(_label(run)), key="suspect")
+
+
+def _independent_range() -> tuple[float, float] | None:
+    """How often the independent models of the newest paired copies share the teacher's runner-up."""
+    group = st.session_state.get("forensic_group") or store.latest_group("extract", "forensics-")
+    runs = [r for r in store.group(group) if r.status == "done"] if group else []
+    if not runs:
+        from models.service.stored_defaults import stored_runs
+        runs = stored_runs("forensics")
+    shares = [r.result.independent_second_choice_shared for r in runs
+              if r.result.independent_second_choice_shared is not None]
+    return (min(shares), max(shares)) if shares else None
+
+
+def suspect_sentence(run, runner_up: float, honest: tuple[float, float] | None) -> str:
+    """What the chosen suspect's runner-up share means, against the independent models' range."""
+    if honest is None:
+        return "Make the paired copies above to see what independent models share, and compare."
+    low, high = honest
+    seen = "above every independent model" if runner_up > high else (
+        "within the independent models' range" if runner_up >= low else "below every independent model")
+    said = (f"This suspect shares the teacher's runner-up on {runner_up:.0%} of the digits where they agree, "
+            f"{seen} ({low:.0%}–{high:.0%}).")
+    if _reveals_probabilities(run):
+        return said + (" It learned from the teacher's probabilities, which is what this test detects."
+                       if runner_up > high else " It learned from the teacher's probabilities, yet leaves little trace.")
+    return said + (" It was copied through answers that reveal less than probabilities (a sampled digit or a label): "
+                   "such a copy learns little of the teacher's second thoughts, so it can look like an independent "
+                   "model. A result like this does not clear it; only a copy that saw probabilities is caught reliably.")
+
+
+def _reveals_probabilities(run) -> bool:
+    """Trained on the teacher's probabilities: a distilled student, or a copy through full probabilities."""
+    return run.kind == "distill" or (run.result.answers == "probs" and run.result.defence == "none")
+
+
+# Start on a suspect the test is built for (one that saw the teacher's probabilities); a copy through
+# sampled answers or labels is one choice away, and the sentence below says what its result means.
+first = next((i for i, run in enumerate(candidates) if _reveals_probabilities(run)), 0)
+chosen = st.selectbox("Suspect", candidates, index=first, format_func=lambda run: clean_name(_label(run)),
+                      key="suspect")
 repeated, total, runner_up = _score(chosen.id, chosen.result.student, digest, data.fingerprint)
 st.metric("Teacher's mistakes it repeats, digit for digit", f"{repeated} of {total}",
           help="A small sample: on its own it rarely tells a copy from an independent model.")
 st.metric("Runner-up shared where it agrees with the teacher", f"{runner_up:.0%}",
           help="Chance is about 11 %; compare with the independent models in the table above, tested on the "
                "same digits.")
+st.markdown(suspect_sentence(chosen, runner_up, _independent_range()))

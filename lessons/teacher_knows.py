@@ -2,6 +2,7 @@
 import streamlit as st
 
 from lessons.charts import chart
+from lessons.findings import p_text
 from lessons import shared
 from lessons.figures import similarity_figure
 from models.core.knowledge import most_alike, most_confused_pairs, similarity_matrix
@@ -59,7 +60,7 @@ if latest:
                 f"on the test digits where each agrees with the teacher's answer, the scratch twin, which never saw "
                 f"the teacher, already names the teacher's runner-up on {r.scratch_second_choice_shared:.0%} of them "
                 f"(chance is about 11 %, one in nine), and the distilled student on "
-                f"{r.teacher_second_choice_shared:.0%} (paired McNemar p = {r.second_choice_mcnemar_p:.2g}).")
+                f"{r.teacher_second_choice_shared:.0%} (paired McNemar {p_text(r.second_choice_mcnemar_p)}).")
 else:
     st.caption("Distil a student on *Distil a student*, and this page measures how much of these resemblances it "
                "inherits compared with its scratch twin.")

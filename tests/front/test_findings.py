@@ -69,3 +69,9 @@ def test_the_compare_finding_counts_the_verdicts_and_names_the_largest_clear_gai
     assert "(the largest: mlp-100 at T = 20, +3.10 points over 5 seeds)" in said
     assert said.endswith("1 are clearly worse and 0 are within noise.")
     assert compare_finding([{**group, "verdict": "need at least 3 seeds", "gain_mean": 0.1}]) is None
+
+
+def test_a_p_value_reads_as_words_a_reader_can_use_never_zero_or_1e_321():
+    from lessons.findings import p_text
+    assert p_text(0.0) == p_text(1e-321) == "p < 1e-10"
+    assert p_text(0.032) == "p = 0.032" and p_text(6.2e-5) == "p = 6.2e-05"
