@@ -8,5 +8,6 @@ from lessons.figures import describe
 
 
 def chart(figure, key: str, alternative: str | None = None) -> None:
-    st.plotly_chart(figure, key=key)
+    # No floating toolbar: on a phone it covered every chart's title.
+    st.plotly_chart(figure, key=key, config={"displayModeBar": False})
     st.caption(f"Chart: {alternative or describe(figure)}")

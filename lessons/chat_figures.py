@@ -54,7 +54,8 @@ def canary_figure(bars: list[tuple[str, float]], most: float) -> go.Figure:
                            marker_color=[TEACHER if name == "teacher" else SCRATCH if "twin" in name or "independent" in name
                                          else "#1f77b4" for name, _ in bars],
                            hovertemplate="%{x}: %{y:.1f} bits<extra></extra>"))
-    fig.add_hline(y=CHANCE_EXPOSURE, line_dash="dot", annotation_text="chance (never saw it)",
-                  annotation_position="top left")
+    fig.add_scatter(x=[bars[0][0], bars[-1][0]], y=[CHANCE_EXPOSURE] * 2, mode="lines",  # named in the legend,
+                    name=f"chance (never saw it): {CHANCE_EXPOSURE:.1f} bits",  # never written over a bar
+                    line=dict(dash="dot", color="#555555"), hoverinfo="skip")
     return _layout(fig, "Canary exposure: how strongly each model prefers the planted code", "model",
                    f"exposure, bits (at most {most:.0f})", yaxis_range=[0, most + 0.5])

@@ -60,7 +60,15 @@ def drawn_once(fig: go.Figure | None) -> DrawnFigure | None:
     return fig
 
 
+NARROW_PERCENT_RANGE = 0.06  # a y range narrower than 6 points, ticked in whole percent, repeats ticks (95 %, 95 %)
+LINE_STYLES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")  # lines that coincide stay visible
+MARKERS = ("circle", "square", "diamond", "triangle-up", "x", "star")
+
+
 def _layout(fig: go.Figure, title: str, x: str, y: str, height: int = 360, **extra) -> go.Figure:
+    span = fig.layout.yaxis.range
+    if extra.get("yaxis_tickformat") == ".0%" and span and span[1] - span[0] < NARROW_PERCENT_RANGE:
+        extra["yaxis_tickformat"] = ".1%"
     fig.update_layout(title=title, xaxis_title=x, yaxis_title=y, height=height,
                       margin=dict(l=10, r=10, t=50, b=10), legend=dict(orientation="h", y=-0.25), **extra)
     return fig
@@ -218,10 +226,14 @@ def gain_figure(rows: list[dict], teacher_accuracy: float) -> go.Figure:
 
 
 def _interval_bars(rows: list[dict]) -> dict:
-    """Error bars spanning each row's 95 % interval of the mean gain (none below two seeds)."""
+    """Error bars spanning each row's 95 % interval of the mean gain, in points (none below two seeds)."""
     return dict(type="data", visible=True,
-                array=[r["gain_ci_high"] - r["gain_mean"] if r["gain_ci_high"] is not None else 0 for r in rows],
-                arrayminus=[r["gain_mean"] - r["gain_ci_low"] if r["gain_ci_low"] is not None else 0 for r in rows])
+                array=[100 * (r["gain_ci_high"] - r["gain_mean"]) if r["gain_ci_high"] is not None else 0 for r in rows],
+                arrayminus=[100 * (r["gain_mean"] - r["gain_ci_low"]) if r["gain_ci_low"] is not None else 0
+                            for r in rows])
+
+
+GAIN_AXIS = "gain in points (distilled − scratch)"  # points, as every page says gains, never "+4.0 %"
 
 
 def gain_by_temperature_figure(rows: list[dict]) -> go.Figure:
@@ -229,26 +241,26 @@ def gain_by_temperature_figure(rows: list[dict]) -> go.Figure:
     fig = go.Figure()
     for student in dict.fromkeys(r["student"] for r in rows):
         mine = sorted((r for r in rows if r["student"] == student), key=lambda r: r["temperature"])
-        fig.add_scatter(x=[r["temperature"] for r in mine], y=[r["gain_mean"] for r in mine],
+        fig.add_scatter(x=[r["temperature"] for r in mine], y=[100 * r["gain_mean"] for r in mine],
                         error_y=_interval_bars(mine), mode="lines+markers", name=student)
     fig.add_hline(y=0, line_color="#999999")
     ticks = sorted({r["temperature"] for r in rows})
     fig.update_xaxes(type="log", tickvals=ticks, ticktext=[f"{t:g}" for t in ticks])  # the Ts swept, nothing else
-    return _layout(fig, "Gain from the teacher against temperature", "temperature T (log scale)",
-                   "gain (distilled − scratch)", yaxis_tickformat="+.1%")
+    return _layout(fig, "Gain from the teacher against temperature", "temperature T (log scale)", GAIN_AXIS,
+                   yaxis_tickformat="+.1f")
 
 
 def gain_by_size_figure(rows: list[dict]) -> go.Figure:
     rows = sorted(rows, key=lambda r: r["train_size"])
     fig = go.Figure()
-    fig.add_scatter(x=[r["train_size"] for r in rows], y=[r["gain_mean"] for r in rows],
+    fig.add_scatter(x=[r["train_size"] for r in rows], y=[100 * r["gain_mean"] for r in rows],
                     error_y=_interval_bars(rows),
                     mode="lines+markers", name="gain", line_color=DISTILLED)
     fig.add_hline(y=0, line_color="#999999")
     ticks = sorted({r["train_size"] for r in rows})
     fig.update_xaxes(type="log", tickvals=ticks, ticktext=[f"{n:,}" for n in ticks])
     return _layout(fig, "Gain from the teacher against transfer-set size", "transfer examples (log scale)",
-                   "gain (distilled − scratch)", yaxis_tickformat="+.1%")
+                   GAIN_AXIS, yaxis_tickformat="+.1f")
 
 
 def similarity_figure(matrix: list[list[float]], temperature: float) -> go.Figure:
@@ -270,12 +282,16 @@ def budget_figure(points: list[dict], metric: str, teacher_accuracy: float | Non
     fig = go.Figure()
     for label in dict.fromkeys(p["mode_label"] for p in points):
         mine = sorted((p for p in points if p["mode_label"] == label), key=lambda p: p["exchanges"])
+        style = len(fig.data) % len(LINE_STYLES)  # two ways of answering that coincide still both show
         fig.add_scatter(x=[p["exchanges"] for p in mine], y=[p[metric] for p in mine], mode="lines+markers",
                         name=label, customdata=[p["queries"] for p in mine],
+                        line=dict(dash=LINE_STYLES[style], width=4 - 2 * (style > 0)),
+                        marker=dict(symbol=MARKERS[style], size=9),
                         hovertemplate="%{x:,} exchanges about %{customdata:,} images: %{y:.1%}")
-    if teacher_accuracy is not None:
-        fig.add_hline(y=teacher_accuracy, line_dash="dash", line_color=TEACHER,
-                      annotation_text=f"teacher {teacher_accuracy:.2%}", annotation_position="bottom right")
+    if teacher_accuracy is not None:  # in the legend, not written across the curves
+        ends = [min(p["exchanges"] for p in points), max(p["exchanges"] for p in points)]
+        fig.add_scatter(x=ends, y=[teacher_accuracy] * 2, mode="lines", name=f"teacher {teacher_accuracy:.2%}",
+                        line=dict(dash="dash", color=TEACHER), hoverinfo="skip")
     fig.update_xaxes(type="log", dtick=1)  # powers of ten only: the 2s and 5s between them cluttered
     fig.update_yaxes(range=accuracy_range([p[metric] for p in points] + [teacher_accuracy]))
     titles = {"fidelity": ("How often the copy agrees with the teacher", "fidelity"),
@@ -287,9 +303,11 @@ def budget_figure(points: list[dict], metric: str, teacher_accuracy: float | Non
 def roc_figure(curves: dict[str, tuple[list, float]]) -> go.Figure:
     """Caught copiers against false alarms on honest accounts, one line per kind of copier."""
     fig = go.Figure()
-    for name, (points, auc) in curves.items():
+    for style, (name, (points, auc)) in enumerate(curves.items()):
+        style %= len(LINE_STYLES)  # copiers a detector catches alike draw the same line: each keeps its own style
         fig.add_scatter(x=[p[0] for p in points], y=[p[1] for p in points], mode="lines",
-                        name=f"{name} (area {auc:.2f})", line_shape="hv")
+                        name=f"{name} (area {auc:.2f})", line_shape="hv",
+                        line=dict(dash=LINE_STYLES[style], width=5 - 1.2 * style))
     fig.add_scatter(x=[0, 1], y=[0, 1], mode="lines", name="guessing", line=dict(dash="dot", color="#999999"))
     return _layout(fig, "Detector ROC: every possible alarm threshold", "false alarms on honest accounts",
                    "copier accounts caught", xaxis_tickformat=".0%", yaxis_tickformat=".0%", height=420)

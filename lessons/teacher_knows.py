@@ -28,7 +28,7 @@ pairs = most_confused_pairs(matrix, 3)
 st.markdown("Strongest resemblances at this temperature, measured on the test set: " + "; ".join(
     f"a **{a}** looks like a **{b}** ({p:.1%} on average)" for a, b, p in pairs) + ".")
 
-st.header("Which 4s look like 9s? Pick any two digits")
+st.header("Which digits look like which? Pick any two")
 c1, c2 = st.columns(2)
 true_digit = c1.selectbox("Images labelled", list(range(10)), index=pairs[0][0], key="knows_true")
 others = [d for d in range(10) if d != true_digit]

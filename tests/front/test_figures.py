@@ -72,8 +72,10 @@ def test_sweep_figures_have_error_bars_and_a_zero_line():
              "gain_ci_high": high} for t, n, g, low, high in ((1.0, 500, 0.01, -0.01, 0.03), (4.0, 1000, 0.02, None, None))]
     by_t = figures.gain_by_temperature_figure(rows)
     assert list(by_t.data[0].x) == [1.0, 4.0]
-    assert list(by_t.data[0].error_y.array) == [pytest.approx(0.02), 0]  # the interval, none from one seed
-    assert list(by_t.data[0].error_y.arrayminus) == [pytest.approx(0.02), 0]
+    assert list(by_t.data[0].y) == [pytest.approx(1.0), pytest.approx(2.0)]  # in points, as every page says gains
+    assert list(by_t.data[0].error_y.array) == [pytest.approx(2.0), 0]  # the interval, none from one seed
+    assert list(by_t.data[0].error_y.arrayminus) == [pytest.approx(2.0), 0]
+    assert "%" not in by_t.layout.yaxis.tickformat and "points" in by_t.layout.yaxis.title.text
     assert by_t.layout.xaxis.type == "log" and by_t.layout.shapes[0].y0 == 0
     by_n = figures.gain_by_size_figure(rows)
     assert list(by_n.data[0].x) == [500, 1000] and by_n.layout.xaxis.type == "log"
@@ -94,7 +96,16 @@ def test_budget_figure_puts_exchanges_on_log_x_one_line_per_way_of_answering():
     assert _names(fig) == ["labels", "sampled, 4 per image"] and list(fig.data[0].x) == [100, 1000]
     assert list(fig.data[1].x) == [100, 1000] and list(fig.data[1].customdata) == [25, 250]  # images in the hover
     assert fig.layout.xaxis.type == "log" and not fig.layout.shapes
-    assert figures.budget_figure(points, "copy_accuracy", 0.99).layout.shapes[0].y0 == 0.99
+    with_teacher = figures.budget_figure(points, "copy_accuracy", 0.99)
+    assert list(with_teacher.data[-1].y) == [0.99, 0.99] and with_teacher.data[-1].name == "teacher 99.00%"
+    assert not with_teacher.layout.annotations  # the teacher is named in the legend, never over the curves
+    assert len({(t.line.dash, t.marker.symbol) for t in fig.data}) == len(fig.data)  # lines that coincide both show
+
+
+def test_a_narrow_percent_axis_is_ticked_finely_enough_never_to_repeat_a_tick():
+    rows = [{"label": "#1", "student_params": 10, "distilled_accuracy": 0.951, "scratch_accuracy": 0.945}]
+    fig = figures.size_figure(rows, teacher_params=1000, teacher_accuracy=0.96)
+    assert fig.layout.yaxis.tickformat == ".1%"  # 94.5 %, 95.0 %, … not 95 %, 95 %, 94 %
 
 
 def test_the_defences_verdict_follows_its_own_cells():
