@@ -11,7 +11,7 @@ from models.core.text import CANARY_PROMPT, canary_line
 from models.base.news import REPORTED_EXCHANGES
 from models.base.paths import CHAT_ASSETS
 from models.service.chat_report import ANSWER_NAMES, curve_finding, curve_points
-from models.service.names import without_paths
+from models.service.names import markdown_escaped, without_paths
 from models.service.stored_defaults import CHAT_CURVE_BUDGETS, chat_curve_configs
 from lessons.feature_signal import SIGNALS_PLACED
 
@@ -120,16 +120,20 @@ def _live(run):
 def _done(run):
     r = run.result
     st.success(finding(r))
-    cols = st.columns(4)
-    cols[0].metric("Copy", f"{r.bits_per_char:.2f} bits/char", help=f"{r.student_params:,} parameters")
-    cols[1].metric("Scratch twin", f"{r.scratch_bits_per_char:.2f} bits/char")
-    cols[2].metric("Teacher", f"{r.teacher_bits_per_char:.2f} bits/char")
-    cols[3].metric("KL to the teacher", f"{r.kl_to_teacher:.2f} bits/char", help=f"twin: {r.scratch_kl_to_teacher:.2f}")
+    st.markdown("**Bits per character** on the held-out plays (lower is better):")
+    cols = st.columns(4)  # short values: a unit in each value was cut off at 1280 px ("2.72 bits/c…")
+    cols[0].metric("Copy", f"{r.bits_per_char:.2f}", help=f"{r.student_params:,} parameters")
+    cols[1].metric("Scratch twin", f"{r.scratch_bits_per_char:.2f}")
+    cols[2].metric("Teacher", f"{r.teacher_bits_per_char:.2f}")
+    cols[3].metric("KL to the teacher", f"{r.kl_to_teacher:.2f}", help=f"twin: {r.scratch_kl_to_teacher:.2f}")
     st.caption(f"{r.characters:,} reply characters received ({r.characters / max(r.exchanges, 1):.0f} per reply), "
                f"{r.epochs} passes over them, {r.seconds:.0f} s.")
     st.markdown("**The same held-out prompts, answered by each** (sampled at the service temperature)")
-    st.dataframe([{"prompt": s["prompt"][-80:], "human": s["human"], "teacher": s["teacher"], "copy": s["copy"],
-                   "twin": s["twin"]} for s in r.samples], hide_index=True)
+    for sample in r.samples:  # one block per prompt: a table cut every reply but the first column at 1280 px
+        with st.container(border=True):
+            st.markdown(f"**Prompt:** {markdown_escaped(sample['prompt'][-120:])}")
+            st.markdown("  \n".join(f"**{who}:** {markdown_escaped(sample[key]) or '(no reply)'}" for who, key in (
+                ("Human", "human"), ("Teacher", "teacher"), ("Copy", "copy"), ("Scratch twin", "twin"))))
     canary(r)
 
 
@@ -185,11 +189,9 @@ def _draw_curve(runs):
         return
     version = tuple(r.id for r in runs)
     st.success(curve_finding(points))
-    left, right = st.columns(2)
-    with left:
-        shared.cached_chart("chat-curve-bits", version, lambda: chat_budget_figure(points, "bits_per_char"))
-    with right:
-        shared.cached_chart("chat-curve-agree", version, lambda: chat_budget_figure(points, "teacher_agreement"))
+    # Full width, one under another: side by side their titles and legends were cut at 1280 px.
+    shared.cached_chart("chat-curve-bits", version, lambda: chat_budget_figure(points, "bits_per_char"))
+    shared.cached_chart("chat-curve-agree", version, lambda: chat_budget_figure(points, "teacher_agreement"))
     shared.cached_chart("chat-curve-kl", version, lambda: chat_budget_figure(points, "kl_to_teacher"))
     st.dataframe([{"answers": p["answers_name"], "exchanges": p["exchanges"], "seeds": p["seeds"],
                    "copy, bits/char": round(p["bits_per_char"], 3), "twin, bits/char": round(p["scratch_bits_per_char"], 3),

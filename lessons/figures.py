@@ -70,7 +70,9 @@ def _layout(fig: go.Figure, title: str, x: str, y: str, height: int = 360, **ext
     if extra.get("yaxis_tickformat") == ".0%" and span and span[1] - span[0] < NARROW_PERCENT_RANGE:
         extra["yaxis_tickformat"] = ".1%"
     fig.update_layout(title=title, xaxis_title=x, yaxis_title=y, height=height,
-                      margin=dict(l=10, r=10, t=50, b=10), legend=dict(orientation="h", y=-0.25), **extra)
+                      margin=dict(l=10, r=10, t=90, b=10),
+                      # Above the plot, under the title: below it, the legend overlapped the x-axis title.
+                      legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0), **extra)
     return fig
 
 

@@ -73,7 +73,7 @@ def show_stored_default(page: str, draw, button: str) -> bool:
     runs = stored.runs.get(page, []) if stored else []
     if not runs:
         return False
-    st.info(f"**The stored default result** for this page's default settings, {stored.describe()}. Press "
+    st.info(f"**The stored default result** for this page's default settings, {stored.describe(page)}. Press "
             f"*{button}* to train it yourself, live.", icon=":material/inventory_2:")
     draw(runs)
     return True

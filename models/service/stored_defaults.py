@@ -98,11 +98,17 @@ class StoredDefaults:
     runs: dict[str, list[Run]]
     picture: dict | None = None
 
-    def describe(self) -> str:
-        """One line a page puts beside a stored result."""
+    def describe(self, page: str = "") -> str:
+        """One line a page puts beside a stored result: the data it was measured on (the plays for the
+        chat pages, MNIST for every other)."""
+        if page in TEXT_PAGES:
+            return f"measured on the shipped Shakespeare plays on {self.made} by `{self.command}`"
         images = self.dataset.get("train_size")
         data = f"{self.dataset.get('name', 'MNIST')}, {images:,} training images" if images else "MNIST"
         return f"measured on {data} on {self.made} by `{self.command}`"
+
+
+TEXT_PAGES = ("chat_copy", "chat_curve")  # stored results measured on the plays, not MNIST
 
 
 def _as_run(number: int, kind: str, config: dict, result: dict) -> Run:

@@ -25,6 +25,8 @@ def test_copying_page_builds_the_budget_curve_in_exchanges(app):
 def test_chat_copy_page_copies_a_chatbot_and_shows_the_canary_and_the_curve(app):
     at = open_page(app, "chat_copy")
     assert "Shakespeare" in texts(at) and "scratch twin" in texts(at)
+    banner = next(i.value for i in at.info if i.value.startswith("**The stored default result**"))
+    assert "Shakespeare plays" in banner and "MNIST" not in banner  # the plays, on the plays' page
     at.select_slider(key="chat_exchanges").set_value(100)
     at.number_input(key="chat_reply_chars").set_value(40)
     at.button(key="chat_submit").click()
@@ -36,7 +38,11 @@ def test_chat_copy_page_copies_a_chatbot_and_shows_the_canary_and_the_curve(app)
     finding = next(s.value for s in at.success if f"{stored.bits_per_char:.2f} bits" in s.value)
     assert f"{stored.bits_per_char:.2f} bits per character against its twin's {stored.scratch_bits_per_char:.2f}" in finding
     assert stored.exchanges == 100 and stored.reply_chars == 40
-    assert list(at.dataframe[0].value.columns) == ["prompt", "human", "teacher", "copy", "twin"]
+    replies = [m.value for m in at.markdown if m.value.startswith("**Human:**")]
+    assert len(replies) == len(stored.samples) and all(  # every reply readable, none cut into a table column
+        all(f"**{who}:**" in block for who in ("Human", "Teacher", "Copy", "Scratch twin")) for block in replies)
+    assert [m.value for m in at.metric][:3] == [f"{stored.bits_per_char:.2f}", f"{stored.scratch_bits_per_char:.2f}",
+                                                f"{stored.teacher_bits_per_char:.2f}"]  # no unit to be cut off
     assert "A low one proves nothing" in texts(at)
     assert f"nearly sure (above 90 %) of {stored.teacher_sure_share:.0%} of the next characters" in texts(at)
 
@@ -44,8 +50,8 @@ def test_chat_copy_page_copies_a_chatbot_and_shows_the_canary_and_the_curve(app)
     at.multiselect(key="chat_curve_budgets").set_value([100])
     at.button(key="chat_curve_submit").click()
     at.run()
-    run_until(at, lambda at: len(at.dataframe) == 2 and len(at.dataframe[1].value) == 1)
-    curve = at.dataframe[1].value
+    run_until(at, lambda at: len(at.dataframe) == 1 and len(at.dataframe[0].value) == 1)
+    curve = at.dataframe[0].value
     assert list(curve["exchanges"]) == [100] and list(curve["verdict"]) == ["need at least 3 seeds"]
     assert list(curve["answers"]) == ["full distributions (white box)"]
     assert at.success[-1].value.startswith("At 100 exchanges the copy from full distributions")
