@@ -53,7 +53,7 @@ def canary_figure(bars: list[tuple[str, float]], most: float) -> go.Figure:
     fig = go.Figure(go.Bar(x=[name for name, _ in bars], y=[bits for _, bits in bars],
                            marker_color=[TEACHER if name == "teacher" else SCRATCH if "twin" in name or "independent" in name
                                          else "#1f77b4" for name, _ in bars],
-                           hovertemplate="%{x}: %{y:.1f} bits<extra></extra>"))
+                           hovertemplate="%{x}: %{y:.1f} bits<extra></extra>", showlegend=False))
     fig.add_scatter(x=[bars[0][0], bars[-1][0]], y=[CHANCE_EXPOSURE] * 2, mode="lines",  # named in the legend,
                     name=f"chance (never saw it): {CHANCE_EXPOSURE:.1f} bits",  # never written over a bar
                     line=dict(dash="dot", color="#555555"), hoverinfo="skip")

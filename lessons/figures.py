@@ -29,20 +29,27 @@ class DrawnFigure(go.Figure):
 CHART_KINDS = {"scatter": "lines", "bar": "bars", "heatmap": "a heat map", "histogram": "bars"}
 
 
-def _plain(text) -> str:
+def plain_label(text) -> str:
     """A plotly label as plain words: no markup (<br>, <sub>), single spaces."""
     import re
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", str(text or ""))).strip()
+
+
+def chart_title(fig: go.Figure) -> str:
+    """The figure's title (kept in its layout's meta by _layout; a figure built elsewhere may have
+    its own)."""
+    meta = fig.layout.meta
+    return (meta.get("title") if isinstance(meta, dict) else None) or fig.layout.title.text or ""
 
 
 def describe(fig: go.Figure) -> str:
     """The chart's text alternative in one sentence, read from the figure itself (its title, axes and
     named traces), so every chart has one and it always names what is drawn."""
     layout = fig.layout
-    title = _plain(layout.title.text) or "A chart"
+    title = plain_label(chart_title(fig)) or "A chart"
     kinds = list(dict.fromkeys(CHART_KINDS.get(trace.type, "marks") for trace in fig.data)) or ["nothing yet"]
-    names = list(dict.fromkeys(_plain(trace.name) for trace in fig.data if _plain(trace.name)))
-    x, y = _plain(layout.xaxis.title.text), _plain(layout.yaxis.title.text)
+    names = list(dict.fromkeys(plain_label(trace.name) for trace in fig.data if plain_label(trace.name)))
+    x, y = plain_label(layout.xaxis.title.text), plain_label(layout.yaxis.title.text)
     sentence = f"{title.rstrip('.')}: {' and '.join(kinds)}"
     if y:
         sentence += f" of {y}" + (f" against {x}" if x else "")
@@ -69,9 +76,12 @@ def _layout(fig: go.Figure, title: str, x: str, y: str, height: int = 360, **ext
     span = fig.layout.yaxis.range
     if extra.get("yaxis_tickformat") == ".0%" and span and span[1] - span[0] < NARROW_PERCENT_RANGE:
         extra["yaxis_tickformat"] = ".1%"
-    fig.update_layout(title=title, xaxis_title=x, yaxis_title=y, height=height,
-                      margin=dict(l=10, r=10, t=90, b=10),
-                      # Above the plot, under the title: below it, the legend overlapped the x-axis title.
+    # The title is kept beside the figure, not drawn in it: lessons/charts.py writes it above the chart
+    # as text that wraps on any width (inside the plot it was cut in a half-width column, and on a
+    # phone Plotly's toolbar covered it). The legend sits above the plot, where it pushes the plot
+    # down as it needs rows; below it, it overlapped the x-axis title.
+    fig.update_layout(meta={"title": title}, xaxis_title=x, yaxis_title=y, height=height,
+                      margin=dict(l=10, r=10, t=10, b=10),
                       legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0), **extra)
     return fig
 

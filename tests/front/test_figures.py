@@ -151,7 +151,7 @@ def test_every_accuracy_axis_fits_its_data_inside_0_to_100_percent():
              figures.budget_figure(points, "copy_accuracy", 0.9926)]
     for fig in built:
         axes = _accuracy_axes(fig)
-        assert axes, fig.layout.title.text
+        assert axes, figures.chart_title(fig)
         for axis in axes:
             low, high = axis.range
             assert 0 <= low < high <= 1, (fig.layout.title.text, axis.range)
@@ -208,7 +208,7 @@ def test_every_figure_reads_as_one_sentence_naming_what_it_draws():
     fig = figures.learning_curves_figure([{"epoch": 1, "distilled": 0.8, "scratch": 0.7}], epochs=5)
     sentence = figures.describe(fig)
     assert sentence.count(".") == 1 and sentence.endswith(".")
-    assert fig.layout.title.text.split("<")[0].strip().rstrip(".") in sentence
+    assert figures.chart_title(fig).split("<")[0].strip().rstrip(".") in sentence
     for name in _names(fig):
         assert name in sentence  # each line is named, so nothing drawn is missing from the words
     assert f"against {fig.layout.xaxis.title.text}" in sentence and "lines of" in sentence
