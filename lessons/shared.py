@@ -92,7 +92,10 @@ def submit(configs: list, name: str = "", group: str = "") -> list[int]:
     plain reason when the room's caps, its budget or this session's share of the workers say no."""
     ids = pool().submit_many(configs, name, group, owner=session_owner())
     my_runs().update(ids)
-    st.toast(f"Queued: {in_words(cost_s(configs))} of the room's worker time.", icon=":material/schedule:")
+    # Wall time, with the runs ahead and beside it: four visitors pressing at once each heard the
+    # worker time of their own job alone, and waited three to seven times longer.
+    st.toast(f"Queued: done in {in_words(pool().done_in_s(ids))} from now, with the runs ahead of yours "
+             f"({in_words(cost_s(configs)).removeprefix('about ')} of training).", icon=":material/schedule:")
     return ids
 
 

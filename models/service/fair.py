@@ -22,6 +22,7 @@ class QueuePlace:
 
     place: int
     wait_s: float
+    done_s: float = 0.0  # when it should be finished: its wait plus its own estimated length
 
 
 def next_fair(waiting: list[Queued], last_served: dict[str, int]) -> Queued:

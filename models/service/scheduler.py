@@ -129,6 +129,15 @@ class JobPool:
             self._correction, self._corrected_at = corrections(self.store.recent_timings()), now
         return self._correction
 
+    def done_in_s(self, run_ids: list[int]) -> float:
+        """Wall-clock seconds until the last of these runs should be finished, with the runs ahead of
+        them and beside them on the workers (a running one: its estimated length less its time so far)."""
+        places = self.queue_places()
+        waiting = [places[i].done_s for i in run_ids if i in places]
+        running = [max(0.0, work_seconds(run.config) * self._corrections().get(run.kind, 1.0) - run.elapsed)
+                   for run in self.store.get_many([i for i in run_ids if i not in places]) if not run.finished]
+        return max(waiting + running + [0.0])
+
     def cost_s(self, configs: list) -> float:
         """A submission's estimated worker-seconds on this machine (models/service/budget.py)."""
         return estimate_seconds(configs, self._corrections())
@@ -211,8 +220,9 @@ class JobPool:
         places = {}
         for place, job in enumerate(order, 1):
             start = heapq.heappop(finish_times)  # the earliest free worker takes the next run
-            places[job.run_id] = QueuePlace(place, round(start, 1))
-            heapq.heappush(finish_times, start + length(job.kind, config_of(job.kind, job.values)))
+            done = start + length(job.kind, config_of(job.kind, job.values))
+            places[job.run_id] = QueuePlace(place, round(start, 1), round(done, 1))
+            heapq.heappush(finish_times, done)
         return places
 
     # -- cancelling and stopping ----------------------------------------------------------------

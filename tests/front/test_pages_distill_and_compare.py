@@ -21,6 +21,7 @@ def test_distill_page_runs_a_tiny_student_and_compare_page_shows_it(app):
     at.button(key="distill_submit").click()
     at.run()
     assert not at.error, [e.value for e in at.error]
+    assert at.toast[0].value.startswith("Queued: done in ")  # wall time with the queue, not worker time alone
     at = open_page(at, "compare")  # leaving the page mid-run must not stop or lose the job
     at = open_page(at, "distill")
     run_until(at, lambda at: len(at.metric) == 4)

@@ -76,6 +76,19 @@ def test_the_queue_takes_owners_in_turn_and_says_where_each_run_stands(fake):
     assert backend.started == [first, bob, alice[0]]
 
 
+def test_a_submissions_wall_time_counts_the_runs_ahead_and_its_own_length(fake):
+    """Four visitors pressing at once waited three to seven times the worker time they were told."""
+    pool, _ = fake
+    first = pool.submit(QUICK, owner="alice")  # takes the one slot
+    queued = [pool.submit(QUICK, owner=who) for who in ("bob", "carol", "dave")]
+    alone = pool.cost_s([QUICK])
+    places = pool.queue_places()
+    assert [places[i].done_s for i in queued] == sorted(places[i].done_s for i in queued)
+    assert all(places[i].done_s == pytest.approx(places[i].wait_s + alone, abs=0.2) for i in queued)
+    assert pool.done_in_s([queued[-1]]) == pytest.approx(4 * alone, rel=0.05)  # three ahead, then its own
+    assert pool.done_in_s([first]) <= alone + 0.1  # running: its length less its time so far
+
+
 def test_only_the_owner_or_the_facilitator_cancels_and_a_running_run_is_told(fake):
     pool, backend = fake
     running = pool.submit(QUICK, owner="alice")
