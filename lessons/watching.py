@@ -9,7 +9,7 @@ import streamlit as st
 
 from lessons.shared import my_runs, pool, session_owner, store
 from models.base.configs import StoreError
-from models.service.budget import in_words, time_left_s
+from models.service.budget import TimeLeft, in_words, steady, time_left
 from models.service.names import without_paths
 from models.service.store import FINISHED
 from models.service.stored_defaults import stored_defaults
@@ -43,10 +43,11 @@ def _store_faults_shown(fragment):
 
 def _wait_note(run) -> str:
     if run.status == "running":
-        left = time_left_s(run.elapsed, run.progress.fraction, pool().cost_s([run.config]))
+        estimate = pool().cost_s([run.config]) * pool().pace_now()  # this machine's pace under the room's load
+        left = _steady_left(("run", run.id), time_left(run.elapsed, run.progress.fraction, estimate))
         where = f"{run.progress.stage}, {run.progress.fraction:.0%} done" if run.progress.of else "starting"
         return (f"Run {run.id}: training ({where}): {in_words(run.elapsed).removeprefix('about ')} so far, "
-                f"{in_words(left)} left. It keeps going if you change page or close this tab.")
+                f"{left.words()}. It keeps going if you change page or close this tab.")
     place = pool().queue_places().get(run.id)
     where = f" You are number {place.place} in line, about {place.wait_s:.0f} s to go." if place else ""
     return f"Run {run.id}: waiting for a free worker.{where} It keeps going if you change page or close this tab."
@@ -137,8 +138,20 @@ def _group_time(run_ids: list[int], finished_ids: tuple, seen: dict) -> str:
     total = sum(costs.values()) or 1.0
     done = sum(costs.get(i, 0.0) for i in finished_ids) / total
     elapsed = time.time() - seen["created"]
-    left = time_left_s(elapsed, done, (total - done * total) / max(1, pool().workers))
-    return f"{in_words(elapsed).removeprefix('about ')} so far, {in_words(left)} left"
+    estimate = total * pool().pace_now() / max(1, pool().workers)
+    left = _steady_left(("group", run_ids[0]), time_left(elapsed, done, estimate))
+    return f"{in_words(elapsed).removeprefix('about ')} so far, {left.words()}"
+
+
+def _steady_left(key: tuple, new: TimeLeft) -> TimeLeft:
+    """This session's last stated time left for a run or group, moved on by budget.steady: a page
+    never states a rise larger than its own last margin."""
+    shown = st.session_state.setdefault("_time_left", {})
+    now = time.monotonic()
+    before = shown.get(key)
+    steady_left = steady(before[1] if before else None, now - before[0] if before else 0.0, new)
+    shown[key] = (now, steady_left)
+    return steady_left
 
 
 def watch_group(run_ids: list[int], draw) -> None:

@@ -9,6 +9,8 @@ has no owner, runs anything).
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from models.base.errors import ConfigError
 from models.core.pace import pace  # noqa: F401  (the benches read it from here)
 from models.service.kinds import KINDS, config_of, kind_of
@@ -54,15 +56,70 @@ def in_words(seconds: float) -> str:
     return f"about {seconds / 3600:.1f} hours"
 
 
-OWN_PACE_FROM = 0.05  # once a run is 5 % done, its own pace says more about the rest than any estimate
+TRUST_OWN_PACE_AT = 0.3  # by 30 % done a run's own pace says all there is to say about the rest
+LEAST_LEFT_SHARE = 0.25  # barely started: never "1 s left", whatever the estimate said
+PRIOR_SPREAD = 0.5  # an estimate made before a run starts was off by half either way under load
+LEAST_MARGIN_SHARE = 0.15
+
+
+@dataclass(frozen=True)
+class TimeLeft:
+    """Seconds a run has left, and how far either way the lab would not be surprised."""
+
+    seconds: float
+    margin_s: float
+
+    def words(self) -> str:
+        margin = in_words(self.margin_s).removeprefix("about ")
+        return f"{in_words(self.seconds)} left (give or take {margin})"
+
+
+def time_left(elapsed_s: float, fraction: float, estimate_s: float) -> TimeLeft:
+    """What a running run has left: the estimate (this machine's pace, corrected for the room's load)
+    and the run's own pace so far, blended by how much of it is done, so neither a stale estimate
+    ("about 1 s left" for a quarter of a minute) nor the pace of a first few percent (a sudden "about
+    9 minutes") rules alone. The margin is how far the two disagree, shrinking as the run goes on."""
+    prior = max(estimate_s - elapsed_s, LEAST_LEFT_SHARE * estimate_s * (1 - fraction))
+    if fraction <= 0 or elapsed_s <= 0:
+        return TimeLeft(prior, max(PRIOR_SPREAD * prior, 1.0))
+    own = elapsed_s * (1 - fraction) / fraction
+    weight = min(1.0, fraction / TRUST_OWN_PACE_AT)
+    left = (1 - weight) * prior + weight * own
+    margin = max(LEAST_MARGIN_SHARE * left, (1 - weight) * max(PRIOR_SPREAD * prior, abs(own - prior)), 1.0)
+    return TimeLeft(left, margin)
+
+
+def steady(previous: TimeLeft | None, since_s: float, new: TimeLeft) -> TimeLeft:
+    """What a page shows next: the new estimate, except that time left never rises by more than the
+    margin the page stated last; a larger surprise widens the margin instead, so a reader sees the
+    lab less sure, never a jump from "about 1 s" to "about 9 minutes"."""
+    if previous is None:
+        return new
+    ceiling = max(0.0, previous.seconds - since_s) + previous.margin_s
+    if new.seconds <= ceiling:
+        return new
+    return TimeLeft(ceiling, max(new.margin_s, new.seconds - ceiling))
+
+
+PACE_KNOWN_FROM = 0.1  # a run 10 % done has a pace worth comparing with its estimate
+PACE_RANGE = (0.5, 4.0)
+
+
+def pace_now(running: list[tuple[float, float, float]]) -> float:
+    """How much longer than estimated the running runs take now, from (elapsed, fraction done,
+    estimate) of each: the median of their projected over estimated lengths, within 0.5-4; 1 with
+    none far enough along. A room whose workers share the cores with its web servers runs slower
+    than this machine's quiet pace, and every wait it states should say so."""
+    ratios = sorted(elapsed / fraction / estimate for elapsed, fraction, estimate in running
+                    if fraction >= PACE_KNOWN_FROM and elapsed > 0 and estimate > 0)
+    if not ratios:
+        return 1.0
+    middle = ratios[len(ratios) // 2] if len(ratios) % 2 else (ratios[len(ratios) // 2 - 1] + ratios[len(ratios) // 2]) / 2
+    return min(PACE_RANGE[1], max(PACE_RANGE[0], middle))
 
 
 def time_left_s(elapsed_s: float, fraction: float, estimate_s: float) -> float:
-    """Seconds a running run has left: from its own pace so far once it has done enough to have one,
-    else the estimate less what has passed (never below zero)."""
-    if fraction >= OWN_PACE_FROM and elapsed_s > 0:
-        return elapsed_s * (1 - fraction) / fraction
-    return max(0.0, estimate_s - elapsed_s)
+    return time_left(elapsed_s, fraction, estimate_s).seconds
 
 
 def check_cost(seconds: float, budget_s: float) -> None:

@@ -20,7 +20,7 @@ from concurrent.futures import Future
 from typing import Protocol
 
 from models.base.errors import ConfigError, StoreError
-from models.service.budget import check_cost, corrections, estimate_seconds, work_seconds
+from models.service.budget import check_cost, corrections, estimate_seconds, pace_now, work_seconds
 from models.service.fair import Queued, QueuePlace, fair_order, take_fair  # noqa: F401  (pages read them here)
 from models.service.kinds import config_of, kind_of
 from models.service.room import room_limits
@@ -72,6 +72,7 @@ class JobPool:
         self._corrected_at = -float("inf")
         self._places: dict = {}
         self._places_at, self._places_for = -float("inf"), None
+        self._pace_now = 1.0
         self._stopping = threading.Event()
         LIVE_POOLS.add(self)
         # Beats for the runs this server queued: they stay alive while it does, whatever the PIDs.
@@ -129,12 +130,19 @@ class JobPool:
             self._correction, self._corrected_at = corrections(self.store.recent_timings()), now
         return self._correction
 
+    def pace_now(self) -> float:
+        """How much longer than their estimates the running runs are taking right now (1: as
+        estimated; budget.pace_now), worked out with the queue's places."""
+        self.queue_places()
+        return self._pace_now
+
     def done_in_s(self, run_ids: list[int]) -> float:
         """Wall-clock seconds until the last of these runs should be finished, with the runs ahead of
         them and beside them on the workers (a running one: its estimated length less its time so far)."""
         places = self.queue_places()
         waiting = [places[i].done_s for i in run_ids if i in places]
-        running = [max(0.0, work_seconds(run.config) * self._corrections().get(run.kind, 1.0) - run.elapsed)
+        running = [max(0.0, self.pace_now() * work_seconds(run.config) * self._corrections().get(run.kind, 1.0)
+                       - run.elapsed)
                    for run in self.store.get_many([i for i in run_ids if i not in places]) if not run.finished]
         return max(waiting + running + [0.0])
 
@@ -215,12 +223,16 @@ class JobPool:
             except (TypeError, KeyError, ValueError, AttributeError):  # a config estimates cannot read
                 return 0.0
 
-        busy = [max(0.0, length(run.kind, run.config) - run.elapsed) for run in self.store.get_many(running)]
+        running_runs = self.store.get_many(running)
+        self._pace_now = pace_now([(run.elapsed, run.progress.fraction, length(run.kind, run.config))
+                                   for run in running_runs])
+        slower = self._pace_now  # the room's load now: the runs ahead of and beside a waiting one go at this pace
+        busy = [max(0.0, slower * length(run.kind, run.config) - run.elapsed) for run in running_runs]
         finish_times = sorted(busy + [0.0] * (slots - len(busy)))[:slots]
         places = {}
         for place, job in enumerate(order, 1):
             start = heapq.heappop(finish_times)  # the earliest free worker takes the next run
-            done = start + length(job.kind, config_of(job.kind, job.values))
+            done = start + slower * length(job.kind, config_of(job.kind, job.values))
             places[job.run_id] = QueuePlace(place, round(start, 1), round(done, 1))
             heapq.heappush(finish_times, done)
         return places

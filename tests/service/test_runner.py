@@ -140,8 +140,11 @@ def test_a_run_says_where_it_is_between_epoch_ends(config, monkeypatch, sample):
         assert {r.stage for r in ticks} == {"students"}
 
 
-def test_time_left_comes_from_the_runs_own_pace_once_it_has_one():
-    from models.service.budget import time_left_s
-    assert time_left_s(10.0, 0.25, 999.0) == pytest.approx(30.0)  # 10 s for a quarter: 30 s for the rest
-    assert time_left_s(1.0, 0.01, 60.0) == pytest.approx(59.0)  # too early for a pace: the estimate
-    assert time_left_s(100.0, 0.0, 60.0) == 0.0  # past its estimate, no pace yet: never negative
+def test_time_left_blends_the_estimate_with_the_runs_own_pace_as_it_proceeds():
+    from models.service.budget import time_left
+    assert time_left(10.0, 0.5, 999.0).seconds == pytest.approx(10.0)  # half done in 10 s: its own pace rules
+    early = time_left(1.0, 0.01, 60.0)
+    assert early.seconds == pytest.approx(59.0, rel=0.05) and early.margin_s >= 20  # too early: the estimate, unsure
+    stale = time_left(100.0, 0.0, 60.0)
+    assert stale.seconds >= 0.25 * 60 and stale.margin_s > 0  # past its estimate, no pace yet: never "1 s left"
+    assert time_left(30.0, 0.9, 10.0).margin_s < time_left(3.0, 0.1, 10.0).margin_s  # surer as it goes
