@@ -217,7 +217,7 @@ def test_a_guess_is_kept_with_its_run_and_shows_on_the_room_board(monkeypatch):
     board.button(key="facilitator_unlock").click()
     board.run()
     charts = [json.loads(c.proto.spec) for c in board.get("plotly_chart")]
-    gains = next(c for c in charts if c["layout"]["title"]["text"] == DISTILL_GAIN.text)
+    gains = next(c for c in charts if c["layout"]["meta"]["title"] == DISTILL_GAIN.text)
     guessed, measured = gains["data"][0]["y"], gains["data"][1]["y"]
     assert list(guessed) == [0, 0, 1, 0, 0]
     assert list(measured) == [int(option == gain_option(run.result.gain)) for option in DISTILL_GAIN.options]
