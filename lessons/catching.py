@@ -77,15 +77,15 @@ if go or "detector_settings" in st.session_state:
     config = report.config
     names = {"mnist": "Copier asking only real digits", "fashion": "Copier asking other images",
              "noise": "Copier asking noise"}
-    cols = st.columns(4)
     low, high = report.honest_false_alarm_ci or (None, None)
-    cols[0].metric("False alarms on honest users", f"{report.honest_false_alarm_rate:.1%}",
-                   help=f"95 % Wilson interval {low:.1%} to {high:.1%} over {config['honest_accounts']} fresh honest "
-                        "accounts" if low is not None else None)
-    for col, (source, result) in zip(cols[1:], report.copiers.items()):
-        col.metric(names[source] + ": caught", f"{result.detection_rate:.0%}",
-                   help=f"{result.source_name}: teacher unsure on {result.mean_unsure_fraction:.1%} of "
-                        "questions on average")
+    # A table, not a row of metrics: four metrics side by side cut their labels ("Copier asking o…").
+    st.dataframe([{"accounts": "Honest users", "raising the alarm": f"{report.honest_false_alarm_rate:.1%}",
+                   "what it means": "false alarms" + (f" (95 % interval {low:.1%} to {high:.1%})" if low is not None
+                                                      else "")}]
+                 + [{"accounts": names[source], "raising the alarm": f"{result.detection_rate:.0%}",
+                     "what it means": f"caught (the teacher was unsure on {result.mean_unsure_fraction:.1%} of its "
+                                      "questions)"} for source, result in report.copiers.items()],
+                 hide_index=True, key="detector-table", width="stretch")
     shared.cached_chart("detector-roc", tuple(sorted(config.items())),
                         lambda: roc_figure({names[s]: (r.roc, r.auc) for s, r in report.copiers.items()}))
     st.caption(f"Alarm above {report.threshold_unsure_fraction:.1%} unsure answers per account; honest accounts "

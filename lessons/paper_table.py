@@ -89,7 +89,8 @@ def _live(run):
 
 
 def _done(run):
-    st.success(f"Run #{run.id} finished: {run.result.teacher_errors} / {run.result.scratch_errors} / "
+    which = f"Run #{run.id}" if run.id > 0 else "The stored default run"
+    st.success(f"{which} finished: {run.result.teacher_errors} / {run.result.scratch_errors} / "
                f"{run.result.distilled_errors} errors (teacher / scratch / distilled); the table above now "
                "shows it.")
 

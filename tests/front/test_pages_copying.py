@@ -144,7 +144,9 @@ def test_catching_page_calculator_and_detector(app):
     at.button(key="det_submit").click()
     at.run()
     assert not at.exception
-    metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Copier asking noise: caught"] == "100%"
-    assert metrics["Copier asking only real digits: caught"] in {"0%", "1%", "2%", "3%"}
+    table = next(d.value for d in at.dataframe if "raising the alarm" in d.value.columns)
+    caught = dict(zip(table["accounts"], table["raising the alarm"]))  # full labels: nothing cut
+    assert caught["Copier asking noise"] == "100%"
+    assert caught["Copier asking only real digits"] in {"0%", "1%", "2%", "3%"}
+    assert table["what it means"][0].startswith("false alarms")
     assert len(at.get("plotly_chart")) == 1 and "The copier this detector cannot see" in texts(at)
