@@ -214,3 +214,13 @@ def test_every_figure_reads_as_one_sentence_naming_what_it_draws():
     assert f"against {fig.layout.xaxis.title.text}" in sentence and "lines of" in sentence
     bars = figures.soft_targets_figure([0.1] * 10, [1.0] + [0.0] * 9, 4.0)
     assert "bars" in figures.describe(bars) and "<" not in figures.describe(bars)
+
+
+def test_titles_and_legends_never_sit_on_the_data_or_the_axis_titles():
+    from lessons.chat_figures import canary_figure
+    fig = figures.learning_curves_figure([{"epoch": 1, "distilled": 0.8, "scratch": 0.7}], epochs=5)
+    assert not fig.layout.title.text and figures.chart_title(fig)  # written above the chart, where it wraps
+    assert fig.layout.legend.yanchor == "bottom" and fig.layout.legend.y > 1  # above the plot, not by the x title
+    canary = canary_figure([("teacher", 12.0), ("copy", 1.0), ("scratch twin", 1.2)], 12)
+    assert not canary.layout.annotations and not canary.layout.shapes  # "chance" is in the legend, not on a bar
+    assert [t.name for t in canary.data if t.showlegend is not False] == ["chance (never saw it): 1.4 bits"]

@@ -10,6 +10,10 @@ from tests.front.pages import open_page, run_until, texts
 def test_missing_digit_page_runs_and_bias_slider_moves_the_result(app):
     at = open_page(app, "missing_digit")
     assert "877 of the 1,010" in texts(at)
+    said = texts(at)  # the stored default: named as such, its own number beside the paper's, no unsourced ones
+    assert "The stored default run:" in said and "Run #-" not in said
+    assert "against the paper's 98.6 %" in said and "expect slightly lower" not in said
+    assert "about 11 %" not in said and "0.2 points" not in said
     at.selectbox(key="md_student").set_value("mlp-30")
     at.number_input(key="md_epochs").set_value(2)
     at.button(key="md_submit").click()

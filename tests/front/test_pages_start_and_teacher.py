@@ -183,7 +183,9 @@ def test_every_chart_on_every_page_says_in_a_sentence_what_it_shows(app):
     charts = 0
     for page in lesson_pages():
         at = open_page(app, page)
-        charts += len(at.get("plotly_chart"))
+        drawn = at.get("plotly_chart")
+        charts += len(drawn)
+        assert all('"displayModeBar": false' in c.proto.config for c in drawn), page  # no toolbar over a phone's title
         assert charts_without_a_text_alternative(at) == [], page
     assert charts >= 10  # the stored defaults' charts and the live ones were all looked at
 
