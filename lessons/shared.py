@@ -11,8 +11,8 @@ import uuid
 
 import streamlit as st
 
-from lessons.charts import chart
-from lessons.figures import describe, drawn_once
+from lessons.charts import chart, describe
+from lessons.figures import drawn_once
 from lessons.room import store
 from models.base.configs import MAX_SEEDS, StoreError
 from models.core.data import Dataset, default_dataset

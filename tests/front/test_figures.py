@@ -1,7 +1,7 @@
 """Each figure has the traces and axes its page promises (plain functions, no Streamlit)."""
 import pytest
 
-from lessons import figures
+from lessons import charts, figures
 
 
 def _names(fig):
@@ -151,7 +151,7 @@ def test_every_accuracy_axis_fits_its_data_inside_0_to_100_percent():
              figures.budget_figure(points, "copy_accuracy", 0.9926)]
     for fig in built:
         axes = _accuracy_axes(fig)
-        assert axes, figures.chart_title(fig)
+        assert axes, charts.chart_title(fig)
         for axis in axes:
             low, high = axis.range
             assert 0 <= low < high <= 1, (fig.layout.title.text, axis.range)
@@ -206,20 +206,20 @@ def test_a_drawn_figure_hands_every_draw_one_copy_of_the_same_figure():
 
 def test_every_figure_reads_as_one_sentence_naming_what_it_draws():
     fig = figures.learning_curves_figure([{"epoch": 1, "distilled": 0.8, "scratch": 0.7}], epochs=5)
-    sentence = figures.describe(fig)
+    sentence = charts.describe(fig)
     assert sentence.count(".") == 1 and sentence.endswith(".")
-    assert figures.chart_title(fig).split("<")[0].strip().rstrip(".") in sentence
+    assert charts.chart_title(fig).split("<")[0].strip().rstrip(".") in sentence
     for name in _names(fig):
         assert name in sentence  # each line is named, so nothing drawn is missing from the words
     assert f"against {fig.layout.xaxis.title.text}" in sentence and "lines of" in sentence
     bars = figures.soft_targets_figure([0.1] * 10, [1.0] + [0.0] * 9, 4.0)
-    assert "bars" in figures.describe(bars) and "<" not in figures.describe(bars)
+    assert "bars" in charts.describe(bars) and "<" not in charts.describe(bars)
 
 
 def test_titles_and_legends_never_sit_on_the_data_or_the_axis_titles():
     from lessons.chat_figures import canary_figure
     fig = figures.learning_curves_figure([{"epoch": 1, "distilled": 0.8, "scratch": 0.7}], epochs=5)
-    assert not fig.layout.title.text and figures.chart_title(fig)  # written above the chart, where it wraps
+    assert not fig.layout.title.text and charts.chart_title(fig)  # written above the chart, where it wraps
     assert fig.layout.legend.yanchor == "bottom" and fig.layout.legend.y > 1  # above the plot, not by the x title
     canary = canary_figure([("teacher", 12.0), ("copy", 1.0), ("scratch twin", 1.2)], 12)
     assert not canary.layout.annotations and not canary.layout.shapes  # "chance" is in the legend, not on a bar
