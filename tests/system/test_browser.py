@@ -43,7 +43,7 @@ def test_pretrained_teacher_tiny_student_shows_in_comparison(server):
         _settled(page)
         page.get_by_text("Teacher in use for your runs: pretrained").wait_for()
 
-        page.get_by_role("link", name="3. Distil a student").click()
+        page.get_by_role("link", name="3. Distil a student", exact=True).click()
         page.get_by_label("Transfer-set size").fill("300")
         page.get_by_label("Epochs (passes over the transfer set)").fill("2")
         page.get_by_label("Name for the leaderboard").fill("browser-tiny")
