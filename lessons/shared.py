@@ -11,7 +11,7 @@ import uuid
 
 import streamlit as st
 
-from lessons.charts import chart, describe
+from lessons.charts import chart
 from lessons.figures import drawn_once
 from lessons.room import store
 from models.base.configs import MAX_SEEDS, StoreError
@@ -109,7 +109,7 @@ def start_inside_caps(widgets: dict[str, str | None]) -> int | None:
     the form does not show the field and RoomLimits.inside brings the run inside}) brought inside the
     facilitator's caps, and the caps said above the form. A visitor's defaults, or a slide link, then
     never meet a refusal on the first press. The epochs cap (or None), for the widget's maximum."""
-    limits = room_limits(store())
+    limits = room_caps()
     caps = {"epochs": limits.epochs, "train_size": limits.train_size}
     for field, key in widgets.items():
         value, cap = st.session_state.get(key) if key else None, caps[field]
@@ -192,6 +192,5 @@ def cached_chart(key: str, version, build) -> None:
         memo.pop(key, None)
         while len(memo) >= MEMO_FIGURES:  # keep per-session state small
             memo.pop(next(iter(memo)))
-        figure = drawn_once(build())  # each poll's draw then skips plotly's deep copy
-        memo[key] = (version, figure, describe(figure))
-    chart(memo[key][1], key, memo[key][2])
+        memo[key] = (version, drawn_once(build()))  # each poll's draw then skips plotly's deep copy
+    chart(memo[key][1], key)

@@ -118,10 +118,6 @@ def pace_now(running: list[tuple[float, float, float]]) -> float:
     return min(PACE_RANGE[1], max(PACE_RANGE[0], middle))
 
 
-def time_left_s(elapsed_s: float, fraction: float, estimate_s: float) -> float:
-    return time_left(elapsed_s, fraction, estimate_s).seconds
-
-
 def check_cost(seconds: float, budget_s: float) -> None:
     """Refuse, in one sentence, a submission that would cost more of the room than its budget."""
     if budget_s and seconds > budget_s:
